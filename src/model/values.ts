@@ -1,0 +1,117 @@
+import { ValidationError, type Problem } from '../errors.ts';
+import { entityOf, type AttributeDef, type Schema } from './schema.ts';
+
+/**
+ * An object as stored and synchronized: system attributes plus the entity's attributes and
+ * associations (an association holds the target object's id, or null).
+ * `createdDate` / `changedDate` are null until the server has seen the object.
+ */
+export interface SyncObject {
+  id: string;
+  createdDate: string | null;
+  changedDate: string | null;
+  owner: string | null;
+  [member: string]: unknown;
+}
+
+export type Values = Record<string, unknown>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+/** A new object id, made on the device. */
+export function newId(): string {
+  return crypto.randomUUID();
+}
+
+/**
+ * Checks attribute and association values against the entity and returns them normalized
+ * (datetimes as ISO strings in UTC, ids lower-case). With `partial`, missing required
+ * members are not reported (an update carries only the changed members).
+ * Throws a ValidationError naming each bad field as `${path}.${member}`.
+ */
+export function validateValues(
+  schema: Schema,
+  entity: string,
+  values: unknown,
+  options: { partial?: boolean; path?: string } = {},
+): Values {
+  const path = options.path ?? 'values';
+  const def = entityOf(schema, entity);
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw ValidationError.at(path, 'must be an object');
+  }
+  const problems: Problem[] = [];
+  const out: Values = {};
+  for (const [name, value] of Object.entries(values)) {
+    const at = `${path}.${name}`;
+    if (Object.hasOwn(def.attributes, name)) {
+      const r = checkAttribute(def.attributes[name], value);
+      if (typeof r === 'string') problems.push({ path: at, message: r });
+      else out[name] = r.value;
+    } else if (Object.hasOwn(def.associations, name)) {
+      if (value === null || value === undefined) {
+        if (def.associations[name].required) problems.push({ path: at, message: 'is required' });
+        else out[name] = null;
+      } else if (!isUuid(value)) {
+        problems.push({ path: at, message: `must be the id (UUID) of a ${def.associations[name].target}` });
+      } else out[name] = value.toLowerCase();
+    } else {
+      problems.push({ path: at, message: `unknown attribute of ${entity}` });
+    }
+  }
+  if (!options.partial) {
+    for (const [name, a] of Object.entries(def.attributes)) {
+      if (a.required && (out[name] === undefined || out[name] === null) && !problems.some((p) => p.path === `${path}.${name}`)) {
+        problems.push({ path: `${path}.${name}`, message: 'is required' });
+      }
+    }
+    for (const [name, a] of Object.entries(def.associations)) {
+      if (a.required && (out[name] === undefined || out[name] === null) && !problems.some((p) => p.path === `${path}.${name}`)) {
+        problems.push({ path: `${path}.${name}`, message: 'is required' });
+      }
+    }
+  }
+  if (problems.length) throw new ValidationError(problems);
+  return out;
+}
+
+function checkAttribute(def: AttributeDef, value: unknown): { value: unknown } | string {
+  if (value === null || value === undefined) return def.required ? 'is required' : { value: null };
+  switch (def.type) {
+    case 'string':
+      if (typeof value !== 'string') return 'must be a string';
+      if (def.maxLength !== undefined && value.length > def.maxLength) return `is longer than ${def.maxLength} characters`;
+      if (def.required && value === '') return 'is required';
+      return { value };
+    case 'integer':
+      return typeof value === 'number' && Number.isSafeInteger(value) ? { value } : 'must be an integer';
+    case 'decimal':
+      return typeof value === 'number' && Number.isFinite(value) ? { value } : 'must be a finite number';
+    case 'boolean':
+      return typeof value === 'boolean' ? { value } : 'must be true or false';
+    case 'datetime': {
+      const d = value instanceof Date ? value : typeof value === 'string' && ISO_DATETIME.test(value) ? new Date(value) : null;
+      if (!d || Number.isNaN(d.getTime())) return 'must be an ISO 8601 date and time';
+      return { value: d.toISOString() };
+    }
+    case 'enum':
+      return typeof value === 'string' && def.values!.includes(value)
+        ? { value }
+        : `must be one of ${def.values!.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+}
+
+/** The member values of an object, without system attributes. */
+export function memberValues(schema: Schema, entity: string, object: Values): Values {
+  const def = entityOf(schema, entity);
+  const out: Values = {};
+  for (const name of [...Object.keys(def.attributes), ...Object.keys(def.associations)]) {
+    if (name in object) out[name] = object[name];
+  }
+  return out;
+}

@@ -1,0 +1,131 @@
+/**
+ * Wire types of the sync protocol (docs/protocol.md), shared by the client (transport/)
+ * and the server (server/). JSON over HTTP; every request carries
+ * `Authorization: Bearer <token>` and `X-Device-Id: <device id>`.
+ */
+import type { Constraint } from '../model/constraint.ts';
+import type { SyncObject, Values } from '../model/values.ts';
+
+export type ChangeKind = 'create' | 'update' | 'delete';
+
+/** One committed local change, sent by the upload phase. */
+export interface ChangeRequest {
+  /** Made by the device, unique per change: a repeat is answered with the first result. */
+  changeId: string;
+  entity: string;
+  id: string;
+  kind: ChangeKind;
+  /** create: all members; update: the changed members only; delete: the last local values (kept on failure). */
+  data: Values;
+}
+
+/** POST /api/upload  (at most 1,000 changes per request) */
+export interface UploadRequest {
+  changes: ChangeRequest[];
+}
+
+export type FailureReason = 'deleted' | 'inaccessible' | 'rejected' | 'invalid';
+
+export type FailureStatus = 'open' | 'resolved' | 'dismissed';
+
+/** A change the server could not apply, kept so nothing is lost. */
+export interface SynchronizationFailure {
+  id: string;
+  user: string;
+  device: string;
+  entity: string;
+  objectId: string;
+  changeId: string;
+  kind: ChangeKind;
+  /** The discarded change's data. */
+  data: Values;
+  reason: FailureReason;
+  message: string;
+  status: FailureStatus;
+  createdDate: string;
+}
+
+export type ChangeResult =
+  | { changeId: string; status: 'applied'; object: SyncObject | null }
+  | { changeId: string; status: 'failed'; failure: SynchronizationFailure };
+
+export interface UploadResponse {
+  results: ChangeResult[];
+}
+
+/** POST /api/download: one batch of an entity, ordered by (changedDate, id). */
+export interface DownloadRequest {
+  entity: string;
+  constraint?: Constraint;
+  /** Opaque; null or absent starts at the beginning (or at `since`). */
+  cursor?: string | null;
+  /** Only objects with changedDate > since (an incremental download). */
+  since?: string | null;
+  /** Batch size, 1..5000 (default 1000). */
+  limit?: number;
+  /** Ask for the number of matching objects (costs a count; ask on the first batch only). */
+  count?: boolean;
+}
+
+export interface DownloadResponse {
+  objects: SyncObject[];
+  /** Resume point after this batch; null when there is nothing more. */
+  cursor: string | null;
+  /** The greatest changedDate in this batch (null when empty). */
+  maxChangedDate: string | null;
+  total?: number;
+}
+
+/** POST /api/fetch: objects by id; ids the user cannot read, or that do not exist, are `missing`. */
+export interface FetchRequest {
+  entity: string;
+  ids: string[];
+}
+
+export interface FetchResponse {
+  objects: SyncObject[];
+  missing: string[];
+}
+
+/** POST /api/ids: the ids a user may read (ghost detection), in id order, paged. */
+export interface IdsRequest {
+  entity: string;
+  constraint?: Constraint;
+  after?: string | null;
+  limit?: number;
+}
+
+export interface IdsResponse {
+  ids: string[];
+  /** Pass as `after` for the next page; null when done. */
+  next: string | null;
+}
+
+/** GET /api/failures?status=open */
+export interface FailuresResponse {
+  failures: SynchronizationFailure[];
+}
+
+/** POST /api/failures/:id/retry: applies the stored change again. */
+export interface RetryResponse {
+  result: ChangeResult;
+}
+
+/** GET /api/me */
+export interface MeResponse {
+  user: string;
+  roles: string[];
+}
+
+/** Error body of every 4xx/5xx answer. */
+export interface ErrorBody {
+  error: { code: string; message: string; problems?: Array<{ path: string; message: string }> };
+}
+
+/**
+ * Files: GET /api/files/:entity/:id answers the contents (404 when none);
+ * PUT /api/files/:entity/:id stores them (body: the bytes, Content-Type kept).
+ */
+export const MAX_BATCH = 5000;
+export const DEFAULT_BATCH = 1000;
+export const MAX_UPLOAD_CHANGES = 1000;
