@@ -1,0 +1,146 @@
+import { assign, fromPromise, setup } from 'xstate';
+import type { LocalChange, LocalObject } from '../../store/types.ts';
+import type { SyncContext } from '../SyncContext.ts';
+import type { SyncRequest } from '../types.ts';
+import { uploadChanges, type UploadOutcome } from '../steps/uploadChanges.ts';
+import { refreshAll } from './unsynchronized.ts';
+import { errorFrom, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
+
+export interface Selection {
+  /** Committed changes (creates and updates) of selected objects. */
+  changes: LocalChange[];
+  /** Selected objects without local changes: refreshed only. */
+  unchanged: Array<{ entity: string; id: string }>;
+  /** Ids of selected objects skipped because they are not committed. */
+  skipped: string[];
+}
+
+/**
+ * Sorts the selection: an object held uncommitted by the caller's session, or not in the
+ * local database at all (never committed, or deleted: deletions are not synchronized in this
+ * mode), is skipped; a committed change is uploaded; the rest is only refreshed.
+ */
+export const classifySelection = fromPromise<Selection, { sync: SyncContext; request: SyncRequest }>(
+  async ({ input }) => {
+    const selection: Selection = { changes: [], unchanged: [], skipped: [] };
+    if (input.request.mode !== 'selected') return selection;
+    const { objects, session } = input.request;
+    const seen = new Set<string>();
+    for (const object of flatten(objects)) {
+      const key = `${object.$entity}:${object.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const stored = await input.sync.store.get(object.$entity, object.id);
+      if (!stored || session?.isUncommitted(object)) {
+        selection.skipped.push(object.id);
+        continue;
+      }
+      const change = await input.sync.store.pendingChange(object.$entity, object.id);
+      if (change && change.kind !== 'delete') selection.changes.push(change);
+      else selection.unchanged.push({ entity: object.$entity, id: object.id });
+    }
+    // Upload in the store's order: association targets before the objects that refer to them.
+    const order = new Map(input.sync.schema.order.map((e, i) => [e, i]));
+    selection.changes.sort((a, b) => order.get(a.entity)! - order.get(b.entity)! || a.seq - b.seq);
+    return selection;
+  },
+);
+
+function* flatten(objects: ReadonlyArray<unknown>): Generator<LocalObject> {
+  for (const o of objects) {
+    if (Array.isArray(o)) yield* flatten(o);
+    else if (o && typeof o === 'object' && '$entity' in o && 'id' in o) yield o as LocalObject;
+  }
+}
+
+export const uploadSelected = fromPromise<UploadOutcome, { sync: SyncContext; changes: LocalChange[] }>(
+  ({ input, signal }) => uploadChanges(input.sync, input.changes, signal),
+);
+
+/**
+ * Synchronize, mode "selected objects" (Mendix's semantics): uncommitted objects are
+ * skipped; changed ones are uploaded and refreshed; unchanged ones are refreshed. A selected
+ * object the server no longer has for this user is removed locally and its discarded change
+ * kept as a SynchronizationFailure; `removedIds` tells the flow which variables become empty.
+ *
+ * classifying → uploading → refreshing → done; a failing request → failed; CANCEL → cancelled.
+ */
+export const selectedMachine = setup({
+  types: {
+    input: {} as SyncMachineInput,
+    context: {} as SyncMachineContext & { selection: Selection },
+    events: {} as { type: 'CANCEL' },
+    output: {} as SyncMachineOutput,
+  },
+  actors: { classifySelection, uploadSelected, refreshAll },
+}).createMachine({
+  id: 'selected',
+  context: (args) => ({ ...initialContext(args), selection: { changes: [], unchanged: [], skipped: [] } }),
+  initial: 'classifying',
+  states: {
+    classifying: {
+      invoke: {
+        id: 'classify',
+        src: 'classifySelection',
+        input: ({ context }) => ({ sync: context.sync, request: context.request }),
+        onDone: {
+          target: 'uploading',
+          actions: assign({
+            selection: ({ event }) => event.output,
+            result: ({ context, event }) => ({ ...context.result, skipped: event.output.skipped }),
+          }),
+        },
+        onError: { target: 'failed', actions: assign(errorFrom) },
+      },
+      on: { CANCEL: 'cancelled' },
+    },
+    uploading: {
+      invoke: {
+        id: 'upload',
+        src: 'uploadSelected',
+        input: ({ context }) => ({ sync: context.sync, changes: context.selection.changes }),
+        onDone: {
+          target: 'refreshing',
+          actions: assign({
+            result: ({ context, event }) => ({
+              ...context.result,
+              uploaded: event.output.uploaded,
+              failed: event.output.failures.length,
+              failures: event.output.failures,
+              removedIds: event.output.removedIds,
+            }),
+            selection: ({ context, event }) => ({
+              ...context.selection,
+              // Uploaded objects are refreshed with the unchanged ones; refused ones were already reverted.
+              unchanged: [...event.output.applied, ...context.selection.unchanged],
+            }),
+          }),
+        },
+        onError: { target: 'failed', actions: assign(errorFrom) },
+      },
+      on: { CANCEL: 'cancelled' },
+    },
+    refreshing: {
+      invoke: {
+        id: 'refresh',
+        src: 'refreshAll',
+        input: ({ context }) => ({ sync: context.sync, objects: context.selection.unchanged }),
+        onDone: {
+          target: 'done',
+          actions: assign({
+            result: ({ context, event }) => {
+              const removedIds = [...context.result.removedIds, ...event.output.removedIds];
+              return { ...context.result, downloaded: event.output.refreshed, removed: removedIds.length, removedIds };
+            },
+          }),
+        },
+        onError: { target: 'failed', actions: assign(errorFrom) },
+      },
+      on: { CANCEL: 'cancelled' },
+    },
+    done: { type: 'final', output: outputOf('done') },
+    failed: { type: 'final', output: outputOf('failed') },
+    cancelled: { type: 'final', output: outputOf('cancelled') },
+  },
+  output: ({ event }) => event.output as SyncMachineOutput,
+});

@@ -1,0 +1,40 @@
+import { DEFAULT_BATCH } from '../../transport/wire.ts';
+import type { SyncContext } from '../SyncContext.ts';
+import { chunk } from './chunk.ts';
+import { throwIfCancelled } from './throwIfCancelled.ts';
+
+export interface RefreshOutcome {
+  refreshed: number;
+  /** Ids removed locally: the server no longer has them, or the user may no longer read them. */
+  removedIds: string[];
+}
+
+/**
+ * Brings the given objects up to the server's version (calculated attributes, event handler
+ * changes). An object the server no longer returns is removed locally, unless it has a local
+ * change made meanwhile: that change is uploaded by the next sync and decided by the server.
+ */
+export async function refreshObjects(
+  ctx: SyncContext,
+  entity: string,
+  ids: readonly string[],
+  signal?: AbortSignal,
+): Promise<RefreshOutcome> {
+  const outcome: RefreshOutcome = { refreshed: 0, removedIds: [] };
+  for (const part of chunk([...new Set(ids)], DEFAULT_BATCH)) {
+    throwIfCancelled(signal);
+    const { objects, missing } = await ctx.client.fetchObjects(entity, part, signal);
+    if (objects.length) {
+      outcome.refreshed += (await ctx.store.applyServerObjects(entity, objects)).written;
+    }
+    if (missing.length) {
+      const keep = new Set<string>();
+      for (const id of missing) if (await ctx.store.pendingChange(entity, id)) keep.add(id);
+      const gone = missing.filter((id) => !keep.has(id));
+      await ctx.store.removeObjects(entity, gone);
+      outcome.removedIds.push(...gone);
+    }
+    ctx.onProgress?.({ phase: 'refresh', entity, done: outcome.refreshed + outcome.removedIds.length, total: ids.length });
+  }
+  return outcome;
+}

@@ -1,0 +1,116 @@
+import { memberValues } from '../../model/values.ts';
+import type { Confirmation, LocalChange } from '../../store/types.ts';
+import { MAX_UPLOAD_CHANGES, type ChangeRequest, type SynchronizationFailure } from '../../transport/wire.ts';
+import type { SyncContext } from '../SyncContext.ts';
+import { chunk, groupBy } from './chunk.ts';
+import { throwIfCancelled } from './throwIfCancelled.ts';
+
+export interface UploadOutcome {
+  uploaded: number;
+  /** Creates and updates the server applied: what a refresh brings back up to date. */
+  applied: Array<{ entity: string; id: string }>;
+  failures: SynchronizationFailure[];
+  /** Objects removed locally because the server refused their change and no longer has them. */
+  removedIds: string[];
+}
+
+/**
+ * Uploads committed local changes in order (the store lists creates and updates with
+ * association targets first, deletes last), at most 1,000 per request.
+ *
+ * Each request's answer is applied to the store before the next one is sent: a confirmed
+ * change loses its mark, a refused one becomes a SynchronizationFailure and the object is
+ * reverted to the server's version (or removed when the server has none). A lost answer
+ * leaves the marks in place, and the retry reuses the same change ids, so the server applies
+ * nothing twice.
+ */
+export async function uploadChanges(
+  ctx: SyncContext,
+  changes: readonly LocalChange[],
+  signal?: AbortSignal,
+): Promise<UploadOutcome> {
+  const outcome: UploadOutcome = { uploaded: 0, applied: [], failures: [], removedIds: [] };
+  let done = 0;
+  ctx.onProgress?.({ phase: 'upload', entity: changes[0]?.entity ?? null, done, total: changes.length });
+  for (const batch of chunk(changes, MAX_UPLOAD_CHANGES)) {
+    throwIfCancelled(signal);
+    const requests = await toRequests(ctx, batch);
+    const sent = new Map(requests.map((r) => [r.request.changeId, r.change]));
+    const { results } = await ctx.client.upload(
+      requests.map((r) => r.request),
+      signal,
+    );
+
+    const confirmations: Confirmation[] = [];
+    const failed: Array<{ change: LocalChange; failure: SynchronizationFailure }> = [];
+    for (const result of results) {
+      const change = sent.get(result.changeId);
+      if (!change) continue; // not ours: ignore rather than guess
+      if (result.status === 'applied') {
+        confirmations.push({ entity: change.entity, id: change.id, seq: change.seq, object: result.object });
+        if (change.kind !== 'delete') outcome.applied.push({ entity: change.entity, id: change.id });
+      } else {
+        failed.push({ change, failure: result.failure });
+      }
+    }
+    await ctx.store.confirm(confirmations);
+    outcome.uploaded += confirmations.length;
+
+    if (failed.length) {
+      await ctx.store.putFailures(failed.map((f) => f.failure));
+      outcome.failures.push(...failed.map((f) => f.failure));
+      outcome.removedIds.push(...(await revertRefused(ctx, failed.map((f) => f.change), signal)));
+    }
+    done += batch.length;
+    ctx.onProgress?.({ phase: 'upload', entity: batch[batch.length - 1].entity, done, total: changes.length });
+  }
+  return outcome;
+}
+
+async function toRequests(
+  ctx: SyncContext,
+  changes: readonly LocalChange[],
+): Promise<Array<{ change: LocalChange; request: ChangeRequest }>> {
+  const out: Array<{ change: LocalChange; request: ChangeRequest }> = [];
+  for (const [entity, group] of groupBy(changes, (c) => c.entity)) {
+    const live = group.filter((c) => c.kind !== 'delete');
+    const objects = live.length ? await ctx.store.getMany(entity, live.map((c) => c.id)) : [];
+    const byId = new Map(live.map((c, i) => [c.id, objects[i]]));
+    for (const change of group) {
+      let data: Record<string, unknown>;
+      if (change.kind === 'delete') {
+        data = change.data ?? {};
+      } else {
+        const object = byId.get(change.id);
+        if (!object) continue; // removed since it was listed: its delete change (if any) comes later
+        const values = memberValues(ctx.schema, entity, object);
+        data =
+          change.kind === 'create'
+            ? values
+            : Object.fromEntries(change.changed.filter((m) => m in values).map((m) => [m, values[m]]));
+      }
+      out.push({
+        change,
+        request: { changeId: change.changeId, entity, id: change.id, kind: change.kind, data },
+      });
+    }
+  }
+  // groupBy changed the order; the server must see the store's order (targets before referrers).
+  const position = new Map(changes.map((c, i) => [c.changeId, i]));
+  return out.sort((a, b) => position.get(a.change.changeId)! - position.get(b.change.changeId)!);
+}
+
+/** Replaces refused objects by the server's version, or removes them when the server has none for us. */
+async function revertRefused(ctx: SyncContext, refused: LocalChange[], signal?: AbortSignal): Promise<string[]> {
+  const removed: string[] = [];
+  for (const [entity, group] of groupBy(refused, (c) => c.entity)) {
+    const { objects } = await ctx.client.fetchObjects(entity, group.map((c) => c.id), signal);
+    const byId = new Map(objects.map((o) => [o.id, o]));
+    for (const change of group) {
+      const restore = byId.get(change.id) ?? null;
+      await ctx.store.discardChange(entity, change.id, { restore });
+      if (!restore) removed.push(change.id);
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,58 @@
+import type { Constraint } from '../model/constraint.ts';
+import type { Session } from '../store/Session.ts';
+import type { LocalObject } from '../store/types.ts';
+import type { SynchronizationFailure } from '../transport/wire.ts';
+
+export type SyncMode = 'all' | 'unsynchronized' | 'selected';
+
+/** What a Synchronize activity (or an app) asks for. */
+export type SyncRequest =
+  | { mode: 'all' }
+  | { mode: 'unsynchronized' }
+  | {
+      mode: 'selected';
+      /** Objects and lists chosen by the flow; nested lists are flattened. */
+      objects: ReadonlyArray<LocalObject | null | undefined>;
+      /** The caller's uncommitted work: objects it holds uncommitted are skipped. */
+      session?: Session;
+    };
+
+/** Per-entity download setting of the all-objects mode (Mendix's synchronization configuration). */
+export type EntitySyncConfig =
+  | { download: 'all' }
+  | { download: 'constraint'; constraint: Constraint }
+  | { download: 'nothing' };
+
+export type SyncConfig = Readonly<Record<string, EntitySyncConfig>>;
+
+export interface SyncResult {
+  mode: SyncMode;
+  uploaded: number;
+  downloaded: number;
+  /** Local objects removed because the server no longer has them for this user. */
+  removed: number;
+  failed: number;
+  /** The SynchronizationFailures this run created (also kept in the local store). */
+  failures: SynchronizationFailure[];
+  /** Selected mode: ids skipped because they were uncommitted. */
+  skipped: string[];
+  /** Ids of objects removed locally: in selected mode the flow's variables holding them become empty. */
+  removedIds: string[];
+}
+
+export type SyncPhase = 'upload' | 'download' | 'files' | 'refresh';
+
+/** The live state of the running synchronization, for UIs (zustand store) and flows. */
+export interface SyncStatus {
+  running: boolean;
+  mode: SyncMode | null;
+  phase: SyncPhase | null;
+  entity: string | null;
+  done: number;
+  total: number | null;
+  /** The sync machine's current state value, e.g. "uploading" (null when idle). */
+  machineState: string | null;
+  /** The last run's outcome. */
+  lastResult: SyncResult | null;
+  lastError: { code: string; message: string } | null;
+}

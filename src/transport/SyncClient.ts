@@ -1,0 +1,181 @@
+import { NetworkError, ProtocolError, ServerError, SyncflowError, type ErrorCode } from '../errors.ts';
+import type {
+  ChangeRequest,
+  DownloadRequest,
+  DownloadResponse,
+  ErrorBody,
+  FailureStatus,
+  FailuresResponse,
+  FetchResponse,
+  IdsRequest,
+  IdsResponse,
+  MeResponse,
+  RetryResponse,
+  UploadResponse,
+} from './wire.ts';
+
+export interface SyncClientOptions {
+  /** The sync server's base URL, e.g. `http://127.0.0.1:4000`. */
+  baseUrl: string;
+  /** Bearer token of the user. */
+  token: string;
+  /** Identifies this device in SynchronizationFailures. */
+  deviceId: string;
+  /** Defaults to the global fetch; tests pass one that injects faults. */
+  fetch?: typeof fetch;
+  /** Per-request timeout in milliseconds (default 60 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * The typed client of the sync protocol (docs/protocol.md): the only code that knows HTTP.
+ * Errors are typed: NetworkError (no answer), ServerError (an error status, with the server's
+ * code), ProtocolError (an answer that is not the protocol).
+ *
+ * @example
+ * const client = new SyncClient({ baseUrl: 'http://127.0.0.1:4000', token: 'alice-token', deviceId: 'tab-1' });
+ * const { objects, cursor } = await client.download({ entity: 'Task', limit: 1000 });
+ */
+export class SyncClient {
+  readonly baseUrl: string;
+  readonly deviceId: string;
+  readonly #token: string;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+
+  constructor(options: SyncClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.deviceId = options.deviceId;
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  upload(changes: ChangeRequest[], signal?: AbortSignal): Promise<UploadResponse> {
+    return this.#json('POST', '/api/upload', { changes }, signal, (b) => Array.isArray(b?.results));
+  }
+
+  download(request: DownloadRequest, signal?: AbortSignal): Promise<DownloadResponse> {
+    return this.#json('POST', '/api/download', request, signal, (b) => Array.isArray(b?.objects) && 'cursor' in b);
+  }
+
+  /** Objects by id; ids that do not exist or that the user may not read come back in `missing`. */
+  fetchObjects(entity: string, ids: string[], signal?: AbortSignal): Promise<FetchResponse> {
+    return this.#json('POST', '/api/fetch', { entity, ids }, signal, (b) => Array.isArray(b?.objects) && Array.isArray(b?.missing));
+  }
+
+  ids(request: IdsRequest, signal?: AbortSignal): Promise<IdsResponse> {
+    return this.#json('POST', '/api/ids', request, signal, (b) => Array.isArray(b?.ids));
+  }
+
+  failures(status: FailureStatus = 'open', signal?: AbortSignal): Promise<FailuresResponse> {
+    return this.#json('GET', `/api/failures?status=${status}`, undefined, signal, (b) => Array.isArray(b?.failures));
+  }
+
+  retryFailure(id: string, signal?: AbortSignal): Promise<RetryResponse> {
+    return this.#json('POST', `/api/failures/${encodeURIComponent(id)}/retry`, {}, signal, (b) => typeof b?.result === 'object');
+  }
+
+  async dismissFailure(id: string, signal?: AbortSignal): Promise<void> {
+    await this.#json('POST', `/api/failures/${encodeURIComponent(id)}/dismiss`, {}, signal, () => true);
+  }
+
+  me(signal?: AbortSignal): Promise<MeResponse> {
+    return this.#json('GET', '/api/me', undefined, signal, (b) => typeof b?.user === 'string');
+  }
+
+  /** File contents of an object, or null when it has none. */
+  async getFile(entity: string, id: string, signal?: AbortSignal): Promise<{ data: Uint8Array; contentType: string } | null> {
+    const res = await this.#send('GET', fileUrl(entity, id), undefined, undefined, signal);
+    if (res.status === 404) return null;
+    if (!res.ok) throw await toServerError(res);
+    const data = new Uint8Array(await readBody(res, (r) => r.arrayBuffer()));
+    return { data, contentType: res.headers.get('content-type') ?? 'application/octet-stream' };
+  }
+
+  async putFile(entity: string, id: string, data: Uint8Array, contentType: string, signal?: AbortSignal): Promise<void> {
+    const res = await this.#send('PUT', fileUrl(entity, id), data, contentType, signal);
+    if (!res.ok) throw await toServerError(res);
+    await readBody(res, (r) => r.arrayBuffer());
+  }
+
+  async #json<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    looksRight: (b: any) => boolean,
+  ): Promise<T> {
+    const res = await this.#send(method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json', signal);
+    if (!res.ok) throw await toServerError(res);
+    const text = await readBody(res, (r) => r.text());
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ProtocolError(`${method} ${path}: the answer is not JSON`);
+    }
+    if (!looksRight(parsed)) throw new ProtocolError(`${method} ${path}: the answer does not follow the protocol`);
+    return parsed as T;
+  }
+
+  async #send(
+    method: string,
+    path: string,
+    body: BodyInit | undefined,
+    contentType: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.#token}`,
+      'x-device-id': this.deviceId,
+    };
+    if (contentType && body !== undefined) headers['content-type'] = contentType;
+    try {
+      return await this.#fetch(this.baseUrl + path, {
+        method,
+        headers,
+        body,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+    } catch (e) {
+      throw toNetworkError(e, signal, `${method} ${path}`);
+    }
+  }
+}
+
+function fileUrl(entity: string, id: string): string {
+  return `/api/files/${encodeURIComponent(entity)}/${encodeURIComponent(id)}`;
+}
+
+/** A response body that breaks off mid-way is a network fault, not a protocol one. */
+async function readBody<T>(res: Response, read: (r: Response) => Promise<T>): Promise<T> {
+  try {
+    return await read(res);
+  } catch (e) {
+    throw toNetworkError(e, undefined, res.url);
+  }
+}
+
+function toNetworkError(e: unknown, signal: AbortSignal | undefined, what: string): SyncflowError {
+  if (e instanceof SyncflowError) return e;
+  if (signal?.aborted) return new SyncflowError('sync_cancelled', `${what} was cancelled`, { cause: e });
+  const reason = e instanceof Error ? e.message : String(e);
+  return new NetworkError(`${what} failed: ${reason}`, { cause: e });
+}
+
+async function toServerError(res: Response): Promise<ServerError> {
+  let code: ErrorCode | undefined;
+  let message = `the server answered ${res.status}`;
+  try {
+    const body = (await res.json()) as ErrorBody;
+    if (body?.error?.message) {
+      message = body.error.message;
+      code = body.error.code as ErrorCode;
+    }
+  } catch {
+    // not a protocol error body: keep the status line
+  }
+  return new ServerError(res.status, code, message);
+}
