@@ -1,6 +1,6 @@
 import type { Constraint } from '../model/constraint.ts';
-import type { Schema } from '../model/schema.ts';
 import type { SyncObject, Values } from '../model/values.ts';
+import type { Schema } from '../model/schema.ts';
 import type { ChangeKind, SynchronizationFailure } from '../transport/wire.ts';
 
 /** An object read from the local store or made by a session; `$entity` names its entity. */
@@ -26,12 +26,27 @@ export interface LocalChange {
 
 export interface QueryOptions {
   where?: Constraint;
+  /** Ties are broken by `id`; empty (null) values sort last ascending, first descending, as in PostgreSQL. */
   sort?: Array<[member: string, direction: 'asc' | 'desc']>;
   limit?: number;
   offset?: number;
+  /** The value of `[%CurrentUser%]` in `where` (default null, as matchConstraint does: `eq` then matches empty values). */
+  currentUser?: string | null;
 }
 
 /** The server's answer for one uploaded change, handed back to the store. */
+/** The server refused an uploaded change: what `LocalStore.refuse` records and reverts. */
+export interface Refusal {
+  entity: string;
+  id: string;
+  /** The `seq` of the change that was uploaded. */
+  seq: number;
+  /** The server's SynchronizationFailure, holding the discarded change. */
+  failure: SynchronizationFailure;
+  /** The server's version of the object; null when it has none for this user. */
+  restore: SyncObject | null;
+}
+
 export interface Confirmation {
   entity: string;
   id: string;
@@ -45,4 +60,20 @@ export interface ApplyResult {
   written: number;
   /** Objects left alone because they have local changes (leave-if-changed). */
   skipped: number;
+}
+
+/** Options of `openStore`. */
+export interface StoreOptions {
+  schema: Schema;
+  /** The IndexedDB database name; one per user and app. */
+  name: string;
+  /** For Node: fake-indexeddb's `indexedDB` and `IDBKeyRange`. Browsers use their own. */
+  indexedDB?: IDBFactory;
+  IDBKeyRange?: typeof IDBKeyRange;
+  /**
+   * The Dexie schema version. Default: derived — the installed version when the stored
+   * schema fingerprint matches, else the installed version + 1 (so a changed app schema
+   * upgrades the database; Dexie versions may only grow, which a plain hash could not promise).
+   */
+  version?: number;
 }

@@ -1,0 +1,477 @@
+import Dexie from 'dexie';
+import { SyncflowError, ValidationError } from '../errors.ts';
+import type { Constraint } from '../model/constraint.ts';
+import { entityOf, type Schema } from '../model/schema.ts';
+import { newId, type SyncObject } from '../model/values.ts';
+import type { SynchronizationFailure } from '../transport/wire.ts';
+import type { ChangeTracking } from './changeTracking.ts';
+import { countQuery, runQuery } from './runQuery.ts';
+import { Session } from './Session.ts';
+import { allMembers, CHANGES, FAILURES, FILES, membersOf, META, objectKey, TAG, toLocalObject, type Row } from './tables.ts';
+import type { ApplyResult, Confirmation, LocalChange, LocalObject, QueryOptions, Refusal } from './types.ts';
+
+const SYSTEM_FIELDS = ['createdDate', 'changedDate', 'owner'] as const;
+
+/**
+ * The local offline database of one app and user: Dexie over IndexedDB, one table per entity.
+ *
+ * - Reads see committed objects only (a locally deleted object is gone).
+ * - Local writes go through a `Session` (or raw Dexie writes): the change-tracking middleware
+ *   marks them as pending changes, which the sync pipeline uploads.
+ * - Server-side writes (`applyServerObjects`, `confirm`, `discardChange`, `removeObjects`,
+ *   `removeUntagged`) are for the sync pipeline only and are never recorded as local changes.
+ *
+ * Everything lives in IndexedDB, so several tabs can share one store.
+ *
+ * @example
+ * const store = await openStore({ schema: demoSchema, name: 'app' });
+ * const session = store.session();
+ * await session.commit(session.create('Project', { name: 'Garden' }));
+ * const projects = await store.query('Project', { sort: [['name', 'asc']] });
+ */
+export class LocalStore {
+  constructor(
+    readonly schema: Schema,
+    readonly db: Dexie,
+    private readonly tracking: ChangeTracking,
+  ) {}
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * One committed object, or undefined.
+   *
+   * @example
+   * const task = await store.get('Task', id);
+   */
+  async get(entity: string, id: string): Promise<LocalObject | undefined> {
+    entityOf(this.schema, entity);
+    const row = (await this.db.table(entity).get(id)) as Row | undefined;
+    return row && toLocalObject(this.schema, entity, row);
+  }
+
+  /**
+   * Objects by id, in the order of `ids` (undefined where there is none).
+   *
+   * @example
+   * const [a, b] = await store.getMany('Task', [idA, idB]);
+   */
+  async getMany(entity: string, ids: string[]): Promise<Array<LocalObject | undefined>> {
+    entityOf(this.schema, entity);
+    const rows = (await this.db.table(entity).bulkGet(ids)) as Array<Row | undefined>;
+    return rows.map((row) => row && toLocalObject(this.schema, entity, row));
+  }
+
+  /**
+   * Objects matching a constraint, sorted (then by id), paged with limit and offset.
+   *
+   * @example
+   * const open = await store.query('Task', {
+   *   where: { attribute: 'done', op: 'eq', value: false },
+   *   sort: [['due', 'asc']],
+   *   limit: 20,
+   * });
+   */
+  async query(entity: string, options?: QueryOptions): Promise<LocalObject[]> {
+    const rows = await runQuery(this.db, this.schema, entity, options);
+    return rows.map((row) => toLocalObject(this.schema, entity, row));
+  }
+
+  /**
+   * The number of objects matching a constraint. Also accepts query options (as the flow
+   * interpreter's Retrieve passes them): `limit` and `offset` then bound the count.
+   *
+   * @example
+   * const done = await store.count('Task', { attribute: 'done', op: 'eq', value: true });
+   */
+  count(entity: string, where?: Constraint | QueryOptions): Promise<number> {
+    // A constraint always has one of and / or / not / attribute; query options never do.
+    const isConstraint = !!where && ('and' in where || 'or' in where || 'not' in where || 'attribute' in where);
+    return countQuery(this.db, this.schema, entity, isConstraint ? { where: where as Constraint } : (where as QueryOptions));
+  }
+
+  /**
+   * The object an association of `object` refers to (undefined when empty or not stored).
+   *
+   * @example
+   * const project = await store.follow(task, 'project');
+   */
+  async follow(object: LocalObject, association: string): Promise<LocalObject | undefined> {
+    const target = this.associationOf(object.$entity, association).target;
+    const id = object[association];
+    return typeof id === 'string' ? this.get(target, id) : undefined;
+  }
+
+  /**
+   * The objects of `entity` whose `association` refers to `targetId` (by index), in id order.
+   *
+   * @example
+   * const tasks = await store.referrers('Task', 'project', project.id);
+   */
+  async referrers(entity: string, association: string, targetId: string): Promise<LocalObject[]> {
+    this.associationOf(entity, association);
+    const rows = (await this.db.table(entity).where(association).equals(targetId).toArray()) as Row[];
+    return rows.map((row) => toLocalObject(this.schema, entity, row));
+  }
+
+  /**
+   * A new unit of uncommitted work.
+   *
+   * @example
+   * const session = store.session();
+   */
+  session(): Session {
+    return new Session(this);
+  }
+
+  // ---------------------------------------------------------------- change tracking
+
+  /**
+   * Every pending change, in upload order: creates and updates with association targets first
+   * (schema order), then deletes with referrers first (reverse schema order); by seq within an
+   * entity.
+   *
+   * @example
+   * for (const change of await store.pendingChanges()) console.log(change.kind, change.entity, change.id);
+   */
+  async pendingChanges(): Promise<LocalChange[]> {
+    const changes = (await this.db.table(CHANGES).toArray()) as LocalChange[];
+    const n = this.schema.order.length;
+    const position = new Map(this.schema.order.map((e, i) => [e, i]));
+    const rank = (c: LocalChange) => {
+      const i = position.get(c.entity) ?? n;
+      return c.kind === 'delete' ? 2 * n - i : i;
+    };
+    return changes.sort((a, b) => rank(a) - rank(b) || a.seq - b.seq);
+  }
+
+  /**
+   * The pending change of one object, if any.
+   *
+   * @example
+   * const change = await store.pendingChange('Task', id); // { kind: 'update', changed: ['title'], ... }
+   */
+  async pendingChange(entity: string, id: string): Promise<LocalChange | undefined> {
+    return (await this.db.table(CHANGES).get(objectKey(entity, id))) as LocalChange | undefined;
+  }
+
+  /**
+   * How many objects have pending changes.
+   *
+   * @example
+   * const badge = await store.pendingCount();
+   */
+  pendingCount(): Promise<number> {
+    return this.db.table(CHANGES).count();
+  }
+
+  // ---------------------------------------------------------------- server-side writes (sync pipeline)
+
+  /**
+   * Stores objects downloaded from the server, in one transaction. By default an object with a
+   * pending local change is left alone (counted in `skipped`): a change committed while a sync
+   * runs is never overwritten. With `overwrite`, server values win and the change marks are
+   * cleared. `tag` (a sync run id) is stored on each written row, for `removeUntagged`.
+   *
+   * @example
+   * const { written, skipped } = await store.applyServerObjects('Task', batch.objects, { tag: runId });
+   */
+  async applyServerObjects(
+    entity: string,
+    objects: SyncObject[],
+    options: { overwrite?: boolean; tag?: string } = {},
+  ): Promise<ApplyResult> {
+    entityOf(this.schema, entity);
+    if (objects.length === 0) return { written: 0, skipped: 0 };
+    const tag = options.tag ?? '';
+    return this.serverWrite([entity, CHANGES], async () => {
+      const changes = this.db.table(CHANGES);
+      // An entity usually has few pending changes (often none): one read of their keys on the
+      // entity index spares a lookup per object. Only when there are more than objects in the
+      // call is a lookup of the call's keys cheaper.
+      const few = (await changes.where('entity').equals(entity).limit(objects.length + 1).primaryKeys()) as Array<[string, string]>;
+      let isPending: (o: SyncObject, i: number) => boolean;
+      if (few.length <= objects.length) {
+        const ids = new Set(few.map(([, id]) => id));
+        isPending = (o) => ids.has(o.id);
+      } else {
+        const found = await changes.bulkGet(objects.map((o) => objectKey(entity, o.id)));
+        isPending = (_, i) => found[i] !== undefined;
+      }
+      let rows: Row[];
+      if (few.length === 0 || options.overwrite) {
+        rows = objects.map((o) => ({ ...o, [TAG]: tag }));
+        const marked = few.length === 0 ? [] : objects.filter(isPending).map((o) => objectKey(entity, o.id));
+        if (marked.length) await changes.bulkDelete(marked);
+      } else {
+        rows = [];
+        objects.forEach((o, i) => isPending(o, i) || rows.push({ ...o, [TAG]: tag }));
+      }
+      await this.db.table(entity).bulkPut(rows);
+      return { written: rows.length, skipped: objects.length - rows.length };
+    });
+  }
+
+  /**
+   * Applies the server's answers to uploaded changes, in one transaction. A change whose seq
+   * still equals the uploaded one is done: its record goes and the server's version of the
+   * object is stored. A change committed again during the sync (newer seq) stays pending — a
+   * confirmed create becomes an update of all members, a confirmed delete turns a later
+   * re-commit into a create — and the object only takes the server's system attributes.
+   * An object deleted locally while its create was uploading gets a pending delete, so the
+   * server's copy goes too.
+   *
+   * @example
+   * await store.confirm([{ entity: 'Task', id, seq: change.seq, object: serverVersion }]);
+   */
+  async confirm(confirmations: Confirmation[]): Promise<void> {
+    if (confirmations.length === 0) return;
+    const entities = [...new Set(confirmations.map((c) => c.entity))];
+    for (const e of entities) entityOf(this.schema, e);
+    await this.serverWrite([...entities, CHANGES, FILES, META], async (trans) => {
+      const changes = this.db.table(CHANGES);
+      const pending = (await changes.bulkGet(confirmations.map((c) => objectKey(c.entity, c.id)))) as Array<LocalChange | undefined>;
+      const stored = await Promise.all(confirmations.map((c) => this.db.table(c.entity).get(c.id) as Promise<Row | undefined>));
+      const newDeletes: LocalChange[] = [];
+      for (const [i, c] of confirmations.entries()) {
+        const change = pending[i];
+        const row = stored[i];
+        const table = this.db.table(c.entity);
+        if (change && change.seq === c.seq) {
+          await changes.delete(objectKey(c.entity, c.id));
+          if (c.object) await table.put({ ...c.object, [TAG]: row?.[TAG] ?? '' });
+          else await this.removeRows(c.entity, [c.id]);
+        } else if (change && change.seq > c.seq) {
+          // Committed again while uploading: keep the newer change, adjusted to what the server now has.
+          if (change.kind === 'create' && c.object) {
+            await changes.put({ ...change, kind: 'update', changed: allMembers(this.schema, c.entity) });
+          } else if (change.kind === 'update' && !c.object) {
+            await changes.put({ ...change, kind: 'create', changed: allMembers(this.schema, c.entity) });
+          } else if (change.kind === 'delete' && !c.object) {
+            await changes.delete(objectKey(c.entity, c.id)); // already gone on the server
+          }
+          if (c.object && row) {
+            const system = Object.fromEntries(SYSTEM_FIELDS.map((f) => [f, c.object![f]]));
+            await table.put({ ...row, ...system });
+          }
+        } else if (!change) {
+          if (row && c.object) await table.put({ ...c.object, [TAG]: row[TAG] ?? '' });
+          else if (row) await this.removeRows(c.entity, [c.id]);
+          else if (c.object) {
+            newDeletes.push({ entity: c.entity, id: c.id, kind: 'delete', changed: [], data: membersOf(this.schema, c.entity, c.object), seq: 0, changeId: '' });
+          }
+        }
+        // change.seq < c.seq cannot happen (seq only grows); leave such a change alone.
+      }
+      if (newDeletes.length) {
+        const first = await this.tracking.allocateSeq(trans, newDeletes.length);
+        await changes.bulkPut(newDeletes.map((d, i) => ({ ...d, seq: first + i, changeId: newId() })));
+      }
+    });
+  }
+
+  /**
+   * After the server refused changes, in one transaction: stores each SynchronizationFailure
+   * and, when the refused change is still the object's latest, drops its mark and replaces the
+   * object by the server's version (`restore`) or removes it (`null`; its id is returned). A change committed again
+   * during the sync (newer seq) stays marked: the next sync uploads it and the server decides.
+   * Recording and reverting together means a crash leaves either both or neither: the change
+   * is never lost and never reported twice.
+   *
+   * @example
+   * await store.refuse([{ entity: 'Task', id, seq: change.seq, failure, restore: serverVersionOrNull }]);
+   */
+  async refuse(refusals: Refusal[]): Promise<string[]> {
+    if (refusals.length === 0) return [];
+    const entities = [...new Set(refusals.map((r) => r.entity))];
+    for (const e of entities) entityOf(this.schema, e);
+    return this.serverWrite([...entities, CHANGES, FILES, FAILURES], async () => {
+      const changes = this.db.table(CHANGES);
+      const removed: string[] = [];
+      await this.db.table(FAILURES).bulkPut(refusals.map((r) => r.failure));
+      const pending = (await changes.bulkGet(refusals.map((r) => objectKey(r.entity, r.id)))) as Array<LocalChange | undefined>;
+      for (const [i, r] of refusals.entries()) {
+        if (pending[i] && pending[i]!.seq !== r.seq) continue;
+        await changes.delete(objectKey(r.entity, r.id));
+        if (r.restore) await this.db.table(r.entity).put({ ...r.restore, [TAG]: '' });
+        else {
+          await this.removeRows(r.entity, [r.id]);
+          removed.push(r.id);
+        }
+      }
+      return removed;
+    });
+  }
+
+  /**
+   * Removes objects the server no longer has (or no longer lets the user read). Objects with
+   * pending changes stay unless `force` (which drops their changes too). Returns how many
+   * stored objects were removed.
+   *
+   * @example
+   * const removed = await store.removeObjects('Task', missingIds);
+   */
+  async removeObjects(entity: string, ids: string[], options: { force?: boolean } = {}): Promise<number> {
+    entityOf(this.schema, entity);
+    if (ids.length === 0) return 0;
+    return this.serverWrite([entity, CHANGES, FILES], async () => {
+      const keys = ids.map((id) => objectKey(entity, id));
+      const changes = this.db.table(CHANGES);
+      const pending = await changes.bulkGet(keys);
+      const rows = (await this.db.table(entity).bulkGet(ids)) as Array<Row | undefined>;
+      if (options.force) await changes.bulkDelete(keys.filter((_, i) => pending[i]));
+      const remove = ids.filter((_, i) => rows[i] && (options.force || !pending[i]));
+      await this.removeRows(entity, remove);
+      return new Set(remove).size;
+    });
+  }
+
+  /**
+   * Removes the synchronized objects of an entity that the sync run `tag` did not write and
+   * that have no pending change: after an all-objects download, the local content equals the
+   * download. Returns how many were removed.
+   *
+   * @example
+   * const removed = await store.removeUntagged('Task', runId);
+   */
+  async removeUntagged(entity: string, tag: string): Promise<number> {
+    entityOf(this.schema, entity);
+    return this.serverWrite([entity, CHANGES, FILES], async () => {
+      const ids = (await this.db.table(entity).where(TAG).notEqual(tag).primaryKeys()) as string[];
+      if (ids.length === 0) return 0;
+      const pending = (await this.db.table(CHANGES).where('entity').equals(entity).primaryKeys()) as Array<[string, string]>;
+      const keep = new Set(pending.map(([, id]) => id));
+      const remove = ids.filter((id) => !keep.has(id));
+      await this.removeRows(entity, remove);
+      return remove.length;
+    });
+  }
+
+  // ---------------------------------------------------------------- failures
+
+  /**
+   * Stores SynchronizationFailures (replacing those with the same id).
+   *
+   * @example
+   * await store.putFailures(response.failures);
+   */
+  async putFailures(failures: SynchronizationFailure[]): Promise<void> {
+    if (failures.length) await this.db.table(FAILURES).bulkPut(failures);
+  }
+
+  /**
+   * Every SynchronizationFailure kept on this device, oldest first.
+   *
+   * @example
+   * const failures = await store.listFailures();
+   */
+  async listFailures(): Promise<SynchronizationFailure[]> {
+    return (await this.db.table(FAILURES).orderBy('createdDate').toArray()) as SynchronizationFailure[];
+  }
+
+  /**
+   * Forgets one SynchronizationFailure.
+   *
+   * @example
+   * await store.deleteFailure(failure.id);
+   */
+  async deleteFailure(id: string): Promise<void> {
+    await this.db.table(FAILURES).delete(id);
+  }
+
+  // ---------------------------------------------------------------- files
+
+  /**
+   * Stores the file contents of an object (a downloaded file; not a tracked change).
+   *
+   * @example
+   * await store.putFile('Attachment', id, bytes, 'image/png');
+   */
+  async putFile(entity: string, id: string, data: Uint8Array, contentType: string): Promise<void> {
+    entityOf(this.schema, entity);
+    await this.db.table(FILES).put({ entity, id, data, contentType });
+  }
+
+  /**
+   * The file contents of an object, if stored.
+   *
+   * @example
+   * const file = await store.getFile('Attachment', id);
+   */
+  async getFile(entity: string, id: string): Promise<{ data: Uint8Array; contentType: string } | undefined> {
+    const file = (await this.db.table(FILES).get(objectKey(entity, id))) as { data: Uint8Array; contentType: string } | undefined;
+    return file && { data: file.data, contentType: file.contentType };
+  }
+
+  // ---------------------------------------------------------------- metadata
+
+  /**
+   * A small metadata value (device id, last sync time, ...).
+   *
+   * @example
+   * const deviceId = await store.getMeta<string>('deviceId');
+   */
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    checkMetaKey(key);
+    const entry = (await this.db.table(META).get(key)) as { value: T } | undefined;
+    return entry?.value;
+  }
+
+  /**
+   * Sets a metadata value (structured-cloneable). Keys starting with `$` are the store's own.
+   *
+   * @example
+   * await store.setMeta('lastSync', new Date().toISOString());
+   */
+  async setMeta(key: string, value: unknown): Promise<void> {
+    checkMetaKey(key);
+    await this.db.table(META).put({ key, value });
+  }
+
+  /**
+   * Closes the database connection.
+   *
+   * @example
+   * store.close();
+   */
+  close(): void {
+    this.db.close();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private associationOf(entity: string, association: string) {
+    const def = entityOf(this.schema, entity);
+    const assoc = Object.hasOwn(def.associations, association) ? def.associations[association] : undefined;
+    if (!assoc) throw ValidationError.at('association', `${entity} has no association "${association}"`);
+    return assoc;
+  }
+
+  /** Deletes rows and their files (inside a server-write transaction). */
+  private async removeRows(entity: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.table(entity).bulkDelete(ids);
+    await this.db.table(FILES).bulkDelete(ids.map((id) => objectKey(entity, id)));
+  }
+
+  /**
+   * Runs `fn` in a read-write transaction whose entity writes the change tracking lets through:
+   * server data written by the sync pipeline is not a local change.
+   */
+  private serverWrite<T>(tables: string[], fn: (trans: object) => Promise<T>): Promise<T> {
+    if (Dexie.currentTransaction) {
+      // Joining the caller's transaction would untrack the caller's own writes too.
+      throw new SyncflowError('internal', 'server-side store writes cannot run inside another Dexie transaction');
+    }
+    return this.db.transaction('rw', tables, async (tx) => {
+      this.tracking.untrack(tx.idbtrans);
+      return fn(tx.idbtrans);
+    });
+  }
+}
+
+function checkMetaKey(key: string): void {
+  if (typeof key !== 'string' || key === '' || key.startsWith('$')) {
+    throw ValidationError.at('key', 'a metadata key is a non-empty string that does not start with "$"');
+  }
+}

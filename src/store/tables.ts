@@ -1,0 +1,95 @@
+/**
+ * The layout of the local database: one Dexie table per entity plus the store's own tables,
+ * whose names start with `$` (entity names start with a capital letter, so they cannot clash).
+ * Internal fields of entity rows start with `$` too (member names never do).
+ */
+import type { Schema } from '../model/schema.ts';
+import { SYSTEM_ATTRIBUTES } from '../model/schema.ts';
+import type { LocalObject } from './types.ts';
+
+/** Pending local changes, one per object: key [entity+id]. */
+export const CHANGES = '$changes';
+/** SynchronizationFailures, by id. */
+export const FAILURES = '$failures';
+/** File contents of objects of file entities: key [entity+id]. */
+export const FILES = '$files';
+/**
+ * Small key-value metadata; keys starting with `$` are the store's own (seq counter, schema
+ * fingerprint). Not `$meta`: Dexie 4 reserves that name and deletes such a table on upgrade.
+ */
+export const META = '$metadata';
+
+/** The sync run that last wrote a row from the server ('' when not written by a tagged run). */
+export const TAG = '$tag';
+/** Meta key of the store-wide change counter. */
+export const SEQ_KEY = '$seq';
+/** Meta key of the schema fingerprint the database was opened with. */
+export const SCHEMA_KEY = '$schema';
+
+export type Row = Record<string, unknown> & { id: string };
+
+/**
+ * Dexie `stores()` spec for a schema: entity tables are keyed by `id` and indexed on
+ * `changedDate` (incremental sync), `$tag` (all-objects cleanup) and every association
+ * (reverse navigation with `referrers`).
+ */
+export function storesFor(schema: Schema): Record<string, string> {
+  const stores: Record<string, string> = {};
+  for (const entity of [...schema.order].sort()) {
+    const associations = Object.keys(schema.entities[entity].associations).sort();
+    stores[entity] = ['id', 'changedDate', TAG, ...associations].join(', ');
+  }
+  stores[CHANGES] = '[entity+id], seq, entity';
+  stores[FAILURES] = 'id, createdDate';
+  stores[FILES] = '[entity+id]';
+  stores[META] = 'key';
+  return stores;
+}
+
+/** A short, stable fingerprint of a stores spec (FNV-1a over its canonical JSON). */
+export function fingerprint(stores: Record<string, string>): string {
+  const text = JSON.stringify(Object.keys(stores).sort().map((k) => [k, stores[k]]));
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0') + ':' + text.length;
+}
+
+/**
+ * A stored row as the app sees it: system attributes and every member of the entity (null when
+ * absent, e.g. an attribute added to the schema later), `$entity`, no internal fields; frozen.
+ *
+ * @example
+ * const task = toLocalObject(schema, 'Task', await db.table('Task').get(id));
+ */
+export function toLocalObject(schema: Schema, entity: string, row: Record<string, unknown>): LocalObject {
+  const def = schema.entities[entity];
+  const out: Record<string, unknown> = {};
+  for (const name of SYSTEM_ATTRIBUTES) out[name] = row[name] ?? null;
+  for (const name in def.attributes) out[name] = row[name] ?? null;
+  for (const name in def.associations) out[name] = row[name] ?? null;
+  out.$entity = entity;
+  return Object.freeze(out) as LocalObject;
+}
+
+/** Member values of a raw row (attributes and associations present in it). */
+export function membersOf(schema: Schema, entity: string, row: Record<string, unknown>): Record<string, unknown> {
+  const def = schema.entities[entity];
+  const out: Record<string, unknown> = {};
+  for (const name in def.attributes) if (name in row) out[name] = row[name];
+  for (const name in def.associations) if (name in row) out[name] = row[name];
+  return out;
+}
+
+/** All member names of an entity (the `changed` list of a create). */
+export function allMembers(schema: Schema, entity: string): string[] {
+  const def = schema.entities[entity];
+  return [...Object.keys(def.attributes), ...Object.keys(def.associations)];
+}
+
+/** Key of an object in the `$changes` and `$files` tables. */
+export function objectKey(entity: string, id: string): [string, string] {
+  return [entity, id];
+}
