@@ -1,0 +1,27 @@
+import type { Schema } from '../model/schema.ts';
+import type { AccessPolicy } from './access.ts';
+import type { Handlers } from './handlers.ts';
+import type { Storage } from './storage/Storage.ts';
+
+/** What every endpoint needs; no per-process state (several server processes may share the storage). */
+export interface ServerContext {
+  schema: Schema;
+  storage: Storage;
+  access: AccessPolicy;
+  handlers: Handlers;
+  /** For each entity, the associations of other entities that point at it (for deletes). */
+  referrers: ReadonlyMap<string, ReadonlyArray<{ entity: string; association: string; required: boolean }>>;
+}
+
+/** Builds the reverse association map of a schema. */
+export function referrersOf(schema: Schema): ServerContext['referrers'] {
+  const out = new Map<string, Array<{ entity: string; association: string; required: boolean }>>();
+  for (const def of Object.values(schema.entities)) {
+    for (const [association, a] of Object.entries(def.associations)) {
+      const list = out.get(a.target) ?? [];
+      list.push({ entity: def.name, association, required: a.required ?? false });
+      out.set(a.target, list);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,201 @@
+import { SyncflowError } from '../errors.ts';
+import { entityOf, memberNames } from '../model/schema.ts';
+import { isUuid, validateValues, type SyncObject, type Values } from '../model/values.ts';
+import type { ChangeKind, ChangeRequest, FailureReason } from '../transport/wire.ts';
+import { HandlerRejection, type HandlerContext } from './handlers.ts';
+import type { ObjectTx, Written } from './ObjectTx.ts';
+
+export type ChangeOutcome =
+  | { status: 'applied'; object: SyncObject | null }
+  | { status: 'failed'; reason: FailureReason; message: string };
+
+/** A change the server refuses, with the reason the device gets. */
+class ChangeFailure extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Applies one device change inside the upload's transaction, atomically on its own (a
+ * SAVEPOINT): either all its writes (including its handlers') happen, or none and the
+ * outcome says why. Unexpected errors (a bug, a lost connection) are rethrown: the request
+ * fails as a whole and the device retries it later, rather than losing the change as "invalid".
+ *
+ * @param pending says whether a later change of the same upload creates an object, so a
+ *   reference to it is accepted whatever the order.
+ */
+export async function applyChange(
+  otx: ObjectTx,
+  change: ChangeRequest,
+  pending?: (entity: string, id: string) => boolean,
+): Promise<ChangeOutcome> {
+  await otx.tx.query('SAVEPOINT sf_change');
+  try {
+    const object = await apply(otx, change, pending);
+    await otx.tx.query('RELEASE SAVEPOINT sf_change');
+    return { status: 'applied', object };
+  } catch (e) {
+    await otx.tx.query('ROLLBACK TO SAVEPOINT sf_change');
+    await otx.tx.query('RELEASE SAVEPOINT sf_change');
+    const failure = toFailure(e);
+    if (!failure) throw e;
+    return { status: 'failed', ...failure };
+  }
+}
+
+function toFailure(e: unknown): { reason: FailureReason; message: string } | null {
+  if (e instanceof ChangeFailure) return { reason: e.reason, message: e.message };
+  if (e instanceof HandlerRejection) return { reason: 'rejected', message: e.message };
+  if (e instanceof SyncflowError) {
+    const bad = ['validation_failed', 'schema_invalid', 'not_found', 'forbidden', 'conflict'].includes(e.code);
+    return bad ? { reason: 'invalid', message: e.message } : null;
+  }
+  // SQLSTATE classes 22 (data exception, e.g. "\u0000" in a string) and 23 (integrity): the
+  // values cannot be stored, whatever retries happen.
+  const sqlState = (e as { code?: unknown })?.code;
+  if (typeof sqlState === 'string' && /^2[23][0-9A-Z]{3}$/.test(sqlState)) {
+    return { reason: 'invalid', message: `the values cannot be stored: ${(e as Error).message}` };
+  }
+  return null;
+}
+
+const notFound = (entity: string, id: string) =>
+  new ChangeFailure('inaccessible', `${entity} ${id} was not found or is not accessible`);
+
+async function apply(
+  otx: ObjectTx,
+  change: ChangeRequest,
+  pending: ((entity: string, id: string) => boolean) | undefined,
+): Promise<SyncObject | null> {
+  const { schema, access } = otx.ctx;
+  const { entity, id, kind } = change;
+  const def = entityOf(schema, entity);
+  const { existing, tombstone } = await otx.lockForChange(entity, id);
+
+  if (kind === 'delete') {
+    if (!existing) return null; // already gone: the device's wish holds
+    if (!existing.readable) throw notFound(entity, id);
+    if (!existing.writable) throw new ChangeFailure('inaccessible', `You may not delete ${entity} ${id}`);
+    await runBefore(otx, entity, existing.object, 'delete', existing.object);
+    await otx.remove(entity, id);
+    await runAfter(otx, entity, existing.object, 'delete', existing.object);
+    return null;
+  }
+
+  let written: Written;
+  if (existing) {
+    // An update, or a create the device sends again after losing the answer.
+    if (!existing.readable) throw notFound(entity, id);
+    if (!existing.writable) throw new ChangeFailure('inaccessible', `You may not change ${entity} ${id}`);
+    const values = validateValues(schema, entity, change.data, { partial: kind === 'update', path: 'data' });
+    await otx.checkReferences(entity, values, 'data', { asUser: true, self: id, pending });
+    const previous = existing.object;
+    const object = await runBefore(otx, entity, { ...previous, ...values, changedDate: otx.stamp }, 'update', previous);
+    written = (await otx.replace(entity, id, pick(object, memberNames(def))))!;
+    await runAfter(otx, entity, written.object, 'update', previous);
+  } else {
+    if (tombstone?.readable) throw new ChangeFailure('deleted', `${entity} ${id} was deleted on the server`);
+    if (tombstone || kind === 'update') throw notFound(entity, id);
+    const values = validateValues(schema, entity, change.data, { path: 'data' });
+    await otx.checkReferences(entity, values, 'data', { asUser: true, self: id, pending });
+    const draft: SyncObject = {
+      ...nullMembers(memberNames(def)),
+      ...values,
+      id,
+      owner: otx.user.id,
+      createdDate: otx.stamp,
+      changedDate: otx.stamp,
+    };
+    if (!access.allows(entity, 'write', otx.user, draft)) {
+      throw new ChangeFailure('inaccessible', `You may not create this ${entity}`);
+    }
+    const object = await runBefore(otx, entity, draft, 'create', null);
+    written = await otx.insert(entity, id, otx.user.id, pick(object, memberNames(def)));
+    await runAfter(otx, entity, written.object, 'create', null);
+  }
+  // The device gets the object as it is now, if it may still read it: read again only when an
+  // afterCommit handler may have changed it.
+  if (otx.ctx.handlers[entity]?.afterCommit) return otx.readable(entity, id);
+  return written.readable ? written.object : null;
+}
+
+async function runBefore(
+  otx: ObjectTx,
+  entity: string,
+  object: SyncObject,
+  kind: ChangeKind,
+  previous: SyncObject | null,
+): Promise<SyncObject> {
+  const handler = otx.ctx.handlers[entity]?.beforeCommit;
+  if (!handler) return object;
+  const changed = await handler({ ...object }, handlerContext(otx, kind, previous));
+  if (!changed || kind === 'delete') return object;
+  const values = validateValues(otx.ctx.schema, entity, changed, { partial: true, path: `${entity}.beforeCommit` });
+  await otx.checkReferences(entity, values, `${entity}.beforeCommit`, { asUser: false, self: object.id });
+  return { ...object, ...values };
+}
+
+async function runAfter(
+  otx: ObjectTx,
+  entity: string,
+  object: SyncObject,
+  kind: ChangeKind,
+  previous: SyncObject | null,
+): Promise<void> {
+  const handler = otx.ctx.handlers[entity]?.afterCommit;
+  if (handler) await handler({ ...object }, handlerContext(otx, kind, previous));
+}
+
+/** The `ctx` of a handler: unchecked writes in the change's transaction. */
+function handlerContext(otx: ObjectTx, kind: ChangeKind, previous: SyncObject | null): HandlerContext {
+  const { schema } = otx.ctx;
+  const checkId = (entity: string, id: string) => {
+    entityOf(schema, entity);
+    if (!isUuid(id)) throw new SyncflowError('validation_failed', `${entity} id ${JSON.stringify(id)} is not a UUID`);
+    return id.toLowerCase();
+  };
+  return {
+    user: otx.user.id,
+    roles: otx.user.roles,
+    kind,
+    previous,
+    reject(message: string): never {
+      throw new HandlerRejection(message);
+    },
+    async get(entity, id) {
+      return otx.get(entity, checkId(entity, id));
+    },
+    async create(entity, values) {
+      const valid = validateValues(schema, entity, values, { path: entity });
+      const id = crypto.randomUUID();
+      await otx.checkReferences(entity, valid, entity, { asUser: false, self: id });
+      return (await otx.insert(entity, id, otx.user.id, { ...nullMembers(memberNames(entityOf(schema, entity))), ...valid })).object;
+    },
+    async update(entity, id, values) {
+      const key = checkId(entity, id);
+      const current = await otx.get(entity, key, { lock: true });
+      if (!current) throw new SyncflowError('not_found', `${entity} ${key} does not exist`);
+      const valid = validateValues(schema, entity, values, { partial: true, path: entity });
+      await otx.checkReferences(entity, valid, entity, { asUser: false, self: key });
+      const names = memberNames(entityOf(schema, entity));
+      return (await otx.replace(entity, key, pick({ ...current, ...valid }, names)))!.object;
+    },
+    async delete(entity, id) {
+      return otx.remove(entity, checkId(entity, id));
+    },
+  };
+}
+
+function pick(object: Values, names: readonly string[]): Values {
+  const out: Values = {};
+  for (const n of names) out[n] = object[n] ?? null;
+  return out;
+}
+
+function nullMembers(names: readonly string[]): Values {
+  return Object.fromEntries(names.map((n) => [n, null]));
+}

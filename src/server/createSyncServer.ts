@@ -1,0 +1,224 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { SchemaError, SyncflowError, ValidationError } from '../errors.ts';
+import type { Schema } from '../model/schema.ts';
+import type { SyncObject } from '../model/values.ts';
+import type { ChangeRequest, ChangeResult, FailuresResponse, MeResponse, RetryResponse, UploadResponse } from '../transport/wire.ts';
+import { AccessPolicy, type AccessRules } from './access.ts';
+import { authenticate, checkUsers, saveUsers, setRoles, type UserConfig } from './auth.ts';
+import type { AuthUser } from './AuthUser.ts';
+import { download } from './download.ts';
+import { errorReply } from './errorReply.ts';
+import { dismissFailure, listFailures, retryFailure } from './failures.ts';
+import { fetchObjects } from './fetchObjects.ts';
+import { getFile, putFile } from './files.ts';
+import { checkHandlers, type Handlers } from './handlers.ts';
+import { listIds } from './listIds.ts';
+import { ensureReferenceIndexes } from './referenceIndexes.ts';
+import { downloadBody, failuresQuery, fetchBody, idsBody, parseRequest, parseUploadRequest, requestId } from './requests.ts';
+import { referrersOf, type ServerContext } from './ServerContext.ts';
+import type { Storage } from './storage/Storage.ts';
+import { upload } from './upload.ts';
+
+export interface SyncServerOptions {
+  schema: Schema;
+  storage: Storage;
+  /** Created or updated in storage at start (tokens kept as sha256 hashes). */
+  users?: UserConfig[];
+  access: AccessRules;
+  handlers?: Handlers;
+  /** Largest JSON request body, in bytes (default 16 MiB). */
+  bodyLimit?: number;
+  /** Largest file body for PUT /api/files, in bytes (default 64 MiB). */
+  fileLimit?: number;
+  /** Answer browsers from any origin (the flow editor runs on another port). Tokens travel in a header, not cookies. */
+  cors?: boolean;
+  /** Fastify's logger option (default off). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface SyncServer {
+  app: FastifyInstance;
+  storage: Storage;
+  schema: Schema;
+  /** Starts listening; answers the base URL, e.g. `http://127.0.0.1:41234`. */
+  listen(options?: { port?: number; host?: string }): Promise<string>;
+  /** Stops listening. The storage stays open: it belongs to the caller. */
+  close(): Promise<void>;
+  /** Replaces a user's roles, in storage: every server process applies it on the next request. */
+  setRoles(user: string, roles: string[]): Promise<void>;
+  /** Applies changes as `user`, exactly as POST /api/upload does (server scripts, seeding). */
+  upload(user: string, changes: ChangeRequest[], device?: string): Promise<ChangeResult[]>;
+  /** Stores file contents as `user`, exactly as PUT /api/files/:entity/:id does. */
+  putFile(user: string, entity: string, id: string, content: Uint8Array, contentType: string): Promise<SyncObject>;
+}
+
+/**
+ * Creates the sync server (docs/protocol.md): validates the access rules, handlers and users
+ * against the schema (SchemaError naming each problem), stores the users, and builds the HTTP
+ * app. It keeps no state of its own: several servers may share one PostgreSQL database.
+ *
+ * @example
+ * const storage = await openStorage({});
+ * const server = await createSyncServer({ schema: demoSchema, storage, users: demoUsers, access: demoAccess, handlers: demoHandlers });
+ * const url = await server.listen({ port: 4000 });
+ */
+export async function createSyncServer(options: SyncServerOptions): Promise<SyncServer> {
+  const { schema, storage } = options;
+  if (!schema?.entities || !storage?.transaction) {
+    throw new SchemaError([{ path: schema?.entities ? 'storage' : 'schema', message: 'is required' }]);
+  }
+  const ctx: ServerContext = {
+    schema,
+    storage,
+    access: AccessPolicy.compile(schema, options.access),
+    handlers: checkHandlers(schema, options.handlers ?? {}),
+    referrers: referrersOf(schema),
+  };
+  const users = checkUsers(options.users ?? []);
+  await saveUsers(storage, users);
+  await ensureReferenceIndexes(storage, schema);
+
+  const app = buildApp(ctx, options);
+  const userById = async (id: string): Promise<AuthUser> => {
+    const { rows } = await storage.query<{ roles: string[] }>('SELECT roles FROM sf_users WHERE id = $1', [id]);
+    if (!rows[0]) throw new SyncflowError('not_found', `No user "${id}"`);
+    return { id, roles: rows[0].roles };
+  };
+
+  return {
+    app,
+    storage,
+    schema,
+    async listen({ port = 0, host = '127.0.0.1' } = {}) {
+      return app.listen({ port, host });
+    },
+    close: () => app.close(),
+    setRoles: (user, roles) => setRoles(storage, user, roles),
+    async upload(user, changes, device = 'server') {
+      return upload(ctx, await userById(user), device, parseUploadRequest(schema, { changes }));
+    },
+    async putFile(user, entity, id, content, contentType) {
+      return putFile(ctx, await userById(user), entity, id, content, contentType);
+    },
+  };
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstance {
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024, logger: options.logger ?? false });
+  // The authenticated user of each request (a WeakMap rather than a request decoration: no global typings).
+  const users = new WeakMap<FastifyRequest, AuthUser>();
+  // JSON only: a text/plain body is a 400 naming content-type, not a string handed to the endpoints.
+  app.removeContentTypeParser('text/plain');
+  const userOf = (req: FastifyRequest): AuthUser => users.get(req)!;
+
+  app.setErrorHandler((error, req, reply) => {
+    const { status, body, internal } = errorReply(error);
+    if (internal) req.log.error({ err: error }, 'request failed');
+    if (status === 401) reply.header('www-authenticate', 'Bearer');
+    return reply.status(status).type(JSON_TYPE).send(body);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).type(JSON_TYPE).send({ error: { code: 'not_found', message: `No endpoint ${req.method} ${req.url.split('?')[0]}` } }),
+  );
+
+  if (options.cors) {
+    app.addHook('onRequest', async (req, reply) => {
+      reply.header('access-control-allow-origin', '*');
+      if (req.method === 'OPTIONS') {
+        reply
+          .header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS')
+          .header('access-control-allow-headers', 'authorization, content-type, x-device-id')
+          .header('access-control-max-age', '600');
+        return reply.status(204).send();
+      }
+    });
+  }
+
+  app.get('/api/health', async () => ({ status: 'ok' }));
+
+  app.register(async (api) => {
+    // Authenticate before the body is read: an anonymous request never costs a parse.
+    api.addHook('onRequest', async (req) => {
+      users.set(req, await authenticate(ctx.storage, req.headers.authorization));
+    });
+
+    api.get('/api/me', async (req): Promise<MeResponse> => {
+      const user = userOf(req);
+      return { user: user.id, roles: [...user.roles] };
+    });
+
+    api.get('/api/schema', async () => ctx.schema);
+
+    api.post('/api/upload', async (req): Promise<UploadResponse> => {
+      const device = deviceOf(req);
+      const changes = parseUploadRequest(ctx.schema, req.body);
+      return { results: await upload(ctx, userOf(req), device, changes) };
+    });
+
+    api.post('/api/download', async (req, reply) => {
+      const body = parseRequest(downloadBody, req.body);
+      return sendJsonText(reply, await download(ctx, userOf(req), body));
+    });
+
+    api.post('/api/fetch', async (req, reply) => {
+      const body = parseRequest(fetchBody, req.body);
+      return sendJsonText(reply, await fetchObjects(ctx, userOf(req), body));
+    });
+
+    api.post('/api/ids', async (req) => listIds(ctx, userOf(req), parseRequest(idsBody, req.body)));
+
+    api.get('/api/failures', async (req): Promise<FailuresResponse> => {
+      const { status } = parseRequest(failuresQuery, req.query, 'query');
+      return { failures: await listFailures(ctx, userOf(req), status) };
+    });
+
+    api.post<{ Params: { id: string } }>('/api/failures/:id/retry', async (req): Promise<RetryResponse> => {
+      return { result: await retryFailure(ctx, userOf(req), requestId(req.params.id)) };
+    });
+
+    api.post<{ Params: { id: string } }>('/api/failures/:id/dismiss', async (req) => {
+      return { failure: await dismissFailure(ctx, userOf(req), requestId(req.params.id)) };
+    });
+
+    api.register(async (files) => {
+      // File bodies are raw bytes of any content type.
+      files.removeAllContentTypeParsers();
+      files.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.fileLimit ?? 64 * 1024 * 1024 }, (_req, body, done) =>
+        done(null, body),
+      );
+
+      files.get<{ Params: { entity: string; id: string } }>('/api/files/:entity/:id', async (req, reply) => {
+        const file = await getFile(ctx, userOf(req), req.params.entity, req.params.id);
+        return reply
+          .type(file.contentType)
+          .header('cache-control', 'no-store')
+          .send(Buffer.from(file.content.buffer, file.content.byteOffset, file.content.byteLength));
+      });
+
+      files.put<{ Params: { entity: string; id: string } }>('/api/files/:entity/:id', async (req) => {
+        const content = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const contentType = req.headers['content-type'] || 'application/octet-stream';
+        return { object: await putFile(ctx, userOf(req), req.params.entity, req.params.id, content, contentType) };
+      });
+    });
+  });
+  return app;
+}
+
+/**
+ * The device of an upload (`X-Device-Id`): required there, as failures record it. Other
+ * endpoints ignore it (a retried failure keeps the device of the original upload).
+ */
+function deviceOf(req: FastifyRequest): string {
+  const raw = req.headers['x-device-id'];
+  const device = Array.isArray(raw) ? raw[0] : raw;
+  if (!device) throw ValidationError.at('x-device-id', 'the X-Device-Id header is required');
+  if (device.length > 200) throw ValidationError.at('x-device-id', 'is longer than 200 characters');
+  return device;
+}
+
+function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
+  return reply.type(JSON_TYPE).send(json);
+}

@@ -1,0 +1,11 @@
+// syncflow/server: the sync server (Node only). See docs/protocol.md for the HTTP protocol.
+export { createSyncServer, type SyncServer, type SyncServerOptions } from './createSyncServer.ts';
+export { openStorage, type StorageOptions } from './storage/openStorage.ts';
+export type { Queryable, QueryResult, Storage } from './storage/Storage.ts';
+export { compileAccess, AccessPolicy, type AccessRule, type AccessRules } from './access.ts';
+export type { EntityHandlers, HandlerContext, Handlers } from './handlers.ts';
+export type { UserConfig } from './auth.ts';
+export type { AuthUser } from './AuthUser.ts';
+export { constraintSql } from './constraintSql.ts';
+export { encodeCursor, decodeCursor, type CursorPosition } from './cursor.ts';
+export { demoAccess, demoHandlers, demoUsers, seedDemoData, startDemoServer } from './demo.ts';

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { ValidationError, type Problem } from '../errors.ts';
+import type { EntityDef, Schema } from '../model/schema.ts';
+import { isUuid } from '../model/values.ts';
+import { MAX_BATCH, MAX_UPLOAD_CHANGES, type ChangeRequest } from '../transport/wire.ts';
+
+/** Request bodies of the protocol (docs/protocol.md), checked before anything is read or written. */
+
+const entityName = z.string().min(1).max(100);
+const limit = z.number().int().min(1).max(MAX_BATCH);
+
+export const uploadBody = z.strictObject({
+  changes: z
+    .array(
+      z.strictObject({
+        changeId: z.string().min(1).max(200).regex(/^[^\u0000]*$/, 'must not contain U+0000'),
+        entity: entityName,
+        id: z.string(),
+        kind: z.enum(['create', 'update', 'delete']),
+        data: z.record(z.string(), z.unknown()).default({}),
+      }),
+    )
+    .max(MAX_UPLOAD_CHANGES),
+});
+
+export const downloadBody = z.strictObject({
+  entity: entityName,
+  constraint: z.unknown().optional(),
+  cursor: z.string().nullish(),
+  since: z.string().nullish(),
+  limit: limit.optional(),
+  count: z.boolean().optional(),
+});
+
+export const fetchBody = z.strictObject({
+  entity: entityName,
+  ids: z.array(z.string()).max(MAX_BATCH),
+});
+
+export const idsBody = z.strictObject({
+  entity: entityName,
+  constraint: z.unknown().optional(),
+  after: z.string().nullish(),
+  limit: limit.optional(),
+});
+
+export const failuresQuery = z.strictObject({
+  status: z.enum(['open', 'resolved', 'dismissed']).default('open'),
+});
+
+/**
+ * Parses a request part with a zod schema; a mismatch is a ValidationError whose problems name
+ * each field as `changes[2].entity` (under `root`, e.g. `query.status`, when given).
+ */
+export function parseRequest<T extends z.ZodType>(schema: T, input: unknown, root = ''): z.output<T> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems: Problem[] = [];
+  for (const issue of parsed.error.issues) {
+    const at = formatPath(root, issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) problems.push({ path: formatPath(at, [key]), message: 'unknown field' });
+    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+      problems.push({ path: at || 'body', message: 'is required' });
+    } else {
+      problems.push({ path: at || 'body', message: issue.message });
+    }
+  }
+  throw new ValidationError(problems);
+}
+
+function formatPath(root: string, path: readonly PropertyKey[]): string {
+  let out = root;
+  for (const part of path) {
+    out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+/** The entity named in a request, or a ValidationError naming `path`. */
+export function requestEntity(schema: Schema, entity: string, path = 'entity'): EntityDef {
+  if (!Object.hasOwn(schema.entities, entity)) throw ValidationError.at(path, `unknown entity "${entity}"`);
+  return schema.entities[entity];
+}
+
+/** A lower-cased UUID, or a ValidationError naming `path`. */
+export function requestId(value: string, path = 'id'): string {
+  if (!isUuid(value)) throw ValidationError.at(path, 'must be a UUID');
+  return value.toLowerCase();
+}
+
+/**
+ * An upload body, checked as a whole before anything is applied: a change naming an unknown
+ * entity or a malformed id makes the request a 400 (nothing written), naming `changes[i].field`.
+ * Member values are checked per change later, where a bad one becomes an `invalid` failure.
+ */
+export function parseUploadRequest(schema: Schema, body: unknown): ChangeRequest[] {
+  const { changes } = parseRequest(uploadBody, body);
+  const problems: Problem[] = [];
+  changes.forEach((c, i) => {
+    if (!Object.hasOwn(schema.entities, c.entity)) problems.push({ path: `changes[${i}].entity`, message: `unknown entity "${c.entity}"` });
+    if (!isUuid(c.id)) problems.push({ path: `changes[${i}].id`, message: 'must be a UUID' });
+  });
+  if (problems.length) throw new ValidationError(problems);
+  return changes.map((c) => ({ ...c, id: c.id.toLowerCase() }));
+}

@@ -1,0 +1,91 @@
+import type { Storage } from './Storage.ts';
+
+/** Key of the advisory lock that serializes migrations of every syncflow schema in a database. */
+export const MIGRATION_LOCK = 7_310_512_097;
+
+/**
+ * Schema versions, applied in order, each once. Statements use `{s}` for the schema name:
+ * migrations qualify names explicitly, because a search_path naming a schema that did not
+ * exist when the connection started is not something to rely on.
+ */
+const MIGRATIONS: ReadonlyArray<readonly string[]> = [
+  [
+    `CREATE TABLE IF NOT EXISTS {s}.sf_objects (
+       entity text NOT NULL,
+       id uuid NOT NULL,
+       owner text NOT NULL,
+       created_date timestamptz NOT NULL,
+       changed_date timestamptz NOT NULL,
+       data jsonb NOT NULL DEFAULT '{}'::jsonb,
+       PRIMARY KEY (entity, id))`,
+    // The download order and cursor: (changed_date, id) within an entity.
+    `CREATE INDEX IF NOT EXISTS sf_objects_changed ON {s}.sf_objects (entity, changed_date, id)`,
+    // Tombstones: tell "deleted on the server" from "never existed / not accessible".
+    `CREATE TABLE IF NOT EXISTS {s}.sf_deleted (
+       entity text NOT NULL,
+       id uuid NOT NULL,
+       owner text NOT NULL,
+       created_date timestamptz NOT NULL,
+       changed_date timestamptz NOT NULL,
+       data jsonb NOT NULL,
+       PRIMARY KEY (entity, id))`,
+    `CREATE TABLE IF NOT EXISTS {s}.sf_files (
+       entity text NOT NULL,
+       id uuid NOT NULL,
+       content bytea NOT NULL,
+       content_type text NOT NULL,
+       size bigint NOT NULL,
+       PRIMARY KEY (entity, id))`,
+    `CREATE TABLE IF NOT EXISTS {s}.sf_users (
+       id text PRIMARY KEY,
+       token_hash text NOT NULL UNIQUE,
+       roles text[] NOT NULL DEFAULT '{}')`,
+    `CREATE TABLE IF NOT EXISTS {s}.sf_applied (
+       user_id text NOT NULL,
+       change_id text NOT NULL,
+       result jsonb NOT NULL,
+       applied_date timestamptz NOT NULL,
+       PRIMARY KEY (user_id, change_id))`,
+    `CREATE TABLE IF NOT EXISTS {s}.sf_failures (
+       id uuid PRIMARY KEY,
+       seq bigint GENERATED ALWAYS AS IDENTITY,
+       user_id text NOT NULL,
+       device text NOT NULL,
+       entity text NOT NULL,
+       object_id uuid NOT NULL,
+       change_id text NOT NULL,
+       kind text NOT NULL,
+       data jsonb NOT NULL,
+       reason text NOT NULL,
+       message text NOT NULL,
+       status text NOT NULL DEFAULT 'open',
+       created_date timestamptz NOT NULL,
+       resolved_date timestamptz,
+       result jsonb)`,
+    `CREATE INDEX IF NOT EXISTS sf_failures_user ON {s}.sf_failures (user_id, status, created_date, seq)`,
+    // One row; its lock serializes writers so that commit order equals changedDate order.
+    `CREATE TABLE IF NOT EXISTS {s}.sf_clock (
+       one boolean PRIMARY KEY DEFAULT true CHECK (one),
+       t timestamptz NOT NULL)`,
+    `INSERT INTO {s}.sf_clock (one, t) VALUES (true, 'epoch') ON CONFLICT (one) DO NOTHING`,
+  ],
+];
+
+/**
+ * Creates the schema and its tables, idempotently. Several processes may start at once:
+ * a transaction-scoped advisory lock makes them take turns.
+ */
+export async function migrate(storage: Storage): Promise<void> {
+  const s = storage.schemaName;
+  await storage.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${s}.sf_migrations (version integer PRIMARY KEY, applied_date timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await tx.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${s}.sf_migrations`);
+    const done = rows[0]?.v ?? 0;
+    for (let version = done + 1; version <= MIGRATIONS.length; version++) {
+      for (const statement of MIGRATIONS[version - 1]) await tx.query(statement.replaceAll('{s}', s));
+      await tx.query(`INSERT INTO ${s}.sf_migrations (version) VALUES ($1)`, [version]);
+    }
+  });
+}

@@ -1,0 +1,4 @@
+import { serverTests } from './serverTests.ts';
+import { pgliteTarget } from './support.ts';
+
+serverTests(pgliteTarget());

@@ -1,0 +1,4 @@
+import { serverTests } from './serverTests.ts';
+import { postgresTarget } from './support.ts';
+
+serverTests(postgresTarget());
