@@ -1,0 +1,202 @@
+import { ExpressionError } from '../../errors.ts';
+import type { Schema } from '../../model/schema.ts';
+import type { Expr, ExprOf } from './ast.ts';
+import { FUNCTIONS, signatureOf } from './functions.ts';
+import {
+  describeType,
+  isComparable,
+  isLoose,
+  isNumeric,
+  isOrdered,
+  memberNamesOf,
+  memberOf,
+  sameType,
+  Types,
+  type StaticType,
+} from './types.ts';
+
+/** What the type checker knows about the variables in scope. */
+export interface TypeEnv {
+  schema: Schema;
+  /** The variable's type, or a message saying why it cannot be used here. */
+  variable(name: string): StaticType | { error: string };
+}
+
+export interface TypeResult {
+  type: StaticType;
+  /** Every problem found, each with the position of the offending part. */
+  errors: ExpressionError[];
+}
+
+/**
+ * Infers an expression's type and reports every type error with its position. Where a type is
+ * not known at load time (`unknown`), the check passes and the evaluator checks at run time.
+ *
+ * @example
+ * const env = { schema, variable: (n) => (n === 'count' ? Types.integer : { error: `unknown variable $${n}` }) };
+ * typecheck(parseExpression('$count + 1'), '$count + 1', env).type;   // { kind: 'integer' }
+ * typecheck(parseExpression("$count + true"), '...', env).errors[0].position;  // 0
+ */
+export function typecheck(e: Expr, source: string, env: TypeEnv): TypeResult {
+  const errors: ExpressionError[] = [];
+  const report = (at: number, message: string) => errors.push(new ExpressionError(`${message} (at ${at})`, at, source));
+  const type = infer(e, env, report);
+  return { type, errors };
+}
+
+type Report = (at: number, message: string) => void;
+
+function infer(e: Expr, env: TypeEnv, report: Report): StaticType {
+  switch (e.kind) {
+    case 'literal':
+      return e.type === 'empty' ? Types.empty : Types[e.type];
+    case 'path':
+      return path(e, env, report);
+    case 'unary': {
+      const t = infer(e.operand, env, report);
+      if (e.op === 'not') {
+        expectBoolean(t, e.operand, report, '"not"');
+        return Types.boolean;
+      }
+      if (!isLoose(t) && !isNumeric(t)) report(e.operand.start, `"-" needs a number, not ${describeType(t)}`);
+      return isNumeric(t) ? t : Types.decimal;
+    }
+    case 'binary':
+      return binary(e, env, report);
+    case 'if': {
+      expectBoolean(infer(e.condition, env, report), e.condition, report, '"if"');
+      const a = infer(e.then, env, report);
+      const b = infer(e.else, env, report);
+      const u = unify(a, b);
+      if (!u) report(e.else.start, `"then" gives ${describeType(a)} but "else" gives ${describeType(b)}`);
+      return u ?? Types.unknown;
+    }
+    case 'call':
+      return call(e, env, report);
+  }
+}
+
+function expectBoolean(t: StaticType, at: Expr, report: Report, what: string): void {
+  if (!isLoose(t) && t.kind !== 'boolean') report(at.start, `${what} needs a boolean, not ${describeType(t)}`);
+}
+
+function path(e: ExprOf<'path'>, env: TypeEnv, report: Report): StaticType {
+  const v = env.variable(e.variable);
+  if ('error' in v) {
+    report(e.start, v.error);
+    return Types.unknown;
+  }
+  let t: StaticType = v;
+  let shown = `$${e.variable}`;
+  for (const m of e.members) {
+    if (t.kind === 'unknown') return t;
+    if (t.kind === 'list') {
+      report(m.start - 1, `${shown} is a list: read members of its objects in a loop or a list operation`);
+      return Types.unknown;
+    }
+    if (t.kind !== 'object') {
+      report(m.start - 1, `${shown} is ${describeType(t)}: it has no members`);
+      return Types.unknown;
+    }
+    const info = memberOf(env.schema, t.entity, m.name);
+    if (!info) {
+      report(m.start, `${t.entity} has no member "${m.name}" (it has ${memberNamesOf(env.schema, t.entity).join(', ')})`);
+      return Types.unknown;
+    }
+    t = info.type;
+    shown += `/${m.name}`;
+  }
+  return t;
+}
+
+/** The common type of two branches, or undefined if they have none. */
+export function unify(a: StaticType, b: StaticType): StaticType | undefined {
+  if (a.kind === 'empty') return b;
+  if (b.kind === 'empty' || b.kind === 'unknown') return a;
+  if (a.kind === 'unknown') return b;
+  if (isNumeric(a) && isNumeric(b)) return a.kind === b.kind ? a : Types.decimal;
+  if ((a.kind === 'string' || a.kind === 'enum') && (b.kind === 'string' || b.kind === 'enum')) {
+    return sameType(a, b) ? a : Types.string;
+  }
+  return sameType(a, b) ? a : undefined;
+}
+
+function binary(e: ExprOf<'binary'>, env: TypeEnv, report: Report): StaticType {
+  const l = infer(e.left, env, report);
+  const r = infer(e.right, env, report);
+  const mismatch = (what: string) =>
+    report(e.right.start, `cannot ${what} ${describeType(l)} and ${describeType(r)}`);
+  switch (e.op) {
+    case 'and':
+    case 'or':
+      expectBoolean(l, e.left, report, `"${e.op}"`);
+      expectBoolean(r, e.right, report, `"${e.op}"`);
+      return Types.boolean;
+    case '=':
+    case '!=':
+      if (!isComparable(l, r)) report(e.right.start, `cannot compare ${describeType(l)} with ${describeType(r)}`);
+      else enumLiteral(l, e.right, report) || enumLiteral(r, e.left, report);
+      return Types.boolean;
+    case '<':
+    case '<=':
+    case '>':
+    case '>=':
+      if (!isOrdered(l, r)) report(e.right.start, `cannot order ${describeType(l)} and ${describeType(r)} with "${e.op}"`);
+      return Types.boolean;
+    case '+': {
+      const isText = (t: StaticType) => t.kind === 'string' || t.kind === 'enum';
+      if (isText(l) || isText(r)) {
+        const other = isText(l) ? r : l;
+        if (other.kind === 'list' || other.kind === 'object') mismatch('add');
+        return Types.string;
+      }
+      return arithmetic(l, r, mismatch, 'add');
+    }
+    case '-':
+    case '*':
+    case 'mod':
+      return arithmetic(l, r, mismatch, e.op === '-' ? 'subtract' : e.op === '*' ? 'multiply' : 'take the remainder of');
+    case 'div':
+      arithmetic(l, r, mismatch, 'divide');
+      return Types.decimal;
+  }
+}
+
+function arithmetic(l: StaticType, r: StaticType, mismatch: (what: string) => void, what: string): StaticType {
+  const ok = (t: StaticType) => isLoose(t) || isNumeric(t);
+  if (!ok(l) || !ok(r)) {
+    mismatch(what);
+    return Types.unknown;
+  }
+  if (l.kind === 'integer' && r.kind === 'integer') return Types.integer;
+  if (l.kind === 'decimal' || r.kind === 'decimal') return Types.decimal;
+  return Types.unknown;
+}
+
+/** `$task/priority = 'urgent'`: a string literal compared with an enumeration must be one of its values. */
+function enumLiteral(t: StaticType, other: Expr, report: Report): boolean {
+  if (t.kind !== 'enum' || other.kind !== 'literal' || other.type !== 'string') return false;
+  if (!t.values.includes(other.value as string)) {
+    report(other.start, `'${other.value}' is not a value of the enumeration (${t.values.join(', ')})`);
+  }
+  return true;
+}
+
+function call(e: ExprOf<'call'>, env: TypeEnv, report: Report): StaticType {
+  const f = Object.hasOwn(FUNCTIONS, e.name) ? FUNCTIONS[e.name] : undefined;
+  const args = e.args.map((a) => infer(a, env, report));
+  if (!f) {
+    report(e.start, `unknown function "${e.name}" (known: ${Object.keys(FUNCTIONS).join(', ')})`);
+    return Types.unknown;
+  }
+  const max = f.variadic ? Infinity : f.params.length;
+  if (args.length < f.required || args.length > max) {
+    report(e.start, `${e.name} takes ${f.required === max ? f.required : `${f.required} to ${max === Infinity ? 'any number of' : max}`} argument${max === 1 ? '' : 's'}: ${signatureOf(e.name)}`);
+    return f.result(args);
+  }
+  args.forEach((t, i) => {
+    const p = f.params[Math.min(i, f.params.length - 1)];
+    if (!p.accepts(t)) report(e.args[i].start, `${e.name} needs ${p.what} here, not ${describeType(t)}`);
+  });
+  return f.result(args);
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { ExpressionError } from '../../../src/errors.ts';
+import type { Expr } from '../../../src/flow/expressions/ast.ts';
+import { parseExpression } from '../../../src/flow/expressions/parseExpression.ts';
+
+/** The AST as a compact, fully parenthesized string: shows how the parser grouped things. */
+function show(e: Expr): string {
+  switch (e.kind) {
+    case 'literal':
+      return e.type === 'string' ? `'${e.value}'` : e.type === 'empty' ? 'empty' : String(e.value);
+    case 'path':
+      return ['$' + e.variable, ...e.members.map((m) => m.name)].join('/');
+    case 'unary':
+      return `(${e.op} ${show(e.operand)})`;
+    case 'binary':
+      return `(${show(e.left)} ${e.op} ${show(e.right)})`;
+    case 'if':
+      return `(if ${show(e.condition)} then ${show(e.then)} else ${show(e.else)})`;
+    case 'call':
+      return `${e.name}(${e.args.map(show).join(', ')})`;
+  }
+}
+
+const parsed = (s: string) => show(parseExpression(s));
+
+function failure(source: string): ExpressionError {
+  try {
+    parseExpression(source);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ExpressionError);
+    return e as ExpressionError;
+  }
+  throw new Error(`"${source}" parsed`);
+}
+
+describe('parseExpression', () => {
+  describe('literals and paths', () => {
+    it('reads integers, decimals, strings, booleans and empty', () => {
+      expect(parseExpression('42')).toMatchObject({ kind: 'literal', type: 'integer', value: 42 });
+      expect(parseExpression('3.25')).toMatchObject({ kind: 'literal', type: 'decimal', value: 3.25 });
+      expect(parseExpression("'it''s'")).toMatchObject({ kind: 'literal', type: 'string', value: "it's" });
+      expect(parseExpression("''")).toMatchObject({ kind: 'literal', type: 'string', value: '' });
+      expect(parseExpression('true')).toMatchObject({ kind: 'literal', type: 'boolean', value: true });
+      expect(parseExpression('false')).toMatchObject({ kind: 'literal', type: 'boolean', value: false });
+      expect(parseExpression('empty')).toMatchObject({ kind: 'literal', type: 'empty', value: null });
+    });
+
+    it('reads variables and member paths with their positions', () => {
+      const e = parseExpression('  $task/project/name');
+      expect(e).toMatchObject({
+        kind: 'path',
+        variable: 'task',
+        start: 2,
+        end: 20,
+        members: [
+          { name: 'project', start: 8, end: 15 },
+          { name: 'name', start: 16, end: 20 },
+        ],
+      });
+    });
+
+    it('keeps keywords out of names but allows them as prefixes', () => {
+      expect(parsed('notEmpty($a)')).toBe('notEmpty($a)');
+      expect(parsed('$android or $order')).toBe('($android or $order)');
+      expect(parsed('$x/empty')).toBe('$x/empty');
+    });
+  });
+
+  describe('precedence', () => {
+    it.each([
+      ['1 + 2 * 3', '(1 + (2 * 3))'],
+      ['1 - 2 - 3', '((1 - 2) - 3)'],
+      ['8 div 2 : 2', '((8 div 2) div 2)'],
+      ['7 mod 3 * 2', '((7 mod 3) * 2)'],
+      ['-2 * 3', '((- 2) * 3)'],
+      ['$a + 1 > $b * 2', '(($a + 1) > ($b * 2))'],
+      ['$a = 1 or $b = 2 and $c = 3', '(($a = 1) or (($b = 2) and ($c = 3)))'],
+      ['not $a = 1', '(not ($a = 1))'],
+      ['not $a and $b', '((not $a) and $b)'],
+      ['not($a) or $b', '((not $a) or $b)'],
+      ['($a or $b) and $c', '(($a or $b) and $c)'],
+      ["$task/title != empty and $count > 3", '(($task/title != empty) and ($count > 3))'],
+      ['if $a then 1 else 2 + 3', '(if $a then 1 else (2 + 3))'],
+      ['1 + (if $a then 1 else 2)', '(1 + (if $a then 1 else 2))'],
+      ['if $a then if $b then 1 else 2 else 3', '(if $a then (if $b then 1 else 2) else 3)'],
+      ["round(1.5 * 2, 1) + length('ab')", '(round((1.5 * 2), 1) + length(\'ab\'))'],
+      ['currentDateTime()', 'currentDateTime()'],
+      ['$a<=$b', '($a <= $b)'],
+    ])('%s  =>  %s', (source, expected) => {
+      expect(parsed(source)).toBe(expected);
+    });
+
+    it('gives parenthesized expressions the span of the parentheses', () => {
+      expect(parseExpression('(1 + 2)')).toMatchObject({ start: 0, end: 7 });
+    });
+  });
+
+  describe('malformed expressions', () => {
+    it.each([
+      ['$count >', 8, 'Expected an expression at 8, found the end'],
+      ['1 = 2 = 3', 6, 'Unexpected "=" at 6'],
+      ['(1 + 2', 6, 'Expected ")" at 6, found the end'],
+      ['if true then 1', 14, 'Expected "else" at 14, found the end'],
+      ['$', 1, 'Expected "_" or a letter at 1, found the end'],
+      ['$a == 1', 4, 'Unexpected "=" at 4: compare with "=" (not "==")'],
+      ['$a && $b', 3, 'Unexpected "&&" at 3: use "and" / "or"'],
+      ["'open", 5, 'Expected "\'" at 5, found the end'],
+      ['length(1,', 9, 'Expected an expression at 9, found the end'],
+      ['1 +* 2', 3, 'Expected an expression at 3, found "*"'],
+      ['foo bar', 4, 'Expected "(" at 4, found "b"'],
+      ['$a / 2', 3, 'Unexpected "/" at 3: "/" reads a member ($task/title, no spaces); divide with "div" or ":"'],
+      ['$a/ b', 3, 'Expected "_" or a letter at 3, found " "'],
+    ])('%s fails at %i', (source, position, message) => {
+      const e = failure(source);
+      expect(e.position).toBe(position);
+      expect(e.message).toBe(message);
+      expect(e.expression).toBe(source);
+      expect(e.code).toBe('expression_invalid');
+    });
+
+    it('rejects an empty expression at 0', () => {
+      expect(failure('   ').position).toBe(0);
+    });
+  });
+});
