@@ -1,0 +1,115 @@
+/** The editor page: flows and palette on the left, the canvas, the property panel, and a dock (problems, run). */
+import { ReactFlowProvider } from '@xyflow/react';
+import { useEffect, useState } from 'react';
+import { appSchema } from './appSchema.ts';
+import { Canvas } from './components/Canvas.tsx';
+import { FlowList } from './components/FlowList.tsx';
+import { Palette } from './components/Palette.tsx';
+import { ProblemsPanel } from './components/ProblemsPanel.tsx';
+import { PropertyPanel } from './components/PropertyPanel.tsx';
+import { RunPanel } from './components/RunPanel.tsx';
+import { Toolbar } from './components/Toolbar.tsx';
+import { useRunStore } from './run/useRun.ts';
+import { isDirty, validationOf } from './store/editorStore.ts';
+import { useEditor, useEditorStore } from './store/useEditor.ts';
+
+const FLOW_HASH = /^#\/flow\/(.+)$/;
+
+/** True when keys typed go into a text field (Delete and Backspace must edit the text there). */
+function isTextField(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable) return true;
+  if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
+  return target instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit'].includes(target.type);
+}
+
+export function App() {
+  const store = useEditorStore();
+  const run = useRunStore();
+  const currentId = useEditor((s) => s.currentId);
+  const problemCount = useEditor((s) => validationOf(s, appSchema)?.problems.length ?? 0);
+  const [tab, setTab] = useState<'problems' | 'run'>('problems');
+
+  // Load the list, then the flow named in the address (a reload shows the same flow).
+  useEffect(() => {
+    void store
+      .getState()
+      .init()
+      .then(async () => {
+        const wanted = FLOW_HASH.exec(location.hash)?.[1];
+        const id = wanted ? decodeURIComponent(wanted) : undefined;
+        if (id && store.getState().flows.some((f) => f.id === id)) await store.getState().open(id);
+        void run.getState().refreshData();
+      })
+      .catch((e: unknown) => store.getState().setNotice({ kind: 'error', text: `Cannot reach the editor server: ${String(e)}` }));
+  }, [store, run]);
+
+  useEffect(() => {
+    if (currentId) history.replaceState(null, '', `#/flow/${encodeURIComponent(currentId)}`);
+  }, [currentId]);
+
+  // Keyboard: Delete, Ctrl+Z, Ctrl+Shift+Z / Ctrl+Y, Ctrl+S.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const s = store.getState();
+      const mod = e.ctrlKey || e.metaKey;
+      const key = e.key.toLowerCase();
+      if (mod && key === 's') {
+        e.preventDefault();
+        void s.save();
+      } else if (mod && ((key === 'z' && e.shiftKey) || key === 'y')) {
+        e.preventDefault();
+        s.redo();
+      } else if (mod && key === 'z') {
+        e.preventDefault();
+        s.undo();
+      } else if ((e.key === 'Delete' || e.key === 'Backspace') && !mod && !isTextField(e.target)) {
+        if (s.selection.nodes.length || s.selection.edges.length) {
+          e.preventDefault();
+          s.deleteSelection();
+        }
+      } else if (e.key === 'Escape' && !isTextField(e.target)) {
+        s.select({ nodes: [], edges: [] });
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [store]);
+
+  useEffect(() => {
+    const onUnload = (e: BeforeUnloadEvent) => {
+      if (isDirty(store.getState())) e.preventDefault();
+    };
+    window.addEventListener('beforeunload', onUnload);
+    return () => window.removeEventListener('beforeunload', onUnload);
+  }, [store]);
+
+  return (
+    <ReactFlowProvider>
+      <div className="app">
+        <Toolbar />
+        <aside className="left">
+          <FlowList />
+          <Palette />
+        </aside>
+        <main className="canvas" aria-label="Canvas">
+          <Canvas />
+        </main>
+        <aside className="right" aria-label="Properties">
+          <PropertyPanel />
+        </aside>
+        <section className="dock">
+          <div className="tabs" role="tablist">
+            <button type="button" role="tab" aria-selected={tab === 'problems'} className={tab === 'problems' ? 'active' : ''} onClick={() => setTab('problems')} data-testid="tab-problems">
+              Problems <span className={problemCount ? 'badge small' : 'muted'}>{problemCount}</span>
+            </button>
+            <button type="button" role="tab" aria-selected={tab === 'run'} className={tab === 'run' ? 'active' : ''} onClick={() => setTab('run')} data-testid="tab-run">
+              Run
+            </button>
+          </div>
+          <div className="dock-body">{tab === 'problems' ? <ProblemsPanel /> : <RunPanel />}</div>
+        </section>
+      </div>
+    </ReactFlowProvider>
+  );
+}

@@ -1,0 +1,68 @@
+/** The flows of `flows/`: open one, or create a new one. */
+import { useState } from 'react';
+import { useEditor, useEditorStore } from '../store/useEditor.ts';
+
+export function FlowList() {
+  const store = useEditorStore();
+  const flows = useEditor((s) => s.flows);
+  const currentId = useEditor((s) => s.currentId);
+  const [name, setName] = useState('');
+  const [creating, setCreating] = useState(false);
+  const confirmLeave = () => !store.getState().flow || JSON.stringify(store.getState().flow) === store.getState().savedJson || window.confirm('Discard the unsaved changes?');
+  const create = async () => {
+    if (!name.trim() || !confirmLeave()) return;
+    await store.getState().create(name);
+    if (store.getState().currentId === name.trim()) {
+      setName('');
+      setCreating(false);
+    }
+  };
+  return (
+    <div className="flow-list" data-testid="flow-list">
+      <div className="flow-list-head">
+        <h2>Flows</h2>
+        <button type="button" onClick={() => setCreating((c) => !c)} data-testid="new-flow" aria-expanded={creating}>
+          + New
+        </button>
+      </div>
+      {creating && (
+        <form
+          className="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void create();
+          }}
+        >
+          <input autoFocus value={name} placeholder="flowName" aria-label="New flow name" onChange={(e) => setName(e.target.value)} data-testid="new-flow-name" />
+          <button type="submit" disabled={!name.trim()} data-testid="new-flow-create">
+            Create
+          </button>
+        </form>
+      )}
+      <ul>
+        {flows.map((f) => (
+          <li key={f.id}>
+            <button
+              type="button"
+              className={`flow-item${f.id === currentId ? ' current' : ''}`}
+              aria-current={f.id === currentId}
+              title={f.description ?? f.file}
+              onClick={() => {
+                if (f.id !== currentId && confirmLeave()) void store.getState().open(f.id);
+              }}
+              data-testid={`flow-item-${f.id}`}
+            >
+              <span>{f.name}</span>
+              {f.problems.length > 0 && (
+                <span className="badge small" title={`${f.problems.length} problem(s) in the saved file`}>
+                  {f.problems.length}
+                </span>
+              )}
+            </button>
+          </li>
+        ))}
+        {flows.length === 0 && <li className="hint">No flows yet.</li>}
+      </ul>
+    </div>
+  );
+}

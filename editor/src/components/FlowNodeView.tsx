@@ -1,0 +1,109 @@
+/** How the canvas draws one node of a flow: its kind's shape, a summary, and its problems. */
+import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
+import type { Activity, FlowNode } from '../../../src/flow/format.ts';
+import type { FlowProblem } from '../../../src/flow/validateFlow.ts';
+import { activityLabel, humanize } from '../flow/kinds.ts';
+import type { RunState } from '../run/runStore.ts';
+
+export interface FlowNodeData extends Record<string, unknown> {
+  node: FlowNode;
+  problems: FlowProblem[];
+  run?: RunState['nodeStates'][string];
+  /** A loop's box, sized around its body. */
+  size?: { width: number; height: number };
+}
+
+export type CanvasNode = Node<FlowNodeData, 'flow'>;
+
+const vars = (names: readonly string[] | undefined) => (names ?? []).map((n) => `$${n}`).join(', ');
+
+/** One line saying what an activity does. */
+export function summary(a: Activity): string {
+  switch (a.type) {
+    case 'synchronize':
+      return a.mode === 'selected' ? `selected: ${vars(a.variables) || '(none)'}` : a.mode === 'all' ? 'all objects' : 'unsynchronized objects';
+    case 'createObject':
+      return `${a.entity || '?'} → $${a.outputVariable}`;
+    case 'changeObject':
+      return `$${a.variable}: ${Object.keys(a.values ?? {}).join(', ')}`;
+    case 'commit':
+    case 'rollback':
+    case 'delete':
+      return vars(a.variables);
+    case 'retrieve':
+      return `${a.source.from === 'database' ? a.source.entity : `$${a.source.variable}/${a.source.association}`} → $${a.outputVariable}`;
+    case 'logMessage':
+    case 'showMessage':
+      return a.message;
+    case 'changeVariable':
+      return `$${a.variable} = ${a.value}`;
+    case 'createVariable':
+      return `$${a.variable}${a.value ? ` = ${a.value}` : ''}`;
+    case 'callFlow':
+      return `${a.flow}${a.outputVariable ? ` → $${a.outputVariable}` : ''}`;
+    case 'callJavaScriptAction':
+      return `${a.action}${a.outputVariable ? ` → $${a.outputVariable}` : ''}`;
+    default:
+      return 'outputVariable' in a && a.outputVariable ? `→ $${a.outputVariable}` : 'variable' in a ? `$${a.variable}` : '';
+  }
+}
+
+export function FlowNodeView({ data, selected }: NodeProps<CanvasNode>) {
+  const { node, problems } = data;
+  const hasIn = node.type !== 'start';
+  const hasOut = node.type !== 'end' && node.type !== 'break' && node.type !== 'continue';
+  let title: string;
+  let detail = '';
+  switch (node.type) {
+    case 'activity':
+      title = activityLabel(String(node.activity?.type));
+      try {
+        detail = summary(node.activity);
+      } catch {
+        detail = ''; // an activity the format does not know (its problems say why)
+      }
+      break;
+    case 'decision':
+      title = node.caption ?? 'Decision';
+      detail = node.expression;
+      break;
+    case 'loop':
+      title = node.caption ?? 'Loop';
+      detail = `for $${node.iterator} in $${node.list}`;
+      break;
+    case 'end':
+      title = 'End';
+      detail = node.returnValue ?? '';
+      break;
+    default:
+      title = node.caption ?? humanize(String(node.type));
+  }
+  const classes = ['fnode', `fnode-${node.type}`, problems.length ? 'has-problems' : '', selected ? 'selected' : '', data.run ? `run-${data.run}` : '', node.parent ? 'in-loop' : '']
+    .filter(Boolean)
+    .join(' ');
+  const handling = node.type === 'activity' && node.errorHandling && node.errorHandling !== 'abort' ? node.errorHandling : null;
+  return (
+    <div className={classes} data-testid={`node-${node.id}`} data-run={data.run} style={data.size} title={problems.map((p) => p.message).join('\n') || undefined}>
+      {hasIn && <Handle type="target" position={Position.Left} id="in" />}
+      {node.type === 'decision' && <div className="diamond" />}
+      <div className="fnode-body">
+        {node.type === 'activity' && node.caption && <div className="fnode-caption">{node.caption}</div>}
+        <div className="fnode-title">{title}</div>
+        {detail && <div className="fnode-detail mono">{detail}</div>}
+        {handling && <div className="fnode-handling">on error: {humanize(handling).toLowerCase()}</div>}
+      </div>
+      {hasOut && <Handle type="source" position={Position.Right} id="out" />}
+      {node.type === 'activity' && <Handle type="source" position={Position.Bottom} id="error" className="handle-error" title="error handler" />}
+      {problems.length > 0 && (
+        <>
+          <span className="badge" data-testid={`node-problems-${node.id}`} aria-label={`${problems.length} problem(s)`}>
+            {problems.length}
+          </span>
+          <div className="fnode-problem" data-testid={`node-problem-${node.id}`}>
+            {problems[0].message}
+          </div>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,281 @@
+/**
+ * Runs the open flow in the page as a demo user: the embedded runtime on IndexedDB against
+ * `/api` of this origin. Shows the trace, the sync machine's states (the current one
+ * highlighted, live), the local database and the SynchronizationFailures (retry / dismiss).
+ */
+import { useEffect, useRef, useState } from 'react';
+import type { FlowParameter } from '../../../src/flow/format.ts';
+import { appSchema } from '../appSchema.ts';
+import { objectLabel, shortId } from '../run/runStore.ts';
+import { useRun, useRunStore } from '../run/useRun.ts';
+import { validationOf } from '../store/editorStore.ts';
+import { useEditor, useEditorStore } from '../store/useEditor.ts';
+
+export function RunPanel() {
+  return (
+    <div className="run-panel" data-testid="run-panel">
+      <RunControls />
+      <SyncMachineView />
+      <LocalDatabase />
+      <Failures />
+    </div>
+  );
+}
+
+function RunControls() {
+  const editor = useEditorStore();
+  const run = useRunStore();
+  const users = useEditor((s) => s.users);
+  const flow = useEditor((s) => s.flow);
+  const problems = useEditor((s) => validationOf(s, appSchema)?.problems.length ?? 0);
+  const userId = useRun((s) => s.userId);
+  const status = useRun((s) => s.status);
+  const outcome = useRun((s) => s.outcome);
+  const busy = useRun((s) => s.busy);
+  const trace = useRun((s) => s.trace);
+  const params = useRun((s) => s.params);
+  const end = useRef<HTMLLIElement>(null);
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: 'nearest' });
+  }, [trace.length]);
+  const start = () => {
+    const s = editor.getState();
+    if (!s.flow) return;
+    const { flows, currentId } = s;
+    const current = s.flow;
+    void run.getState().run(current, (name) => (name === current.name ? current : flows.find((f) => f.id !== currentId && f.name === name)?.flow));
+  };
+  return (
+    <section className="run-col run-controls" aria-label="Run">
+      <div className="row">
+        <label htmlFor="run-user">As</label>
+        <select id="run-user" value={userId} onChange={(e) => run.getState().setUser(e.target.value)} disabled={status === 'running'} data-testid="run-user">
+          {users.map((u) => (
+            <option key={u.id} value={u.id}>
+              {u.id}
+            </option>
+          ))}
+        </select>
+        <button type="button" className="primary" disabled={!flow || problems > 0 || status === 'running'} onClick={start} title={problems ? 'Fix the problems first' : 'Run the flow in this page'} data-testid="run-start">
+          ▶ Run
+        </button>
+        {status === 'running' && (
+          <button type="button" onClick={() => run.getState().stop()} data-testid="run-stop">
+            Stop
+          </button>
+        )}
+      </div>
+      {(flow?.parameters ?? []).map((p) => (
+        <ParameterInput key={p.name} parameter={p} value={params[p.name] ?? ''} />
+      ))}
+      <div className="row">
+        <button type="button" disabled={busy || status === 'running'} onClick={() => void run.getState().synchronize('all')} title="Synchronize all objects now (outside any flow)" data-testid="sync-all">
+          Sync all
+        </button>
+        <button type="button" disabled={busy || status === 'running'} onClick={() => void run.getState().synchronize('unsynchronized')} data-testid="sync-unsynchronized">
+          Sync changes
+        </button>
+        <button type="button" onClick={() => run.getState().clearTrace()} disabled={status === 'running'}>
+          Clear
+        </button>
+      </div>
+      <div className={`run-status ${status}`} data-testid="run-status" data-status={status}>
+        {status === 'idle' ? 'Not run yet' : status === 'running' ? 'Running…' : outcome}
+      </div>
+      <ol className="trace" data-testid="run-trace">
+        {trace.map((t) => (
+          <li key={t.seq} className={`trace-${t.kind} ${t.outcome ? `outcome-${t.outcome}` : ''}`} style={{ paddingLeft: 4 + t.depth * 12 }} data-testid="trace-item" data-kind={t.kind} data-node={t.nodeId}>
+            {t.kind === 'step' && <span className="outcome">{t.outcome === 'ok' ? '✓' : t.outcome === 'failed' ? '✗' : '↪'}</span>}
+            <span className="mono">{t.text}</span>
+            {t.ms !== undefined && <span className="muted"> {t.ms} ms</span>}
+          </li>
+        ))}
+        <li ref={end} aria-hidden />
+      </ol>
+    </section>
+  );
+}
+
+function ParameterInput({ parameter, value }: { parameter: FlowParameter; value: string }) {
+  const run = useRunStore();
+  const objects = useRun((s) => (parameter.type.type === 'object' || parameter.type.type === 'list' ? s.objects[parameter.type.entity] : undefined));
+  const id = `param-${parameter.name}`;
+  const t = parameter.type;
+  return (
+    <div className="row param">
+      <label htmlFor={id} className="mono">
+        ${parameter.name}
+      </label>
+      {t.type === 'object' ? (
+        <select id={id} value={value} onChange={(e) => run.getState().setParam(parameter.name, e.target.value)} data-testid={`run-param-${parameter.name}`}>
+          <option value="">(empty) — {objects?.length ? `pick a ${t.entity}` : `no ${t.entity} locally: Sync all first`}</option>
+          {(objects ?? []).map((o) => (
+            <option key={o.id} value={o.id}>
+              {objectLabel(appSchema, o)}
+            </option>
+          ))}
+        </select>
+      ) : t.type === 'boolean' ? (
+        <select id={id} value={value} onChange={(e) => run.getState().setParam(parameter.name, e.target.value)} data-testid={`run-param-${parameter.name}`}>
+          <option value="">(empty)</option>
+          <option value="true">true</option>
+          <option value="false">false</option>
+        </select>
+      ) : t.type === 'enum' ? (
+        <select id={id} value={value} onChange={(e) => run.getState().setParam(parameter.name, e.target.value)} data-testid={`run-param-${parameter.name}`}>
+          <option value="">(empty)</option>
+          {t.values.map((v) => (
+            <option key={v}>{v}</option>
+          ))}
+        </select>
+      ) : (
+        <input
+          id={id}
+          value={value}
+          placeholder={t.type === 'list' ? `${t.entity} ids, comma separated` : t.type}
+          onChange={(e) => run.getState().setParam(parameter.name, e.target.value)}
+          data-testid={`run-param-${parameter.name}`}
+        />
+      )}
+    </div>
+  );
+}
+
+function SyncMachineView() {
+  const sync = useRun((s) => s.sync);
+  return (
+    <section className="run-col" aria-label="Sync machine" data-testid="sync-machine">
+      <h3>Sync machine {sync && <span className="mono muted">{sync.machineId}</span>}</h3>
+      {!sync && <div className="hint">No synchronization yet. A Synchronize activity (or Sync all) shows its machine here, live.</div>}
+      {sync && (
+        <>
+          <ol className="machine" data-testid="sync-states">
+            {sync.states.map((st) => {
+              const current = sync.current === st.name;
+              const visited = sync.visited.includes(st.name);
+              return (
+                <li
+                  key={st.name}
+                  className={`machine-state${current ? ' current' : ''}${visited ? ' visited' : ''}${st.final ? ' final' : ''} state-${st.name}`}
+                  data-testid={`sync-state-${st.name}`}
+                  data-current={current}
+                  data-visited={visited}
+                  aria-current={current ? 'step' : undefined}
+                >
+                  {st.name}
+                </li>
+              );
+            })}
+          </ol>
+          <div className="machine-status" data-testid="sync-status">
+            {sync.running ? 'running' : 'ended'} · {sync.mode}
+            {sync.phase && ` · ${sync.phase}`}
+            {sync.entity && ` ${sync.entity}`}
+            {sync.total !== null ? ` · ${sync.done}/${sync.total}` : sync.done ? ` · ${sync.done}` : ''}
+          </div>
+          <div className="machine-path mono" data-testid="sync-path">
+            {sync.visited.join(' → ')}
+          </div>
+          {sync.error && <div className="field-error">{sync.error}</div>}
+        </>
+      )}
+    </section>
+  );
+}
+
+function LocalDatabase() {
+  const objects = useRun((s) => s.objects);
+  const error = useRun((s) => s.dataError);
+  const userId = useRun((s) => s.userId);
+  const run = useRunStore();
+  const [entity, setEntity] = useState(appSchema.order.includes('Task') ? 'Task' : appSchema.order[0]);
+  useEffect(() => {
+    void run.getState().refreshData();
+  }, [run]);
+  const rows = objects[entity] ?? [];
+  const def = appSchema.entities[entity];
+  const columns = def ? [...Object.keys(def.attributes), ...Object.keys(def.associations)].slice(0, 4) : [];
+  return (
+    <section className="run-col" aria-label="Local database" data-testid="local-db">
+      <h3>
+        Local database <span className="muted">({userId}, IndexedDB)</span>
+      </h3>
+      <div className="tabs" role="tablist">
+        {appSchema.order.map((e) => (
+          <button key={e} type="button" role="tab" aria-selected={e === entity} className={e === entity ? 'active' : ''} onClick={() => setEntity(e)} data-testid={`local-db-tab-${e}`}>
+            {e} <span className="muted">{objects[e]?.length ?? 0}</span>
+          </button>
+        ))}
+        <button type="button" className="link" onClick={() => void run.getState().refreshData()} title="Read the local database again">
+          ⟳
+        </button>
+      </div>
+      {error && <div className="field-error">{error}</div>}
+      <div className="table-wrap">
+        <table data-testid={`local-db-${entity}`}>
+          <thead>
+            <tr>
+              <th>id</th>
+              {columns.map((c) => (
+                <th key={c}>{c}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((o) => (
+              <tr key={o.id} className={o.$pending ? 'pending' : ''} data-testid="local-db-row" title={o.$pending ? `local change not synchronized yet: ${o.$pending}` : undefined}>
+                <td className="mono">
+                  {shortId(o.id)}
+                  {o.$pending && <span className="pending-mark"> {o.$pending}</span>}
+                </td>
+                {columns.map((c) => (
+                  <td key={c}>{o[c] === null || o[c] === undefined ? '' : String(o[c])}</td>
+                ))}
+              </tr>
+            ))}
+            {rows.length === 0 && (
+              <tr>
+                <td colSpan={columns.length + 1} className="hint">
+                  No {entity} objects in the local database.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function Failures() {
+  const failures = useRun((s) => s.failures);
+  const busy = useRun((s) => s.busy);
+  const run = useRunStore();
+  return (
+    <section className="run-col" aria-label="Synchronization failures" data-testid="failures">
+      <h3>
+        SynchronizationFailures <span className="muted">{failures.length}</span>
+      </h3>
+      {failures.length === 0 && <div className="hint">None: every change reached the server.</div>}
+      <ul className="failure-list">
+        {failures.map((f) => (
+          <li key={f.id} className="failure" data-testid="failure-item" data-failure={f.id}>
+            <div>
+              <strong>{f.reason}</strong> · {f.kind} {f.entity} <span className="mono">{shortId(f.objectId)}</span>
+            </div>
+            <div className="failure-message">{f.message}</div>
+            <div className="muted mono small">{Object.entries(f.data).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ').slice(0, 120)}</div>
+            <div className="row">
+              <button type="button" disabled={busy} onClick={() => void run.getState().retryFailure(f.id)} data-testid="failure-retry">
+                Retry
+              </button>
+              <button type="button" disabled={busy} onClick={() => void run.getState().dismissFailure(f.id)} data-testid="failure-dismiss">
+                Dismiss
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,57 @@
+/** The top bar: the open flow, undo / redo, delete, layout, save, and the last notice. */
+import { appSchema } from '../appSchema.ts';
+import { isDirty, validationOf } from '../store/editorStore.ts';
+import { useEditor, useEditorStore } from '../store/useEditor.ts';
+
+export function Toolbar() {
+  const store = useEditorStore();
+  const flow = useEditor((s) => s.flow);
+  const canUndo = useEditor((s) => s.past.length > 0);
+  const canRedo = useEditor((s) => s.future.length > 0);
+  const undoLabel = useEditor((s) => s.past[s.past.length - 1]?.label);
+  const redoLabel = useEditor((s) => s.future[s.future.length - 1]?.label);
+  const dirty = useEditor(isDirty);
+  const problems = useEditor((s) => validationOf(s, appSchema)?.problems.length ?? 0);
+  const hasSelection = useEditor((s) => s.selection.nodes.length + s.selection.edges.length > 0);
+  const saving = useEditor((s) => s.saving);
+  const notice = useEditor((s) => s.notice);
+  const file = useEditor((s) => s.flows.find((f) => f.id === s.currentId)?.file);
+  const saveTitle = problems ? `Fix the ${problems} problem(s) first: a flow that would not load is not saved` : dirty ? 'Save (Ctrl+S)' : 'No unsaved changes';
+  return (
+    <header className="toolbar" role="toolbar" aria-label="Editor">
+      <div className="brand">syncflow</div>
+      <div className="flow-title" data-testid="flow-title">
+        {flow ? (
+          <>
+            <strong>{flow.name}</strong> <span className="muted">{file}</span>
+            {dirty && (
+              <span className="dirty" title="Unsaved changes" data-testid="dirty">
+                ●
+              </span>
+            )}
+          </>
+        ) : (
+          <span className="muted">no flow open</span>
+        )}
+      </div>
+      <button type="button" disabled={!canUndo} onClick={() => store.getState().undo()} title={`Undo ${undoLabel ?? ''} (Ctrl+Z)`} data-testid="undo">
+        ↶ Undo
+      </button>
+      <button type="button" disabled={!canRedo} onClick={() => store.getState().redo()} title={`Redo ${redoLabel ?? ''} (Ctrl+Shift+Z / Ctrl+Y)`} data-testid="redo">
+        ↷ Redo
+      </button>
+      <button type="button" disabled={!hasSelection} onClick={() => store.getState().deleteSelection()} title="Delete the selection (Del)" data-testid="delete">
+        Delete
+      </button>
+      <button type="button" disabled={!flow} onClick={() => store.getState().autoLayout()} title="Lay the flow out again" data-testid="layout">
+        Layout
+      </button>
+      <button type="button" className="primary" disabled={!flow || problems > 0 || !dirty || saving} onClick={() => void store.getState().save()} title={saveTitle} data-testid="save">
+        {saving ? 'Saving…' : 'Save'}
+      </button>
+      <div className={`notice ${notice?.kind ?? ''}`} role="status" aria-live="polite" data-testid="notice">
+        {notice?.text}
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,25 @@
+import '@xyflow/react/dist/style.css';
+import './styles.css';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { api } from './api.ts';
+import { App } from './App.tsx';
+import { appSchema } from './appSchema.ts';
+import { createRunStore } from './run/runStore.ts';
+import { RunContext } from './run/useRun.ts';
+import { createEditorStore } from './store/editorStore.ts';
+import { EditorContext } from './store/useEditor.ts';
+
+const editor = createEditorStore({ api, schema: appSchema });
+// The runtime talks to `/api` of this origin: the editor server proxies it to the sync server.
+const run = createRunStore({ schema: appSchema, users: () => editor.getState().users, serverUrl: location.origin });
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <EditorContext.Provider value={editor}>
+      <RunContext.Provider value={run}>
+        <App />
+      </RunContext.Provider>
+    </EditorContext.Provider>
+  </StrictMode>,
+);

@@ -1,0 +1,426 @@
+/**
+ * Running flows in the page: an embedded runtime per demo user (its own IndexedDB database,
+ * talking to `/api` of this origin), the interpreter, and what the run panel shows — the
+ * trace, the running sync machine's states, the local database and the SynchronizationFailures.
+ * A vanilla zustand store with the immer middleware, as the editor's.
+ */
+import { castDraft } from 'immer';
+import type { AnyStateMachine } from 'xstate';
+import { immer } from 'zustand/middleware/immer';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { Interpreter } from '../../../src/flow/Interpreter.ts';
+import type { DataType, Flow } from '../../../src/flow/format.ts';
+import type { FlowEvent, StepOutcome } from '../../../src/flow/types.ts';
+import type { Schema } from '../../../src/model/schema.ts';
+import { createRuntime, type Runtime } from '../../../src/runtime/Runtime.ts';
+import type { LocalObject } from '../../../src/store/types.ts';
+import { syncMachines, type SyncActor } from '../../../src/sync/Synchronizer.ts';
+import type { SyncMode, SyncPhase } from '../../../src/sync/types.ts';
+import type { ChangeKind, SynchronizationFailure } from '../../../src/transport/wire.ts';
+import type { EditorUser } from '../api.ts';
+import { runtimeHost } from './flowHost.ts';
+
+export interface TraceEntry {
+  seq: number;
+  depth: number;
+  flow: string;
+  kind: 'flow' | 'step' | 'message' | 'log' | 'error' | 'sync';
+  nodeId?: string;
+  text: string;
+  outcome?: StepOutcome | 'running';
+  ms?: number;
+}
+
+export interface MachineState {
+  name: string;
+  final: boolean;
+}
+
+/** The sync machine of the latest synchronization, live. */
+export interface SyncView {
+  mode: SyncMode;
+  machineId: string;
+  states: MachineState[];
+  /** The state the machine is in (a final state once it has ended). */
+  current: string | null;
+  /** States in the order the machine entered them. */
+  visited: string[];
+  running: boolean;
+  phase: SyncPhase | null;
+  entity: string | null;
+  done: number;
+  total: number | null;
+  error: string | null;
+}
+
+export type ObjectRow = LocalObject & { $pending?: ChangeKind };
+
+export interface RunState {
+  userId: string;
+  /** Parameter values as typed: text for values, an id for objects, ids joined by commas for lists. */
+  params: Record<string, string>;
+  status: 'idle' | 'running' | 'ended' | 'failed';
+  outcome: string | null;
+  trace: TraceEntry[];
+  /** The flow last run (by name): `nodeStates` belong to it. */
+  runFlow: string | null;
+  /** Per node of the flow being run: how its latest step went (the canvas highlights it). */
+  nodeStates: Record<string, 'current' | StepOutcome>;
+  sync: SyncView | null;
+  objects: Record<string, ObjectRow[]>;
+  failures: SynchronizationFailure[];
+  dataError: string | null;
+  busy: boolean;
+
+  setUser(userId: string): void;
+  setParam(name: string, value: string): void;
+  run(flow: Flow, resolveFlow: (name: string) => unknown): Promise<void>;
+  stop(): void;
+  synchronize(mode: 'all' | 'unsynchronized'): Promise<void>;
+  refreshData(): Promise<void>;
+  retryFailure(id: string): Promise<void>;
+  dismissFailure(id: string): Promise<void>;
+  clearTrace(): void;
+}
+
+export type RunStore = StoreApi<RunState>;
+
+/** The states of a sync machine, read from its definition. */
+export function machineStates(machine: AnyStateMachine): MachineState[] {
+  return Object.values(machine.root.states).map((s) => ({ name: s.key, final: s.type === 'final' }));
+}
+
+const MAX_ROWS = 200;
+
+/**
+ * @example
+ * const run = createRunStore({ schema: demoSchema, users, serverUrl: location.origin });
+ * await run.getState().run(flow, (name) => flowsByName.get(name));
+ */
+export function createRunStore(options: { schema: Schema; users: () => EditorUser[]; serverUrl: string }): RunStore {
+  const runtimes = new Map<string, Promise<Runtime>>();
+  let controller: AbortController | null = null;
+  let seq = 0;
+
+  return createStore<RunState>()(
+    immer((set, get) => {
+      const runtimeFor = (userId: string): Promise<Runtime> => {
+        let found = runtimes.get(userId);
+        if (!found) {
+          const user = options.users().find((u) => u.id === userId);
+          if (!user) return Promise.reject(new Error(`unknown user "${userId}"`));
+          // One database per user: switching users never mixes their objects.
+          found = createRuntime({ schema: options.schema, serverUrl: options.serverUrl, token: user.token, dbName: `syncflow-editor-${user.id}` });
+          found.catch(() => runtimes.delete(userId));
+          runtimes.set(userId, found);
+        }
+        return found;
+      };
+
+      const trace = (entry: Omit<TraceEntry, 'seq'>) =>
+        set((s) => {
+          s.trace.push({ ...entry, seq: ++seq });
+          if (s.trace.length > 2000) s.trace.splice(0, s.trace.length - 2000);
+        });
+
+      /** Follows a sync machine's actor: its states, live. */
+      const watchActor = (actor: SyncActor, runtime: Runtime) => {
+        // The actor runs the machine of the request's mode: its definition lists the states.
+        const mode: SyncMode = runtime.status.getState().mode ?? 'all';
+        const machine = ((actor as { logic?: AnyStateMachine }).logic ?? syncMachines[mode]) as AnyStateMachine;
+        set((s) => {
+          s.sync = {
+            mode,
+            machineId: machine.id,
+            states: machineStates(machine),
+            current: null,
+            visited: [],
+            running: true,
+            phase: null,
+            entity: null,
+            done: 0,
+            total: null,
+            error: null,
+          };
+        });
+        const stopStatus = runtime.status.subscribe((status) =>
+          set((s) => {
+            if (!s.sync) return;
+            s.sync.phase = status.phase ?? s.sync.phase;
+            s.sync.entity = status.entity;
+            s.sync.done = status.done;
+            s.sync.total = status.total;
+          }),
+        );
+        (actor as { subscribe(o: { next(snap: { value: unknown; status: string }): void; complete(): void; error(): void }): unknown }).subscribe({
+          next: (snapshot) => {
+            const state = String(snapshot.value);
+            set((s) => {
+              if (!s.sync) return;
+              if (s.sync.current !== state) s.sync.visited.push(state);
+              s.sync.current = state;
+              s.sync.running = snapshot.status === 'active';
+            });
+            trace({ depth: 0, flow: '', kind: 'sync', text: `sync machine ${machine.id}: ${state}` });
+          },
+          complete: () => {
+            stopStatus();
+            const error = (actor.getSnapshot().output as { error?: { message?: string } | null } | undefined)?.error;
+            set((s) => {
+              if (!s.sync) return;
+              s.sync.running = false;
+              s.sync.error = error?.message ?? null;
+            });
+          },
+          error: () => {
+            stopStatus();
+            set((s) => {
+              if (s.sync) s.sync.running = false;
+            });
+          },
+        });
+      };
+
+      const onEvent = (e: FlowEvent) => {
+        const base = { depth: e.depth, flow: e.flow };
+        switch (e.type) {
+          case 'flowStarted':
+            trace({ ...base, kind: 'flow', text: `flow ${e.flow} started` });
+            break;
+          case 'stepStarted':
+            if (e.depth === 0) set((s) => void (s.nodeStates[e.nodeId] = 'current'));
+            break;
+          case 'stepEnded':
+            if (e.depth === 0) set((s) => void (s.nodeStates[e.nodeId] = e.outcome));
+            trace({
+              ...base,
+              kind: 'step',
+              nodeId: e.nodeId,
+              outcome: e.outcome,
+              ms: e.durationMs,
+              text: `${e.nodeId} (${e.activityType ?? e.nodeType})${e.error ? `: ${e.error.type}: ${e.error.message}` : ''}${e.next ? ` → ${e.next}` : ''}`,
+            });
+            void get().refreshData();
+            break;
+          case 'message':
+            trace({ ...base, kind: 'message', nodeId: e.nodeId, text: `[${e.messageType}] ${e.text}` });
+            break;
+          case 'log':
+            trace({ ...base, kind: 'log', nodeId: e.nodeId, text: `log ${e.level}: ${e.text}` });
+            break;
+          case 'flowEnded':
+            trace({ ...base, kind: 'flow', text: `flow ${e.flow} ended${e.result !== null && e.result !== undefined ? `: ${describe(e.result, options.schema)}` : ''}` });
+            break;
+          case 'flowFailed':
+            trace({ ...base, kind: 'error', text: `flow ${e.flow} failed: ${e.error.type}: ${e.error.message}` });
+            break;
+          default:
+            break;
+        }
+      };
+
+      const parameterValue = async (runtime: Runtime, name: string, type: DataType, text: string): Promise<unknown> => {
+        const t = text.trim();
+        switch (type.type) {
+          case 'integer':
+          case 'decimal': {
+            if (t === '') return null;
+            const n = Number(t);
+            if (!Number.isFinite(n)) throw new Error(`parameter ${name}: "${text}" is not a number`);
+            return n;
+          }
+          case 'boolean':
+            return t === '' ? null : t === 'true';
+          case 'object': {
+            if (t === '') return null;
+            const found = await runtime.store.get(type.entity, t);
+            if (!found) throw new Error(`parameter ${name}: no ${type.entity} ${t} in the local database`);
+            return found;
+          }
+          case 'list': {
+            const ids = t.split(',').map((x) => x.trim()).filter(Boolean);
+            const found = await Promise.all(ids.map((id) => runtime.store.get(type.entity, id)));
+            return found.filter((o): o is LocalObject => Boolean(o));
+          }
+          default:
+            return t === '' ? null : text;
+        }
+      };
+
+      return {
+        userId: options.users()[0]?.id ?? 'alice',
+        params: {},
+        status: 'idle',
+        outcome: null,
+        trace: [],
+        runFlow: null,
+        nodeStates: {},
+        sync: null,
+        objects: {},
+        failures: [],
+        dataError: null,
+        busy: false,
+
+        setUser(userId) {
+          set((s) => {
+            s.userId = userId;
+            s.params = {};
+            s.objects = {};
+            s.failures = [];
+            s.sync = null;
+          });
+          void get().refreshData();
+        },
+
+        setParam(name, value) {
+          set((s) => void (s.params[name] = value));
+        },
+
+        async run(flow, resolveFlow) {
+          if (get().status === 'running') return;
+          const userId = get().userId;
+          set((s) => {
+            s.status = 'running';
+            s.outcome = null;
+            s.nodeStates = {};
+            s.runFlow = flow.name;
+            s.trace = [];
+            s.sync = null;
+          });
+          controller = new AbortController();
+          try {
+            const runtime = await runtimeFor(userId);
+            const parameters: Record<string, unknown> = {};
+            for (const p of flow.parameters ?? []) parameters[p.name] = await parameterValue(runtime, p.name, p.type, get().params[p.name] ?? '');
+            const host = runtimeHost(runtime, {
+              onActor: (actor) => watchActor(actor, runtime),
+              loadFlow: async (name) => resolveFlow(name),
+            });
+            const interpreter = new Interpreter(host, { flows: resolveFlow });
+            const result = await interpreter.run(flow, parameters, { onEvent, signal: controller.signal });
+            set((s) => {
+              s.status = 'ended';
+              s.outcome = result === null || result === undefined ? 'ended' : `ended: ${describe(result, options.schema)}`;
+            });
+          } catch (e) {
+            const message = e instanceof Error ? e.message : String(e);
+            set((s) => {
+              s.status = 'failed';
+              s.outcome = `failed: ${message}`;
+            });
+            if (!get().trace.some((t) => t.kind === 'error')) trace({ depth: 0, flow: flow.name, kind: 'error', text: message });
+          } finally {
+            controller = null;
+            await get().refreshData();
+          }
+        },
+
+        stop() {
+          controller?.abort(new Error('stopped from the editor'));
+        },
+
+        async synchronize(mode) {
+          set((s) => void (s.busy = true));
+          try {
+            const runtime = await runtimeFor(get().userId);
+            const result = await runtime.synchronize({ mode }, { onActor: (actor) => watchActor(actor, runtime) });
+            trace({ depth: 0, flow: '', kind: 'sync', text: `synchronized (${mode}): ${result.uploaded} uploaded, ${result.downloaded} downloaded, ${result.removed} removed, ${result.failed} failed` });
+          } catch (e) {
+            trace({ depth: 0, flow: '', kind: 'error', text: `synchronize (${mode}) failed: ${e instanceof Error ? e.message : String(e)}` });
+          } finally {
+            set((s) => void (s.busy = false));
+            await get().refreshData();
+          }
+        },
+
+        async refreshData() {
+          try {
+            const runtime = await runtimeFor(get().userId);
+            const pending = new Map((await runtime.store.pendingChanges()).map((c) => [`${c.entity}:${c.id}`, c.kind]));
+            const objects: Record<string, ObjectRow[]> = {};
+            for (const entity of options.schema.order) {
+              const rows = await runtime.store.query(entity, { limit: MAX_ROWS });
+              objects[entity] = rows.map((o) => {
+                const kind = pending.get(`${entity}:${o.id}`);
+                return kind ? { ...o, $pending: kind } : o;
+              });
+            }
+            const failures = await runtime.listFailures();
+            set((s) => {
+              s.objects = castDraft(objects);
+              s.failures = castDraft(failures);
+              s.dataError = null;
+            });
+          } catch (e) {
+            set((s) => void (s.dataError = e instanceof Error ? e.message : String(e)));
+          }
+        },
+
+        async retryFailure(id) {
+          set((s) => void (s.busy = true));
+          try {
+            const runtime = await runtimeFor(get().userId);
+            const result = await runtime.retryFailure(id);
+            trace({
+              depth: 0,
+              flow: '',
+              kind: 'sync',
+              text: result.status === 'applied' ? `retried failure ${shortId(id)}: applied` : `retried failure ${shortId(id)}: still failing: ${result.failure.message}`,
+            });
+          } catch (e) {
+            trace({ depth: 0, flow: '', kind: 'error', text: `retry failed: ${e instanceof Error ? e.message : String(e)}` });
+          } finally {
+            set((s) => void (s.busy = false));
+            await get().refreshData();
+          }
+        },
+
+        async dismissFailure(id) {
+          set((s) => void (s.busy = true));
+          try {
+            const runtime = await runtimeFor(get().userId);
+            await runtime.dismissFailure(id);
+            trace({ depth: 0, flow: '', kind: 'sync', text: `dismissed failure ${shortId(id)}` });
+          } catch (e) {
+            trace({ depth: 0, flow: '', kind: 'error', text: `dismiss failed: ${e instanceof Error ? e.message : String(e)}` });
+          } finally {
+            set((s) => void (s.busy = false));
+            await get().refreshData();
+          }
+        },
+
+        clearTrace() {
+          set((s) => {
+            s.trace = [];
+            s.nodeStates = {};
+            s.outcome = null;
+            s.status = 'idle';
+          });
+        },
+      };
+    }),
+  );
+}
+
+/** A uuid made short enough to read, keeping both ends (the demo's ids differ at the end). */
+export function shortId(id: string): string {
+  return id.length > 12 ? `${id.slice(0, 4)}…${id.slice(-4)}` : id;
+}
+
+/** A short name for an object: its first text attribute's value, else its id. */
+export function objectLabel(schema: Schema, o: LocalObject): string {
+  const def = schema.entities[o.$entity];
+  const text = def && Object.entries(def.attributes).find(([, a]) => a.type === 'string')?.[0];
+  const value = text ? o[text] : undefined;
+  return typeof value === 'string' && value ? value : shortId(o.id);
+}
+
+/** A value as the trace shows it: objects by entity and name, lists by size. */
+export function describe(value: unknown, schema?: Schema): string {
+  if (Array.isArray(value)) return `list of ${value.length}`;
+  if (value && typeof value === 'object' && '$entity' in value && 'id' in value) {
+    const o = value as LocalObject;
+    return `${o.$entity} ${schema ? JSON.stringify(objectLabel(schema, o)) : shortId(o.id)}`;
+  }
+  return JSON.stringify(value);
+}

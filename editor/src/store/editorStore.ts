@@ -1,0 +1,470 @@
+/**
+ * The editor's state: the open flow (the document), its undo / redo history as immer patches,
+ * the selection, and the flows of the folder. A vanilla zustand store with the immer
+ * middleware; React binds to it in `useEditor.ts`, tests drive it directly.
+ *
+ * Every change of the document goes through `edit`, which records the change's patches and
+ * their inverse (`produceWithPatches`): undo applies the inverse, redo the patches again.
+ */
+import { applyPatches, castDraft, enablePatches, produceWithPatches, type Draft, type Patch } from 'immer';
+import { immer } from 'zustand/middleware/immer';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { ActivityType, Flow, FlowEdge, FlowNode, NodeType } from '../../../src/flow/format.ts';
+import type { FlowProblem } from '../../../src/flow/validateFlow.ts';
+import type { Schema } from '../../../src/model/schema.ts';
+import { ApiError, type EditorUser, type FlowSummary } from '../api.ts';
+import { edgeIndex, edgeKeys, freshEdgeId, freshName, layoutMissing, type XY } from '../flow/graph.ts';
+import { newActivity, newNode } from '../flow/kinds.ts';
+import { validate, type Validation } from '../flow/validation.ts';
+import { declaredVariables } from '../flow/variables.ts';
+
+enablePatches();
+
+export interface HistoryEntry {
+  label: string;
+  patches: Patch[];
+  inverse: Patch[];
+}
+
+export interface Selection {
+  nodes: string[];
+  /** Edge keys (see `edgeKeys`). */
+  edges: string[];
+}
+
+export interface Notice {
+  kind: 'info' | 'error';
+  text: string;
+}
+
+/** What the palette adds: a node type, or an activity of a kind. */
+export type NewNodeSpec = { type: Exclude<NodeType, 'activity'> } | { type: 'activity'; activity: ActivityType };
+
+export type FieldPath = ReadonlyArray<string | number>;
+
+/** The server side the store talks to (the page's `api`, or a fake in tests). */
+export interface EditorApi {
+  config(): Promise<{ users: EditorUser[] }>;
+  list(): Promise<FlowSummary[]>;
+  read(id: string): Promise<FlowSummary>;
+  save(id: string, flow: unknown): Promise<FlowSummary>;
+  create(name: string): Promise<FlowSummary>;
+}
+
+export interface EditorState {
+  flows: FlowSummary[];
+  users: EditorUser[];
+  /** The open flow's id (its file name without `.flow.json`). */
+  currentId: string | null;
+  flow: Flow | null;
+  /** The flow as last loaded or saved (JSON), to tell unsaved changes. */
+  savedJson: string | null;
+  /** Layout positions of nodes that have none in the file (not part of the document). */
+  autoPositions: Record<string, XY>;
+  past: HistoryEntry[];
+  future: HistoryEntry[];
+  /** Consecutive edits of one field (typing) merge into one history entry while this stays the same. */
+  coalesceKey: string | null;
+  selection: Selection;
+  notice: Notice | null;
+  saving: boolean;
+  /** Problems the server answered to the last refused save. */
+  serverProblems: FlowProblem[];
+
+  init(): Promise<void>;
+  refreshList(): Promise<void>;
+  open(id: string): Promise<void>;
+  create(name: string): Promise<void>;
+  save(): Promise<boolean>;
+  edit(label: string, recipe: (flow: Draft<Flow>) => void, coalesceKey?: string): void;
+  /** Ends typing coalescing (a field lost focus): the next edit is a history entry of its own. */
+  endCoalescing(): void;
+  undo(): void;
+  redo(): void;
+  select(selection: Partial<Selection>): void;
+  addNode(spec: NewNodeSpec, position: XY): string | null;
+  deleteSelection(): void;
+  moveNodes(positions: Record<string, XY>): void;
+  connect(from: string, to: string, options?: { errorHandler?: boolean }): void;
+  setNodeField(nodeId: string, path: FieldPath, value: unknown, coalesceKey?: string): void;
+  renameNode(from: string, to: string): void;
+  setEdgeField(key: string, field: 'case' | 'errorHandler', value: unknown): void;
+  setFlowField(path: FieldPath, value: unknown, coalesceKey?: string): void;
+  autoLayout(): void;
+  setNotice(notice: Notice | null): void;
+}
+
+export type EditorStore = StoreApi<EditorState>;
+
+/** Sets `value` at `path` inside `target`; `undefined` removes the field (optional fields). */
+function setIn(target: Record<string | number, unknown>, path: FieldPath, value: unknown): void {
+  let here: Record<string | number, unknown> = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof here[key] !== 'object' || here[key] === null) here[key] = typeof key === 'number' ? [] : {};
+    here = here[key] as Record<string | number, unknown>;
+  }
+  const last = path[path.length - 1];
+  if (value === undefined) {
+    if (Array.isArray(here) && typeof last === 'number') here.splice(last, 1);
+    else delete here[last];
+  } else {
+    here[last] = value;
+  }
+}
+
+/** A flow as the canvas needs it: a JSON object with node and edge arrays (a broken file still opens). */
+function asFlow(json: unknown, id: string): Flow {
+  const raw = (typeof json === 'object' && json !== null && !Array.isArray(json) ? json : {}) as Record<string, unknown>;
+  return {
+    ...raw,
+    name: typeof raw.name === 'string' ? raw.name : id,
+    nodes: Array.isArray(raw.nodes) ? raw.nodes.filter((n) => typeof n === 'object' && n !== null && typeof (n as FlowNode).id === 'string') : [],
+    edges: Array.isArray(raw.edges) ? raw.edges.filter((e) => typeof e === 'object' && e !== null) : [],
+  } as Flow;
+}
+
+/**
+ * @example
+ * const store = createEditorStore({ api, schema: demoSchema });
+ * await store.getState().open('editTaskAndSync');
+ * store.getState().addNode({ type: 'activity', activity: 'synchronize' }, { x: 0, y: 300 });
+ * store.getState().undo();
+ */
+export function createEditorStore(options: { api: EditorApi; schema: Schema }): EditorStore {
+  const { api, schema } = options;
+
+  return createStore<EditorState>()(
+    immer((set, get) => {
+      const edit = (label: string, recipe: (flow: Draft<Flow>) => void, coalesceKey?: string) => {
+        const flow = get().flow;
+        if (!flow) return;
+        const [next, patches, inverse] = produceWithPatches(flow, recipe);
+        if (patches.length === 0) return;
+        set((s) => {
+          const last = s.past[s.past.length - 1];
+          if (coalesceKey !== undefined && s.coalesceKey === coalesceKey && last) {
+            last.patches.push(...castDraft(patches));
+            last.inverse.unshift(...castDraft(inverse));
+          } else {
+            s.past.push(castDraft({ label, patches, inverse }));
+          }
+          s.future = [];
+          s.flow = castDraft(next);
+          s.coalesceKey = coalesceKey ?? null;
+          s.serverProblems = [];
+          s.notice = null;
+        });
+      };
+
+      /** Keeps the selection to what exists after an edit, undo or redo. */
+      const pruneSelection = (s: Draft<EditorState>) => {
+        if (!s.flow) return;
+        const nodes = new Set(s.flow.nodes.map((n) => n.id));
+        const edges = new Set(edgeKeys(s.flow.edges));
+        s.selection.nodes = s.selection.nodes.filter((id) => nodes.has(id));
+        s.selection.edges = s.selection.edges.filter((k) => edges.has(k));
+      };
+
+      const travel = (from: 'past' | 'future') => {
+        const state = get();
+        const entry = state[from][state[from].length - 1];
+        if (!entry || !state.flow) return;
+        const flow = applyPatches(state.flow, from === 'past' ? entry.inverse : entry.patches);
+        set((s) => {
+          s[from].pop();
+          s[from === 'past' ? 'future' : 'past'].push(castDraft(entry));
+          s.flow = castDraft(flow);
+          s.coalesceKey = null;
+          pruneSelection(s);
+          s.notice = { kind: 'info', text: `${from === 'past' ? 'Undid' : 'Redid'}: ${entry.label}` };
+        });
+      };
+
+      const load = (summary: FlowSummary) => {
+        const flow = asFlow(summary.flow, summary.id);
+        set((s) => {
+          s.currentId = summary.id;
+          s.flow = castDraft(flow);
+          s.savedJson = JSON.stringify(summary.flow);
+          s.autoPositions = layoutMissing(flow);
+          s.past = [];
+          s.future = [];
+          s.coalesceKey = null;
+          s.selection = { nodes: [], edges: [] };
+          s.serverProblems = [];
+        });
+      };
+
+      return {
+        flows: [],
+        users: [],
+        currentId: null,
+        flow: null,
+        savedJson: null,
+        autoPositions: {},
+        past: [],
+        future: [],
+        coalesceKey: null,
+        selection: { nodes: [], edges: [] },
+        notice: null,
+        saving: false,
+        serverProblems: [],
+
+        async init() {
+          const [config, flows] = await Promise.all([api.config(), api.list()]);
+          set((s) => {
+            s.users = castDraft(config.users);
+            s.flows = castDraft(flows);
+          });
+        },
+
+        async refreshList() {
+          const flows = await api.list();
+          set((s) => {
+            s.flows = castDraft(flows);
+          });
+        },
+
+        async open(id) {
+          try {
+            load(await api.read(id));
+            set((s) => {
+              s.notice = null;
+            });
+          } catch (e) {
+            set((s) => {
+              s.notice = { kind: 'error', text: e instanceof Error ? e.message : String(e) };
+            });
+          }
+        },
+
+        async create(name) {
+          try {
+            const summary = await api.create(name.trim());
+            await get().refreshList();
+            load(summary);
+            set((s) => {
+              s.notice = { kind: 'info', text: `Created ${summary.file}` };
+            });
+          } catch (e) {
+            set((s) => {
+              s.notice = { kind: 'error', text: e instanceof ApiError && e.problems.length ? `${e.problems[0].path}: ${e.problems[0].message}` : String((e as Error).message ?? e) };
+            });
+          }
+        },
+
+        async save() {
+          const { flow, currentId } = get();
+          if (!flow || !currentId) return false;
+          const { problems } = validationOf(get(), schema)!;
+          if (problems.length) {
+            set((s) => {
+              s.notice = { kind: 'error', text: `Cannot save: the flow has ${problems.length} problem${problems.length === 1 ? '' : 's'} (see Problems)` };
+            });
+            return false;
+          }
+          set((s) => {
+            s.saving = true;
+          });
+          try {
+            const summary = await api.save(currentId, flow);
+            set((s) => {
+              s.saving = false;
+              s.savedJson = JSON.stringify(flow);
+              s.coalesceKey = null;
+              s.flows = castDraft(s.flows.map((f) => (f.id === summary.id ? summary : f)));
+              s.notice = { kind: 'info', text: `Saved ${summary.file}` };
+            });
+            return true;
+          } catch (e) {
+            set((s) => {
+              s.saving = false;
+              s.serverProblems = castDraft(e instanceof ApiError ? e.problems : []);
+              s.notice = { kind: 'error', text: `Not saved: ${e instanceof Error ? e.message : String(e)}` };
+            });
+            return false;
+          }
+        },
+
+        edit,
+
+        endCoalescing() {
+          if (get().coalesceKey !== null) set((s) => void (s.coalesceKey = null));
+        },
+
+        undo: () => travel('past'),
+        redo: () => travel('future'),
+
+        select(selection) {
+          set((s) => {
+            if (selection.nodes) s.selection.nodes = [...selection.nodes];
+            if (selection.edges) s.selection.edges = [...selection.edges];
+          });
+        },
+
+        addNode(spec, position) {
+          const flow = get().flow;
+          if (!flow) return null;
+          const ids = new Set(flow.nodes.map((n) => n.id));
+          const base = spec.type === 'activity' ? spec.activity : spec.type;
+          const id = freshName(spec.type === 'activity' ? `${base}1` : base, (n) => ids.has(n));
+          const variables = new Set(declaredVariables(flow, schema).map((v) => v.name));
+          const node: FlowNode =
+            spec.type === 'activity'
+              ? { id, type: 'activity', activity: newActivity(spec.activity, (b) => freshName(b, (n) => variables.has(n))) }
+              : newNode(spec.type, id);
+          node.position = { x: Math.round(position.x), y: Math.round(position.y) };
+          edit(`add ${base}`, (f) => {
+            f.nodes.push(castDraft(node));
+          });
+          set((s) => {
+            s.selection = { nodes: [id], edges: [] };
+          });
+          return id;
+        },
+
+        deleteSelection() {
+          const { selection, flow } = get();
+          if (!flow || (selection.nodes.length === 0 && selection.edges.length === 0)) return;
+          const gone = new Set(selection.nodes);
+          // A loop takes its body with it.
+          for (let grew = true; grew; ) {
+            grew = false;
+            for (const n of flow.nodes) {
+              if (n.parent && gone.has(n.parent) && !gone.has(n.id)) {
+                gone.add(n.id);
+                grew = true;
+              }
+            }
+          }
+          const keys = edgeKeys(flow.edges);
+          const goneEdges = new Set(selection.edges);
+          const what = [gone.size ? `${gone.size} node${gone.size === 1 ? '' : 's'}` : '', goneEdges.size ? `${goneEdges.size} edge${goneEdges.size === 1 ? '' : 's'}` : '']
+            .filter(Boolean)
+            .join(' and ');
+          edit(`delete ${what}`, (f) => {
+            f.nodes = f.nodes.filter((n) => !gone.has(n.id));
+            f.edges = f.edges.filter((e, i) => !goneEdges.has(keys[i]) && !gone.has(e.from) && !gone.has(e.to));
+          });
+          set((s) => {
+            s.selection = { nodes: [], edges: [] };
+          });
+        },
+
+        moveNodes(positions) {
+          const entries = Object.entries(positions);
+          if (entries.length === 0) return;
+          edit(`move ${entries.length === 1 ? entries[0][0] : `${entries.length} nodes`}`, (f) => {
+            for (const n of f.nodes) {
+              const p = positions[n.id];
+              if (p && (n.position?.x !== Math.round(p.x) || n.position?.y !== Math.round(p.y))) n.position = { x: Math.round(p.x), y: Math.round(p.y) };
+            }
+          });
+        },
+
+        connect(from, to, options = {}) {
+          const flow = get().flow;
+          if (!flow || from === to) return;
+          const source = flow.nodes.find((n) => n.id === from);
+          if (!source) return;
+          const edge: FlowEdge = { id: freshEdgeId(flow), from, to };
+          if (options.errorHandler) edge.errorHandler = true;
+          else if (source.type === 'decision') {
+            // The first case not taken yet; the panel offers the others.
+            const taken = new Set(flow.edges.filter((e) => e.from === from && !e.errorHandler).map((e) => JSON.stringify(e.case)));
+            edge.case = [true, false].find((c) => !taken.has(JSON.stringify(c))) ?? null;
+          }
+          edit(`connect ${from} to ${to}`, (f) => {
+            f.edges.push(edge);
+          });
+          set((s) => {
+            s.selection = { nodes: [], edges: [edge.id!] };
+          });
+        },
+
+        setNodeField(nodeId, path, value, coalesceKey) {
+          edit(
+            `edit ${nodeId} ${path.join('.')}`,
+            (f) => {
+              const index = f.nodes.findIndex((n) => n.id === nodeId);
+              if (index < 0) return;
+              // An empty path replaces the whole node (the JSON editor of a node of an unknown type).
+              if (path.length === 0) f.nodes[index] = castDraft(value as FlowNode);
+              else setIn(f.nodes[index] as unknown as Record<string, unknown>, path, value);
+            },
+            coalesceKey,
+          );
+        },
+
+        renameNode(from, to) {
+          const flow = get().flow;
+          if (!flow || from === to || !to || flow.nodes.some((n) => n.id === to)) return;
+          edit(`rename ${from} to ${to}`, (f) => {
+            for (const n of f.nodes) {
+              if (n.id === from) n.id = to;
+              if (n.parent === from) n.parent = to;
+            }
+            for (const e of f.edges) {
+              if (e.from === from) e.from = to;
+              if (e.to === from) e.to = to;
+            }
+          });
+          set((s) => {
+            s.selection.nodes = s.selection.nodes.map((id) => (id === from ? to : id));
+            pruneSelection(s);
+            if (s.autoPositions[from]) s.autoPositions[to] = s.autoPositions[from];
+          });
+        },
+
+        setEdgeField(key, field, value) {
+          const flow = get().flow;
+          if (!flow) return;
+          const index = edgeIndex(flow, key);
+          if (index < 0) return;
+          const before = edgeKeys(flow.edges);
+          edit(`edit edge ${key}`, (f) => {
+            const e = f.edges[index] as Record<string, unknown>;
+            if (value === undefined || value === false) delete e[field];
+            else e[field] = value;
+          });
+          // An edge without id is keyed by its fields: follow it to its new key.
+          const after = edgeKeys(get().flow!.edges);
+          set((s) => {
+            s.selection.edges = s.selection.edges.map((k) => (k === before[index] ? after[index] : k));
+          });
+        },
+
+        setFlowField(path, value, coalesceKey) {
+          edit(`edit flow ${path.join('.')}`, (f) => setIn(f as unknown as Record<string, unknown>, path, value), coalesceKey);
+        },
+
+        autoLayout() {
+          const flow = get().flow;
+          if (!flow) return;
+          const positions = layoutMissing(flow, true);
+          edit('auto layout', (f) => {
+            for (const n of f.nodes) n.position = positions[n.id];
+          });
+        },
+
+        setNotice(notice) {
+          set((s) => {
+            s.notice = notice;
+          });
+        },
+      };
+    }),
+  );
+}
+
+/** The validation of the open flow (cached per flow object). */
+export function validationOf(state: Pick<EditorState, 'flow' | 'flows' | 'currentId'>, schema: Schema): Validation | null {
+  const { flow, flows, currentId } = state;
+  if (!flow) return null;
+  return validate(flow, schema, (name) => (flow.name === name ? flow : flows.find((f) => f.id !== currentId && f.name === name)?.flow), flows);
+}
+
+/** Unsaved changes? */
+export function isDirty(state: Pick<EditorState, 'flow' | 'savedJson'>): boolean {
+  return state.flow !== null && JSON.stringify(state.flow) !== state.savedJson;
+}

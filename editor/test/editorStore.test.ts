@@ -1,0 +1,177 @@
+/** The editor's store without a browser: edits, undo / redo as immer patches, and what the palette and forms offer. */
+import { describe, expect, it } from 'vitest';
+import { demoSchema } from '../../src/demo/schema.ts';
+import { ACTIVITIES } from '../../src/flow/activities/index.ts';
+import { activitySchema, type Flow } from '../../src/flow/format.ts';
+import { validateFlow } from '../../src/flow/validateFlow.ts';
+import type { FlowSummary } from '../src/api.ts';
+import { edgeKeys, layoutMissing } from '../src/flow/graph.ts';
+import { ACTIVITY_KINDS, activitySpec, NODE_KINDS } from '../src/flow/kinds.ts';
+import { createEditorStore, isDirty, validationOf, type EditorApi } from '../src/store/editorStore.ts';
+
+const flow: Flow = {
+  name: 'sample',
+  parameters: [{ name: 'task', type: { type: 'object', entity: 'Task' } }],
+  nodes: [
+    { id: 'start', type: 'start', position: { x: 0, y: 0 } },
+    { id: 'commitTask', type: 'activity', activity: { type: 'commit', variables: ['task'] }, position: { x: 160, y: 0 } },
+    { id: 'end', type: 'end', position: { x: 340, y: 0 } },
+  ],
+  edges: [
+    { from: 'start', to: 'commitTask' },
+    { from: 'commitTask', to: 'end' },
+  ],
+};
+
+function fakeApi(): EditorApi & { saved: unknown[] } {
+  const summary = (f: unknown): FlowSummary => ({ id: 'sample', file: 'sample.flow.json', name: 'sample', flow: f, problems: [] });
+  const saved: unknown[] = [];
+  return {
+    saved,
+    config: async () => ({ users: [{ id: 'alice', token: 'alice-token' }] }),
+    list: async () => [summary(flow)],
+    read: async () => summary(flow),
+    save: async (_id, f) => {
+      saved.push(structuredClone(f));
+      return summary(f);
+    },
+    create: async () => summary(flow),
+  };
+}
+
+async function openSample() {
+  const api = fakeApi();
+  const store = createEditorStore({ api, schema: demoSchema });
+  await store.getState().init();
+  await store.getState().open('sample');
+  return { store, api, s: () => store.getState() };
+}
+
+describe('editor store', () => {
+  it('undoes and redoes each edit with its immer patches, and a new edit drops the redo branch', async () => {
+    const { s } = await openSample();
+    const original = s().flow;
+    const id = s().addNode({ type: 'activity', activity: 'synchronize' }, { x: 500, y: 100 })!;
+    expect(id).toBe('synchronize1');
+    s().setNodeField(id, ['activity', 'mode'], 'selected');
+    s().setNodeField(id, ['activity', 'variables'], ['task']);
+    s().connect('commitTask', id);
+    expect(s().past.map((e) => e.label)).toEqual(['add synchronize', 'edit synchronize1 activity.mode', 'edit synchronize1 activity.variables', 'connect commitTask to synchronize1']);
+    const edited = s().flow;
+
+    for (let i = 0; i < 4; i++) s().undo();
+    expect(s().flow).toEqual(original);
+    expect(s().past).toHaveLength(0);
+    for (let i = 0; i < 4; i++) s().redo();
+    expect(s().flow).toEqual(edited);
+
+    s().undo();
+    s().setNodeField(id, ['caption'], 'Sync');
+    expect(s().future).toHaveLength(0);
+    expect(s().flow!.edges).toHaveLength(2);
+  });
+
+  it('merges typing in one field into one history entry, until the field is left', async () => {
+    const { s } = await openSample();
+    for (const text of ['C', 'Co', 'Com', 'Commit']) s().setNodeField('commitTask', ['caption'], text, 'commitTask:caption');
+    expect(s().past).toHaveLength(1);
+    s().endCoalescing();
+    s().setNodeField('commitTask', ['caption'], 'Commit it', 'commitTask:caption');
+    expect(s().past).toHaveLength(2);
+    s().undo();
+    expect(s().flow!.nodes[1].caption).toBe('Commit');
+    s().undo();
+    expect(s().flow!.nodes[1].caption).toBeUndefined();
+  });
+
+  it('deletes the selection with the edges that touch it, as one undoable edit', async () => {
+    const { s } = await openSample();
+    s().select({ nodes: ['commitTask'] });
+    s().deleteSelection();
+    expect(s().flow!.nodes.map((n) => n.id)).toEqual(['start', 'end']);
+    expect(s().flow!.edges).toEqual([]);
+    expect(s().selection.nodes).toEqual([]);
+    s().undo();
+    expect(s().flow).toEqual(flow);
+  });
+
+  it('selects edges by key, edits and deletes them', async () => {
+    const { s } = await openSample();
+    const [first] = edgeKeys(s().flow!.edges);
+    expect(first).toBe('start->commitTask');
+    s().select({ edges: [first] });
+    s().deleteSelection();
+    expect(s().flow!.edges).toEqual([{ from: 'commitTask', to: 'end' }]);
+    s().connect('start', 'commitTask', { errorHandler: false });
+    expect(s().flow!.edges[1]).toEqual({ id: 'e1', from: 'start', to: 'commitTask' });
+  });
+
+  it('renames a node everywhere it is referred to', async () => {
+    const { s } = await openSample();
+    s().renameNode('commitTask', 'saveTask');
+    expect(s().flow!.edges).toEqual([
+      { from: 'start', to: 'saveTask' },
+      { from: 'saveTask', to: 'end' },
+    ]);
+  });
+
+  it('validates with the runtime’s validator and does not save an invalid flow', async () => {
+    const { s, api } = await openSample();
+    expect(validationOf(s(), demoSchema)!.problems).toEqual([]);
+    s().setNodeField('end', ['returnValue'], '$task +');
+    const validation = validationOf(s(), demoSchema)!;
+    expect(validation.problems).toEqual(validateFlow(s().flow, { schema: demoSchema }).problems);
+    expect(validation.byNode.get('end')?.[0]).toMatchObject({ path: 'nodes[2].returnValue' });
+    expect(await s().save()).toBe(false);
+    expect(api.saved).toEqual([]);
+    expect(s().notice?.text).toContain('Cannot save');
+
+    s().undo();
+    expect(isDirty(s())).toBe(false);
+    s().moveNodes({ end: { x: 400, y: 10 } });
+    expect(isDirty(s())).toBe(true);
+    expect(await s().save()).toBe(true);
+    expect(api.saved).toHaveLength(1);
+    expect(isDirty(s())).toBe(false);
+  });
+});
+
+describe('palette and forms', () => {
+  it('offer every activity kind of the format, Synchronize included, and every node type', () => {
+    const formatKinds = activitySchema.options.map((o) => o.shape.type.value);
+    expect(ACTIVITY_KINDS.map((k) => k.type)).toEqual(formatKinds);
+    expect(new Set(formatKinds)).toEqual(new Set(Object.keys(ACTIVITIES)));
+    expect(ACTIVITY_KINDS.find((k) => k.type === 'synchronize')).toMatchObject({ label: 'Synchronize' });
+    expect(NODE_KINDS.map((k) => k.type)).toEqual(['start', 'end', 'decision', 'merge', 'loop', 'break', 'continue']);
+  });
+
+  it('have a field for every field of every activity kind', () => {
+    for (const option of activitySchema.options) {
+      const spec = activitySpec(option.shape.type.value);
+      expect(spec.fields.map((f) => f.key)).toEqual(Object.keys(option.shape));
+    }
+    const sync = activitySpec('synchronize');
+    expect(sync.fields.find((f) => f.key === 'mode')?.spec).toEqual({ kind: 'enum', values: ['all', 'unsynchronized', 'selected'] });
+    expect(sync.fields.find((f) => f.key === 'variables')).toMatchObject({ optional: true, spec: { kind: 'array', element: { kind: 'text', role: 'variable' } } });
+    expect(activitySpec('logMessage').fields.find((f) => f.key === 'message')?.spec).toMatchObject({ kind: 'text', role: 'expression' });
+  });
+
+  it('adds activities of every kind that the validator reads as that kind', async () => {
+    const { s } = await openSample();
+    for (const kind of ACTIVITY_KINDS) s().addNode({ type: 'activity', activity: kind.type }, { x: 0, y: 200 });
+    const { problems } = validateFlow(s().flow, { schema: demoSchema });
+    // New activities are incomplete (empty names, no edges), but never of an unknown shape.
+    expect(problems.filter((p) => /unknown field|must be one of|Invalid input/.test(p.message))).toEqual([]);
+  });
+});
+
+describe('layout', () => {
+  it('places the nodes without a position left to right, and leaves the others', () => {
+    const unplaced: Flow = { ...flow, nodes: flow.nodes.map(({ position: _, ...n }) => n) };
+    const positions = layoutMissing(unplaced);
+    expect(Object.keys(positions)).toEqual(['start', 'commitTask', 'end']);
+    expect(positions.start.x).toBeLessThan(positions.commitTask.x);
+    expect(positions.commitTask.x).toBeLessThan(positions.end.x);
+    expect(layoutMissing(flow)).toEqual({});
+  });
+});

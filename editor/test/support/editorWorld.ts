@@ -1,0 +1,113 @@
+/**
+ * A browser test's world: the editor as `npm start` serves it (startEditor, the built app,
+ * `/api` proxied to a real sync server with the demo app on in-memory PGlite), over a temp
+ * copy of `flows/` plus the test fixtures, and Debian's Chromium driven by playwright-core.
+ */
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { startDemoServer, type DemoServer } from '../../../src/server/demo.ts';
+import { startEditor, type RunningEditor } from '../../server/startEditor.ts';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
+export const screenshotsDir = fileURLToPath(new URL('../screenshots/', import.meta.url));
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+export interface EditorWorld {
+  url: string;
+  flowsDir: string;
+  page: Page;
+  browser: Browser;
+  /** Errors the page threw (a test ends by expecting none). */
+  pageErrors: string[];
+  readFlow(id: string): Promise<Record<string, unknown>>;
+  screenshot(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Waits for Debian's Chromium (CI installs it with apt while other work runs). */
+async function chromiumPath(): Promise<string> {
+  const path = '/usr/bin/chromium';
+  for (let i = 0; i < 240; i++) {
+    if (await readFile(path).then(() => true, () => false)) return path;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`${path} is missing (apt-get install chromium)`);
+}
+
+/**
+ * @param options.sync start a real sync server (the run tests); without it `/api` points nowhere.
+ */
+export async function startEditorWorld(options: { sync: boolean }): Promise<EditorWorld> {
+  const flowsDir = await mkdtemp(join(tmpdir(), 'syncflow-editor-flows-'));
+  for (const [dir, names] of [
+    [join(repo, 'flows'), await readdir(join(repo, 'flows'))],
+    [fixtures, await readdir(fixtures)],
+  ] as const) {
+    for (const name of names) if (name.endsWith('.json')) await copyFile(join(dir, name), join(flowsDir, name));
+  }
+  let demo: DemoServer | null = null;
+  let editor: RunningEditor | null = null;
+  let browser: Browser | null = null;
+  try {
+    const [server, executablePath] = await Promise.all([options.sync ? startDemoServer({ port: 0 }) : Promise.resolve(null), chromiumPath()]);
+    demo = server;
+    [editor, browser] = await Promise.all([
+      startEditor({ port: 0, syncServerUrl: demo?.url ?? 'http://127.0.0.1:9', flowsDir }),
+      chromium.launch({ executablePath, args: CHROMIUM_ARGS }),
+    ]);
+  } catch (e) {
+    await browser?.close();
+    await editor?.close();
+    await demo?.close();
+    throw e;
+  }
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  // The page runs under a Content-Security-Policy without 'unsafe-eval': a violation is an error too.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
+  });
+  await mkdir(screenshotsDir, { recursive: true });
+  const running = { editor, demo, browser };
+  return {
+    url: editor.url,
+    flowsDir,
+    page,
+    browser,
+    pageErrors,
+    readFlow: async (id) => JSON.parse(await readFile(join(flowsDir, `${id}.flow.json`), 'utf8')) as Record<string, unknown>,
+    screenshot: async (name) => {
+      await page.screenshot({ path: join(screenshotsDir, `${name}.png`) });
+    },
+    async close() {
+      await running.browser.close();
+      await running.editor.close();
+      await running.demo?.close();
+      await rm(flowsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The centre of an element on the page. */
+export async function centre(locator: Locator): Promise<{ x: number; y: number }> {
+  const box = await locator.boundingBox();
+  if (!box) throw new Error(`${String(locator)} is not visible`);
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+/** Draws an edge on the canvas: from a node's outgoing handle to another node's incoming one, with the mouse. */
+export async function dragEdge(page: Page, from: string, to: string, handle: 'out' | 'error' = 'out'): Promise<void> {
+  const source = await centre(page.locator(`.react-flow__node[data-id="${from}"] .react-flow__handle[data-handleid="${handle}"]`));
+  const target = await centre(page.locator(`.react-flow__node[data-id="${to}"] .react-flow__handle[data-handleid="in"]`));
+  await page.mouse.move(source.x, source.y);
+  await page.mouse.down();
+  await page.mouse.move((source.x + target.x) / 2, (source.y + target.y) / 2 + 10, { steps: 8 });
+  await page.mouse.move(target.x, target.y, { steps: 8 });
+  await page.mouse.up();
+}
