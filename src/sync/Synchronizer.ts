@@ -15,7 +15,7 @@ export const syncMachines: Record<SyncMode, AnyStateMachine> = {
   selected: selectedMachine,
 };
 
-export type SyncActor = Actor<typeof allObjectsMachine> | Actor<typeof unsynchronizedMachine> | Actor<typeof selectedMachine>;
+export type SyncActor = Actor<typeof allObjectsMachine | typeof unsynchronizedMachine | typeof selectedMachine>;
 
 const idle: SyncStatus = {
   running: false,

@@ -12,7 +12,7 @@ export type SyncRequest =
   | {
       mode: 'selected';
       /** Objects and lists chosen by the flow; nested lists are flattened. */
-      objects: ReadonlyArray<LocalObject | null | undefined>;
+      objects: ReadonlyArray<LocalObject | ReadonlyArray<LocalObject | null | undefined> | null | undefined>;
       /** The caller's uncommitted work: objects it holds uncommitted are skipped. */
       session?: Session;
     };

@@ -93,8 +93,8 @@ export class SyncClient {
     return { data, contentType: res.headers.get('content-type') ?? 'application/octet-stream' };
   }
 
-  async putFile(entity: string, id: string, data: Uint8Array, contentType: string, signal?: AbortSignal): Promise<void> {
-    const res = await this.#send('PUT', fileUrl(entity, id), data, contentType, signal);
+  async putFile(entity: string, id: string, data: Uint8Array<ArrayBuffer>, contentType: string, signal?: AbortSignal): Promise<void> {
+    const res = await this.#send('PUT', fileUrl(entity, id), data as Uint8Array<ArrayBuffer>, contentType, signal);
     if (!res.ok) throw await toServerError(res);
     await readBody(res, (r) => r.arrayBuffer());
   }

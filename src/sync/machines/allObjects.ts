@@ -3,7 +3,7 @@ import type { SyncContext } from '../SyncContext.ts';
 import { downloadEntity } from '../steps/downloadEntity.ts';
 import { downloadFiles } from '../steps/downloadFiles.ts';
 import { uploadChanges, type UploadOutcome } from '../steps/uploadChanges.ts';
-import { errorFrom, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
+import { errorOf, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
 
 export interface FullDownloadOutcome {
   downloaded: number;
@@ -106,7 +106,7 @@ export const allObjectsMachine = setup({
             }),
           }),
         },
-        onError: { target: 'failed', actions: assign(errorFrom) },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
       },
       on: { CANCEL: 'cancelled' },
     },
@@ -126,7 +126,7 @@ export const allObjectsMachine = setup({
             files: ({ event }) => event.output.files,
           }),
         },
-        onError: { target: 'failed', actions: assign(errorFrom) },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
       },
       on: { CANCEL: 'cancelled' },
     },
@@ -136,7 +136,7 @@ export const allObjectsMachine = setup({
         src: 'downloadChangedFiles',
         input: ({ context }) => ({ sync: context.sync, files: context.files }),
         onDone: 'done',
-        onError: { target: 'failed', actions: assign(errorFrom) },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
       },
       on: { CANCEL: 'cancelled' },
     },

@@ -4,7 +4,7 @@ import type { SyncContext } from '../SyncContext.ts';
 import type { SyncRequest } from '../types.ts';
 import { uploadChanges, type UploadOutcome } from '../steps/uploadChanges.ts';
 import { refreshAll } from './unsynchronized.ts';
-import { errorFrom, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
+import { errorOf, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
 
 export interface Selection {
   /** Committed changes (creates and updates) of selected objects. */
@@ -90,7 +90,7 @@ export const selectedMachine = setup({
             result: ({ context, event }) => ({ ...context.result, skipped: event.output.skipped }),
           }),
         },
-        onError: { target: 'failed', actions: assign(errorFrom) },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
       },
       on: { CANCEL: 'cancelled' },
     },
@@ -116,7 +116,7 @@ export const selectedMachine = setup({
             }),
           }),
         },
-        onError: { target: 'failed', actions: assign(errorFrom) },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
       },
       on: { CANCEL: 'cancelled' },
     },
@@ -134,7 +134,7 @@ export const selectedMachine = setup({
             },
           }),
         },
-        onError: { target: 'failed', actions: assign(errorFrom) },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
       },
       on: { CANCEL: 'cancelled' },
     },

@@ -32,9 +32,9 @@ export function emptyResult(mode: SyncMode): SyncResult {
   return { mode, uploaded: 0, downloaded: 0, removed: 0, failed: 0, failures: [], skipped: [], removedIds: [] };
 }
 
-/** Context update for an `xstate.error.actor.*` event: the error, mapped once. */
-export function errorFrom({ event }: { event: { error?: unknown } }): Partial<SyncMachineContext> {
-  return { error: toSyncflowError(event.error) };
+/** The `error` of an `xstate.error.actor.*` event, mapped once to a typed error (use as `assign({ error: errorOf })`). */
+export function errorOf({ event }: { event: { error?: unknown } }): SyncflowError {
+  return toSyncflowError(event.error);
 }
 
 export function outputOf(state: SyncOutcomeState) {

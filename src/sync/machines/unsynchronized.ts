@@ -3,7 +3,7 @@ import type { SyncContext } from '../SyncContext.ts';
 import { groupBy } from '../steps/chunk.ts';
 import { refreshObjects } from '../steps/refreshObjects.ts';
 import { uploadAll } from './allObjects.ts';
-import { errorFrom, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
+import { errorOf, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
 
 export interface RefreshInput {
   sync: SyncContext;
@@ -61,7 +61,7 @@ export const unsynchronizedMachine = setup({
             toRefresh: ({ event }) => event.output.applied,
           }),
         },
-        onError: { target: 'failed', actions: assign(errorFrom) },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
       },
       on: { CANCEL: 'cancelled' },
     },
@@ -79,7 +79,7 @@ export const unsynchronizedMachine = setup({
             },
           }),
         },
-        onError: { target: 'failed', actions: assign(errorFrom) },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
       },
       on: { CANCEL: 'cancelled' },
     },

@@ -1,5 +1,5 @@
 import { memberValues } from '../../model/values.ts';
-import type { Confirmation, LocalChange } from '../../store/types.ts';
+import type { Confirmation, LocalChange, Refusal } from '../../store/types.ts';
 import { MAX_UPLOAD_CHANGES, type ChangeRequest, type SynchronizationFailure } from '../../transport/wire.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { chunk, groupBy } from './chunk.ts';
@@ -20,7 +20,7 @@ export interface UploadOutcome {
  *
  * Each request's answer is applied to the store before the next one is sent: a confirmed
  * change loses its mark, a refused one becomes a SynchronizationFailure and the object is
- * reverted to the server's version (or removed when the server has none). A lost answer
+ * reverted (atomically) to the server's version (or removed when the server has none). A lost answer
  * leaves the marks in place, and the retry reuses the same change ids, so the server applies
  * nothing twice.
  */
@@ -57,9 +57,8 @@ export async function uploadChanges(
     outcome.uploaded += confirmations.length;
 
     if (failed.length) {
-      await ctx.store.putFailures(failed.map((f) => f.failure));
+      outcome.removedIds.push(...(await recordRefused(ctx, failed, signal)));
       outcome.failures.push(...failed.map((f) => f.failure));
-      outcome.removedIds.push(...(await revertRefused(ctx, failed.map((f) => f.change), signal)));
     }
     done += batch.length;
     ctx.onProgress?.({ phase: 'upload', entity: batch[batch.length - 1].entity, done, total: changes.length });
@@ -100,17 +99,24 @@ async function toRequests(
   return out.sort((a, b) => position.get(a.change.changeId)! - position.get(b.change.changeId)!);
 }
 
-/** Replaces refused objects by the server's version, or removes them when the server has none for us. */
-async function revertRefused(ctx: SyncContext, refused: LocalChange[], signal?: AbortSignal): Promise<string[]> {
-  const removed: string[] = [];
-  for (const [entity, group] of groupBy(refused, (c) => c.entity)) {
-    const { objects } = await ctx.client.fetchObjects(entity, group.map((c) => c.id), signal);
+/**
+ * Fetches the server's version of refused objects, then records the failures and reverts the
+ * objects in one store transaction. If the fetch fails nothing is written: the changes stay
+ * marked, and the retried upload gets the server's first answer (the same failure) again.
+ */
+async function recordRefused(
+  ctx: SyncContext,
+  refused: Array<{ change: LocalChange; failure: SynchronizationFailure }>,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const refusals: Refusal[] = [];
+  for (const [entity, group] of groupBy(refused, (r) => r.change.entity)) {
+    const { objects } = await ctx.client.fetchObjects(entity, group.map((r) => r.change.id), signal);
     const byId = new Map(objects.map((o) => [o.id, o]));
-    for (const change of group) {
-      const restore = byId.get(change.id) ?? null;
-      await ctx.store.discardChange(entity, change.id, { restore });
-      if (!restore) removed.push(change.id);
+    for (const { change, failure } of group) {
+      refusals.push({ entity, id: change.id, seq: change.seq, failure, restore: byId.get(change.id) ?? null });
     }
   }
-  return removed;
+  throwIfCancelled(signal);
+  return ctx.store.refuse(refusals);
 }

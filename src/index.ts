@@ -1,0 +1,18 @@
+// syncflow's public entry: the portable runtime (no Node-only modules). The sync server is
+// `syncflow/server`.
+export { createRuntime, Runtime, type RuntimeOptions } from './runtime/Runtime.ts';
+export { defineSchema, type Schema, type SchemaInput, type EntityDef, type AttributeDef, type AssociationDef } from './model/schema.ts';
+export { validateValues, newId, type SyncObject, type Values } from './model/values.ts';
+export { CURRENT_USER, matchConstraint, validateConstraint, type Constraint } from './model/constraint.ts';
+export { openStore } from './store/openStore.ts';
+export type { LocalStore } from './store/LocalStore.ts';
+export type { Session } from './store/Session.ts';
+export type { LocalObject, LocalChange, QueryOptions } from './store/types.ts';
+export { SyncClient, type SyncClientOptions } from './transport/SyncClient.ts';
+export type * from './transport/wire.ts';
+export { Synchronizer, syncMachines, type SyncActor } from './sync/Synchronizer.ts';
+export { allObjectsMachine } from './sync/machines/allObjects.ts';
+export { unsynchronizedMachine } from './sync/machines/unsynchronized.ts';
+export { selectedMachine } from './sync/machines/selected.ts';
+export type { SyncRequest, SyncResult, SyncStatus, SyncConfig, EntitySyncConfig, SyncMode, SyncPhase } from './sync/types.ts';
+export * from './errors.ts';

@@ -1,0 +1,63 @@
+/**
+ * A fetch for tests that goes to the real server but can inject the faults a device meets:
+ * a request that never reaches the server, a response lost after the server applied the
+ * request, or a 503 from a proxy in between. It can also hold requests at a gate, so a test
+ * can look at the store and the server in each state a sync machine reaches.
+ */
+export type Fault = 'unreachable' | 'responseLost' | 'unavailable';
+
+interface Rule {
+  path: RegExp;
+  fault: Fault;
+  times: number;
+}
+
+export class TestNetwork {
+  /** Every request, as `METHOD /path`, in order. */
+  readonly requests: string[] = [];
+  /** Bytes of every response body received. */
+  bytesReceived = 0;
+  #rules: Rule[] = [];
+  /** Awaited before each request is sent. */
+  gate: ((path: string) => Promise<void>) | null = null;
+
+  /** The next `times` requests whose path matches fail with `fault`. */
+  inject(path: RegExp, fault: Fault, times = 1): void {
+    this.#rules.push({ path, fault, times });
+  }
+
+  /** Every request whose path matches fails with `fault` until cleared. */
+  always(path: RegExp, fault: Fault): void {
+    this.#rules.push({ path, fault, times: Infinity });
+  }
+
+  clear(): void {
+    this.#rules = [];
+  }
+
+  count(path: RegExp): number {
+    return this.requests.filter((r) => path.test(r)).length;
+  }
+
+  readonly fetch: typeof fetch = async (input, init) => {
+    const url = new URL(String(input instanceof Request ? input.url : input));
+    const method = init?.method ?? 'GET';
+    this.requests.push(`${method} ${url.pathname}`);
+    if (this.gate) await this.gate(url.pathname);
+    const rule = this.#rules.find((r) => r.times > 0 && r.path.test(url.pathname));
+    if (rule) rule.times--;
+    if (rule?.fault === 'unreachable') throw new TypeError('fetch failed: connect ECONNREFUSED (injected)');
+    if (rule?.fault === 'unavailable') {
+      return new Response(JSON.stringify({ error: { code: 'server', message: 'Service unavailable (injected)' } }), {
+        status: 503,
+        headers: { 'content-type': 'application/json' },
+      });
+    }
+    const res = await fetch(input, init);
+    const body = new Uint8Array(await res.arrayBuffer());
+    this.bytesReceived += body.byteLength;
+    if (rule?.fault === 'responseLost') throw new TypeError('fetch failed: socket hang up (injected, after the server answered)');
+    const nullBody = [101, 204, 205, 304].includes(res.status);
+    return new Response(nullBody ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
+}

@@ -1,0 +1,121 @@
+import type { AnyStateMachine } from 'xstate';
+import { getSimplePaths } from 'xstate/graph';
+import { NetworkError } from '../../src/errors.ts';
+import type { SyncActor } from '../../src/sync/Synchronizer.ts';
+import type { SyncRequest, SyncResult } from '../../src/sync/types.ts';
+import type { Device } from './world.ts';
+
+/** What a generated path asks the replay to do: the states it visits and how it ends. */
+export interface PlannedPath {
+  name: string;
+  /** State values in order, from the initial state to the final one. */
+  states: string[];
+  /** The invoke whose actor fails on this path (its requests get a network fault), if any. */
+  failingActor: string | null;
+  /** The state in which CANCEL is sent, if the path cancels. */
+  cancelIn: string | null;
+}
+
+/**
+ * Generates every simple path of a Synchronize machine that ends in a final state, from the
+ * machine itself (xstate/graph). `actorIds` are the machine's invoke ids; the events passed to
+ * the traversal are each actor's done and error events plus CANCEL (the list replaces the
+ * machine's own, so it must be complete), with outputs shaped like the real actors' outputs.
+ */
+export function planPaths(
+  machine: AnyStateMachine,
+  request: SyncRequest,
+  outputs: Record<string, unknown>,
+): PlannedPath[] {
+  const events = [
+    ...Object.entries(outputs).flatMap(([id, output]) => [
+      { type: `xstate.done.actor.${id}`, output },
+      { type: `xstate.error.actor.${id}`, error: new NetworkError('planned fault') },
+    ]),
+    { type: 'CANCEL' },
+  ];
+  const paths = getSimplePaths(machine, {
+    input: { sync: {} as never, request },
+    events: events as never,
+    serializeState: (s) => JSON.stringify((s as { value: unknown }).value),
+  });
+  return paths
+    .filter((p) => p.state.status === 'done')
+    .map((p) => {
+      const states = p.steps.map((s) => String(s.state.value));
+      const last = p.steps[p.steps.length - 1].event.type;
+      const failing = /^xstate\.error\.actor\.(.+)$/.exec(last)?.[1] ?? null;
+      const cancelIn = last === 'CANCEL' ? states[states.length - 2] : null;
+      return { name: p.steps.map((s) => `${String(s.state.value)}`).join(' → '), states, failingActor: failing, cancelIn };
+    });
+}
+
+export interface ReplayHooks {
+  /** Asserts what must hold when the machine has just entered `state` (before its first request). */
+  check(state: string): Promise<void>;
+  /** Makes the named actor of this machine fail for real (e.g. a network fault on its endpoint); called as its state is entered. */
+  fail(actorId: string): void;
+}
+
+export interface Replay {
+  visited: string[];
+  result: SyncResult | null;
+  error: unknown;
+}
+
+/**
+ * Replays a planned path against the real runtime, store and server: injects the fault the
+ * path needs, sends CANCEL where it cancels, holds each state's first request until that
+ * state's checks have run, and records the states the real machine visited.
+ */
+export async function replay(device: Device, request: SyncRequest, path: PlannedPath, hooks: ReplayHooks): Promise<Replay> {
+  const visited: string[] = [];
+  const checks = new Map<string, Promise<void>>();
+  let actor: SyncActor | null = null;
+  const failures: unknown[] = [];
+  const checkOnce = (state: string): Promise<void> => {
+    let pending = checks.get(state);
+    if (!pending) {
+      pending = hooks.check(state);
+      pending.catch((e) => failures.push(e));
+      checks.set(state, pending);
+    }
+    return pending;
+  };
+  device.network.gate = async () => {
+    // A request belongs to the state the machine is in: it waits until that state was checked.
+    await checkOnce(String(actor!.getSnapshot().value)).catch(() => undefined);
+  };
+  // The fault starts when the machine enters the failing actor's state, so that earlier states'
+  // requests to the same endpoint (e.g. the upload's fetch of refused objects) still succeed.
+  const failIn = path.failingActor ? path.states[path.states.length - 2] : null;
+  if (failIn === path.states[0]) hooks.fail(path.failingActor!);
+
+  const outcome: Replay = { visited, result: null, error: null };
+  try {
+    outcome.result = await device.runtime.synchronize(request, {
+      onActor: (a) => {
+        actor = a;
+        a.subscribe((snapshot) => {
+          const value = String(snapshot.value);
+          if (visited.at(-1) !== value) {
+            visited.push(value);
+            if (value === failIn && visited.length > 1) hooks.fail(path.failingActor!);
+          }
+          // States without requests (or final ones) are checked as they are entered.
+          void checkOnce(value);
+          // Cancel on entry, before the state's actor can get anywhere: the path is deterministic.
+          if (path.cancelIn === value) a.send({ type: 'CANCEL' });
+        });
+      },
+    });
+  } catch (e) {
+    outcome.error = e;
+  } finally {
+    device.network.gate = null;
+    device.network.clear();
+  }
+  await Promise.allSettled([...checks.values()]);
+  if (failures.length) throw failures[0];
+  return outcome;
+}
