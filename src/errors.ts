@@ -19,8 +19,13 @@ export type ErrorCode =
   | 'simultaneous_sync'
   | 'sync_cancelled'
   | 'sync_stopped'
+  | 'sync_manager_stopped'
+  | 'sync_unknown'
+  | 'sync_running'
+  | 'sync_name_taken'
   | 'flow_invalid'
   | 'flow_runtime'
+  | 'flow_cancelled'
   | 'expression_invalid'
   | 'internal';
 
@@ -103,6 +108,46 @@ export class SimultaneousSyncError extends SyncflowError {
   }
 }
 
+/** reSync / cleanResyncGhosts of a sync id or name that is not defined on this device. */
+export class UnknownSyncError extends SyncflowError {
+  override name = 'UnknownSyncError';
+  constructor(readonly idOrName: string) {
+    super('sync_unknown', `No sync is defined with the id or name "${idOrName}"`);
+  }
+}
+
+/** A named sync was asked to run (or its ghosts cleaned) while it runs. */
+export class SyncRunningError extends SyncflowError {
+  override name = 'SyncRunningError';
+  constructor(readonly idOrName: string) {
+    super('sync_running', `The sync "${idOrName}" is running; try again when it has finished`);
+  }
+}
+
+/** Sync down and sync up names are unique on a device. */
+export class SyncNameTakenError extends SyncflowError {
+  override name = 'SyncNameTakenError';
+  constructor(readonly syncName: string) {
+    super('sync_name_taken', `A sync named "${syncName}" already exists (names are unique across sync downs and sync ups)`);
+  }
+}
+
+/** The sync manager was stopped: it accepts no sync until restart(). */
+export class SyncManagerStoppedError extends SyncflowError {
+  override name = 'SyncManagerStoppedError';
+  constructor() {
+    super('sync_manager_stopped', 'The sync manager is stopped; call restart() before submitting syncs');
+  }
+}
+
+/** A ghost cleaning (or another task that cannot pause) saw a stop request and gave up. */
+export class SyncStoppedError extends SyncflowError {
+  override name = 'SyncStoppedError';
+  constructor(what: string) {
+    super('sync_stopped', `${what} was stopped before it finished`);
+  }
+}
+
 /** A flow failed to load: every problem names the node and the field. */
 export class FlowValidationError extends SyncflowError {
   override name = 'FlowValidationError';
@@ -155,8 +200,13 @@ export function statusForCode(code: ErrorCode): number {
       return 403;
     case 'not_found':
       return 404;
+    case 'sync_unknown':
+      return 404;
     case 'conflict':
     case 'simultaneous_sync':
+    case 'sync_running':
+    case 'sync_name_taken':
+    case 'sync_manager_stopped':
       return 409;
     case 'payload_too_large':
       return 413;

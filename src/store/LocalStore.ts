@@ -1,5 +1,5 @@
 import Dexie from 'dexie';
-import { SyncflowError, ValidationError } from '../errors.ts';
+import { SyncflowError, SyncNameTakenError, ValidationError } from '../errors.ts';
 import type { Constraint } from '../model/constraint.ts';
 import { entityOf, type Schema } from '../model/schema.ts';
 import { newId, type SyncObject } from '../model/values.ts';
@@ -7,8 +7,9 @@ import type { SynchronizationFailure } from '../transport/wire.ts';
 import type { ChangeTracking } from './changeTracking.ts';
 import { countQuery, runQuery } from './runQuery.ts';
 import { Session } from './Session.ts';
-import { allMembers, CHANGES, FAILURES, FILES, membersOf, META, objectKey, TAG, toLocalObject, type Row } from './tables.ts';
-import type { ApplyResult, Confirmation, LocalChange, LocalObject, QueryOptions, Refusal } from './types.ts';
+import { allMembers, CHANGES, FAILURES, FILES, membersOf, META, objectKey, SYNC_ROWS, SYNC_STATES, TAG, toLocalObject, type Row } from './tables.ts';
+import type { ApplyOptions, ApplyResult, Confirmation, LocalChange, LocalObject, QueryOptions, Refusal } from './types.ts';
+import type { SyncState } from '../model/syncState.ts';
 
 const SYSTEM_FIELDS = ['createdDate', 'changedDate', 'owner'] as const;
 
@@ -172,6 +173,8 @@ export class LocalStore {
    * pending local change is left alone (counted in `skipped`): a change committed while a sync
    * runs is never overwritten. With `overwrite`, server values win and the change marks are
    * cleared. `tag` (a sync run id) is stored on each written row, for `removeUntagged`.
+   * `sync` records that a named sync holds these objects (for its ghost cleaning) and stores its
+   * checkpoint in the same transaction: a stored batch and its checkpoint exist together or not at all.
    *
    * @example
    * const { written, skipped } = await store.applyServerObjects('Task', batch.objects, { tag: runId });
@@ -179,12 +182,19 @@ export class LocalStore {
   async applyServerObjects(
     entity: string,
     objects: SyncObject[],
-    options: { overwrite?: boolean; tag?: string } = {},
+    options: ApplyOptions = {},
   ): Promise<ApplyResult> {
     entityOf(this.schema, entity);
-    if (objects.length === 0) return { written: 0, skipped: 0 };
+    if (objects.length === 0 && !options.sync?.checkpoint) return { written: 0, skipped: 0 };
     const tag = options.tag ?? '';
-    return this.serverWrite([entity, CHANGES], async () => {
+    const tables = options.sync ? [entity, CHANGES, SYNC_ROWS, SYNC_STATES] : [entity, CHANGES];
+    return this.serverWrite(tables, async () => {
+      if (options.sync) {
+        const { id: sync, checkpoint } = options.sync;
+        if (objects.length) await this.db.table(SYNC_ROWS).bulkPut(objects.map((o) => ({ sync, id: o.id })));
+        if (checkpoint) await this.db.table(SYNC_STATES).put(stateRow(checkpoint));
+        if (objects.length === 0) return { written: 0, skipped: 0 };
+      }
       const changes = this.db.table(CHANGES);
       // An entity usually has few pending changes (often none): one read of their keys on the
       // entity index spares a lookup per object. Only when there are more than objects in the
@@ -219,7 +229,8 @@ export class LocalStore {
    * confirmed create becomes an update of all members, a confirmed delete turns a later
    * re-commit into a create — and the object only takes the server's system attributes.
    * An object deleted locally while its create was uploading gets a pending delete, so the
-   * server's copy goes too.
+   * server's copy goes too. With `remaining` members (a field-limited sync up), the change stays
+   * pending for those members, whose local values are kept.
    *
    * @example
    * await store.confirm([{ entity: 'Task', id, seq: change.seq, object: serverVersion }]);
@@ -237,7 +248,13 @@ export class LocalStore {
         const change = pending[i];
         const row = stored[i];
         const table = this.db.table(c.entity);
-        if (change && change.seq === c.seq) {
+        if (change && change.seq === c.seq && c.remaining?.length && c.object && row) {
+          // Partly uploaded: the rest stays a pending update (a new change id: the server must not
+          // answer it with the result of the part it already applied).
+          await changes.put({ ...change, kind: 'update', changed: c.remaining, changeId: newId() });
+          const kept = Object.fromEntries(c.remaining.map((m) => [m, row[m]]));
+          await table.put({ ...c.object, ...kept, [TAG]: row[TAG] ?? '' });
+        } else if (change && change.seq === c.seq) {
           await changes.delete(objectKey(c.entity, c.id));
           if (c.object) await table.put({ ...c.object, [TAG]: row?.[TAG] ?? '' });
           else await this.removeRows(c.entity, [c.id]);
@@ -403,6 +420,111 @@ export class LocalStore {
     return file && { data: file.data, contentType: file.contentType };
   }
 
+  // ---------------------------------------------------------------- named syncs
+
+  /**
+   * Stores a new named sync's state; its name (when it has one) must not be taken by any sync
+   * down or sync up. Checked and written in one transaction, and enforced by a unique index.
+   *
+   * @example
+   * await store.createSyncState(state);
+   */
+  async createSyncState(state: SyncState): Promise<void> {
+    await this.db.transaction('rw', [SYNC_STATES], async () => {
+      if (state.name !== null && (await this.db.table(SYNC_STATES).where('name').equals(state.name).count())) {
+        throw new SyncNameTakenError(state.name);
+      }
+      await this.db.table(SYNC_STATES).add(stateRow(state));
+    });
+  }
+
+  /**
+   * Replaces a named sync's state (status, progress, checkpoint).
+   *
+   * @example
+   * await store.putSyncState({ ...state, status: 'done' });
+   */
+  async putSyncState(state: SyncState): Promise<void> {
+    await this.db.table(SYNC_STATES).put(stateRow(state));
+  }
+
+  /**
+   * A named sync's state by id, or else by name.
+   *
+   * @example
+   * const state = await store.findSyncState('openTasks');
+   */
+  async findSyncState(idOrName: string): Promise<SyncState | undefined> {
+    const table = this.db.table(SYNC_STATES);
+    const row = (await table.get(idOrName)) ?? (await table.where('name').equals(idOrName).first());
+    return row && fromStateRow(row);
+  }
+
+  /**
+   * Every named sync's state.
+   *
+   * @example
+   * const stopped = (await store.listSyncStates()).filter((s) => s.status === 'stopped');
+   */
+  async listSyncStates(): Promise<SyncState[]> {
+    return ((await this.db.table(SYNC_STATES).toArray()) as Array<Record<string, unknown>>).map(fromStateRow);
+  }
+
+  /**
+   * Forgets a named sync: its state and which objects it wrote (the objects stay).
+   *
+   * @example
+   * await store.deleteSyncState(state.id);
+   */
+  async deleteSyncState(id: string): Promise<void> {
+    await this.db.transaction('rw', [SYNC_STATES, SYNC_ROWS], async () => {
+      await this.db.table(SYNC_STATES).delete(id);
+      await this.db.table(SYNC_ROWS).where('[sync+id]').between([id, Dexie.minKey], [id, Dexie.maxKey]).delete();
+    });
+  }
+
+  /**
+   * Ids of the objects a named sync down wrote, in id order, a page at a time (after `after`).
+   *
+   * @example
+   * const page = await store.syncRowIds(state.id, null, 1000);
+   */
+  async syncRowIds(sync: string, after: string | null, limit: number): Promise<string[]> {
+    const from = after === null ? [sync, Dexie.minKey] : [sync, after];
+    const keys = (await this.db
+      .table(SYNC_ROWS)
+      .where('[sync+id]')
+      .between(from, [sync, Dexie.maxKey], after === null, true)
+      .limit(limit)
+      .primaryKeys()) as Array<[string, string]>;
+    return keys.map(([, id]) => id);
+  }
+
+  /**
+   * Ghost cleaning of a named sync: these objects are no longer the sync's (gone on the server
+   * or no longer matching). The sync lets go of them; an object is removed from the device only
+   * if it has no pending local change and no other named sync holds it. Returns how many objects
+   * were removed. A locally modified object stays held, so a later cleaning looks at it again.
+   *
+   * @example
+   * const removed = await store.releaseSyncRows(state.id, 'Task', ghostIds);
+   */
+  async releaseSyncRows(sync: string, entity: string, ids: string[]): Promise<number> {
+    entityOf(this.schema, entity);
+    if (ids.length === 0) return 0;
+    return this.serverWrite([entity, CHANGES, FILES, SYNC_ROWS], async () => {
+      const pending = await this.db.table(CHANGES).bulkGet(ids.map((id) => objectKey(entity, id)));
+      const free = ids.filter((_, i) => !pending[i]);
+      const rows = this.db.table(SYNC_ROWS);
+      await rows.bulkDelete(free.map((id) => [sync, id]));
+      const stillHeld = new Set(((await rows.where('id').anyOf(free).toArray()) as Array<{ id: string }>).map((r) => r.id));
+      const remove = free.filter((id) => !stillHeld.has(id));
+      const present = await this.db.table(entity).bulkGet(remove);
+      await this.removeRows(entity, remove);
+      return present.filter(Boolean).length;
+    });
+  }
+
   // ---------------------------------------------------------------- metadata
 
   /**
@@ -468,6 +590,16 @@ export class LocalStore {
       return fn(tx.idbtrans);
     });
   }
+}
+
+/** A sync state as stored: without `name` when it has none (the unique index skips absent keys). */
+function stateRow(state: SyncState): Record<string, unknown> {
+  const { name, ...rest } = state;
+  return name === null ? rest : { ...rest, name };
+}
+
+function fromStateRow(row: Record<string, unknown>): SyncState {
+  return { ...(row as unknown as SyncState), name: (row.name as string | undefined) ?? null };
 }
 
 function checkMetaKey(key: string): void {

@@ -19,6 +19,14 @@ export const FILES = '$files';
  */
 export const META = '$metadata';
 
+/** Named syncs' persisted states, by id; names are unique. */
+export const SYNC_STATES = '$syncStates';
+/**
+ * Which named sync down wrote which object: key [sync+id]. Kept apart from the rows so that
+ * other writers (Synchronize, refresh) cannot erase it; ghost cleaning reads it.
+ */
+export const SYNC_ROWS = '$syncRows';
+
 /** The sync run that last wrote a row from the server ('' when not written by a tagged run). */
 export const TAG = '$tag';
 /** Meta key of the store-wide change counter. */
@@ -43,6 +51,8 @@ export function storesFor(schema: Schema): Record<string, string> {
   stores[FAILURES] = 'id, createdDate';
   stores[FILES] = '[entity+id]';
   stores[META] = 'key';
+  stores[SYNC_STATES] = 'id, &name';
+  stores[SYNC_ROWS] = '[sync+id], id';
   return stores;
 }
 

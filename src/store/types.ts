@@ -1,3 +1,4 @@
+import type { SyncState } from '../model/syncState.ts';
 import type { Constraint } from '../model/constraint.ts';
 import type { SyncObject, Values } from '../model/values.ts';
 import type { Schema } from '../model/schema.ts';
@@ -47,6 +48,15 @@ export interface Refusal {
   restore: SyncObject | null;
 }
 
+export interface ApplyOptions {
+  /** Server values win over pending local changes (whose marks are cleared). */
+  overwrite?: boolean;
+  /** A sync run id stored on each written row, for `removeUntagged`. */
+  tag?: string;
+  /** A named sync down writing these objects, and its checkpoint to store in the same transaction. */
+  sync?: { id: string; checkpoint?: SyncState };
+}
+
 export interface Confirmation {
   entity: string;
   id: string;
@@ -54,6 +64,8 @@ export interface Confirmation {
   seq: number;
   /** The server's version after the write; null after a delete. */
   object: SyncObject | null;
+  /** Changed members that were not uploaded (a sync up's field list): they stay marked. */
+  remaining?: string[];
 }
 
 export interface ApplyResult {

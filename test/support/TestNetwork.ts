@@ -17,6 +17,8 @@ export class TestNetwork {
   readonly requests: string[] = [];
   /** Bytes of every response body received. */
   bytesReceived = 0;
+  /** Ids of the objects received from /api/download, in order (repeats included). */
+  readonly downloadedIds: string[] = [];
   #rules: Rule[] = [];
   /** Awaited before each request is sent. */
   gate: ((path: string) => Promise<void>) | null = null;
@@ -56,6 +58,10 @@ export class TestNetwork {
     const res = await fetch(input, init);
     const body = new Uint8Array(await res.arrayBuffer());
     this.bytesReceived += body.byteLength;
+    if (url.pathname === '/api/download' && res.ok) {
+      const { objects } = JSON.parse(new TextDecoder().decode(body)) as { objects: Array<{ id: string }> };
+      for (const o of objects) this.downloadedIds.push(o.id);
+    }
     if (rule?.fault === 'responseLost') throw new TypeError('fetch failed: socket hang up (injected, after the server answered)');
     const nullBody = [101, 204, 205, 304].includes(res.status);
     return new Response(nullBody ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });

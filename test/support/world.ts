@@ -25,6 +25,8 @@ export async function closeSharedStorage(): Promise<void> {
 
 export interface World {
   url: string;
+  /** The server's storage (its own SQL schema), for changes no client could make. */
+  storage: Storage;
   server: Awaited<ReturnType<typeof createSyncServer>>;
   /** A device of `user` (default alice) with its own offline database and a fault-injecting network. */
   device(user?: string, options?: { syncConfig?: SyncConfig; dbName?: string }): Promise<Device>;
@@ -52,9 +54,10 @@ export interface Elsewhere {
 export async function startWorld(): Promise<World> {
   const storage = await sharedStorage();
   const schemaName = `w_${run}_${++counter}`;
+  const own = await storage.withSchema(schemaName);
   const server = await createSyncServer({
     schema: demoSchema,
-    storage: storage.withSchema ? await storage.withSchema(schemaName) : storage,
+    storage: own,
     users: demoUsers,
     access: demoAccess,
     handlers: demoHandlers,
@@ -85,6 +88,7 @@ export async function startWorld(): Promise<World> {
 
   return {
     url,
+    storage: own,
     server,
     elsewhere,
     async device(user = 'alice', options = {}) {

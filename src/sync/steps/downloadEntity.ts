@@ -1,4 +1,5 @@
 import type { Constraint } from '../../model/constraint.ts';
+import type { SyncState } from '../../model/syncState.ts';
 import type { SyncObject } from '../../model/values.ts';
 import { DEFAULT_BATCH, type DownloadResponse } from '../../transport/wire.ts';
 import type { SyncContext } from '../SyncContext.ts';
@@ -16,10 +17,26 @@ export interface DownloadOptions {
   overwrite?: boolean;
   batchSize?: number;
   /**
+   * A named sync down: the store records that it holds each object, and stores the state
+   * returned by `checkpoint` in the same transaction as the batch (so a crash or stop can
+   * neither skip a batch nor store it without its checkpoint).
+   */
+  sync?: { id: string; checkpoint(batch: BatchInfo): SyncState };
+  /**
    * Called after each batch is stored locally, never before: a checkpoint saved here can
    * only point past rows that are safely in the store.
    */
-  onBatch?: (batch: { cursor: string | null; maxChangedDate: string | null; objects: SyncObject[] }) => Promise<void> | void;
+  onBatch?: (batch: BatchInfo & { objects: SyncObject[] }) => Promise<void> | void;
+}
+
+export interface BatchInfo {
+  /** Resume point after this batch (null: the download is complete). */
+  cursor: string | null;
+  /** Greatest changedDate stored so far by this download. */
+  maxChangedDate: string | null;
+  /** Objects received so far, and the total when the server counted it. */
+  done: number;
+  total: number | null;
 }
 
 export interface DownloadOutcome {
@@ -60,20 +77,26 @@ export async function downloadEntity(
     pending = batch.cursor ? request(batch.cursor, false) : null;
     pending?.catch(() => undefined);
 
-    if (batch.objects.length) {
+    const maxChangedDate = later(outcome.maxChangedDate, batch.maxChangedDate);
+    const done = outcome.downloaded + outcome.skipped + batch.objects.length;
+    const info: BatchInfo = { cursor: batch.cursor, maxChangedDate, done, total };
+    if (batch.objects.length || options.sync) {
       const applied = await ctx.store.applyServerObjects(entity, batch.objects, {
         tag: options.tag,
         overwrite: options.overwrite,
+        sync: options.sync && { id: options.sync.id, checkpoint: options.sync.checkpoint(info) },
       });
       outcome.downloaded += applied.written;
       outcome.skipped += applied.skipped;
     }
     outcome.cursor = batch.cursor;
-    if (batch.maxChangedDate && (!outcome.maxChangedDate || batch.maxChangedDate > outcome.maxChangedDate)) {
-      outcome.maxChangedDate = batch.maxChangedDate;
-    }
-    await options.onBatch?.({ cursor: batch.cursor, maxChangedDate: batch.maxChangedDate, objects: batch.objects });
-    ctx.onProgress?.({ phase: 'download', entity, done: outcome.downloaded + outcome.skipped, total });
+    outcome.maxChangedDate = maxChangedDate;
+    await options.onBatch?.({ ...info, objects: batch.objects });
+    ctx.onProgress?.({ phase: 'download', entity, done, total });
   }
   return outcome;
+}
+
+function later(a: string | null, b: string | null): string | null {
+  return a === null || (b !== null && b > a) ? b : a;
 }

@@ -14,6 +14,14 @@ export interface UploadOutcome {
   removedIds: string[];
 }
 
+export interface UploadOptions {
+  /**
+   * Upload only these members of updates (a named sync up's field list). Changes to other
+   * members stay marked after the upload; creates and deletes are always whole.
+   */
+  fields?: readonly string[];
+}
+
 /**
  * Uploads committed local changes in order (the store lists creates and updates with
  * association targets first, deletes last), at most 1,000 per request.
@@ -28,14 +36,15 @@ export async function uploadChanges(
   ctx: SyncContext,
   changes: readonly LocalChange[],
   signal?: AbortSignal,
+  options: UploadOptions = {},
 ): Promise<UploadOutcome> {
   const outcome: UploadOutcome = { uploaded: 0, applied: [], failures: [], removedIds: [] };
   let done = 0;
   ctx.onProgress?.({ phase: 'upload', entity: changes[0]?.entity ?? null, done, total: changes.length });
   for (const batch of chunk(changes, MAX_UPLOAD_CHANGES)) {
     throwIfCancelled(signal);
-    const requests = await toRequests(ctx, batch);
-    const sent = new Map(requests.map((r) => [r.request.changeId, r.change]));
+    const requests = await toRequests(ctx, batch, options.fields);
+    const sent = new Map(requests.map((r) => [r.request.changeId, r]));
     const { results } = await ctx.client.upload(
       requests.map((r) => r.request),
       signal,
@@ -44,10 +53,10 @@ export async function uploadChanges(
     const confirmations: Confirmation[] = [];
     const failed: Array<{ change: LocalChange; failure: SynchronizationFailure }> = [];
     for (const result of results) {
-      const change = sent.get(result.changeId);
+      const { change, remaining } = sent.get(result.changeId) ?? {};
       if (!change) continue; // not ours: ignore rather than guess
       if (result.status === 'applied') {
-        confirmations.push({ entity: change.entity, id: change.id, seq: change.seq, object: result.object });
+        confirmations.push({ entity: change.entity, id: change.id, seq: change.seq, object: result.object, remaining });
         if (change.kind !== 'delete') outcome.applied.push({ entity: change.entity, id: change.id });
       } else {
         failed.push({ change, failure: result.failure });
@@ -66,31 +75,41 @@ export async function uploadChanges(
   return outcome;
 }
 
-async function toRequests(
-  ctx: SyncContext,
-  changes: readonly LocalChange[],
-): Promise<Array<{ change: LocalChange; request: ChangeRequest }>> {
-  const out: Array<{ change: LocalChange; request: ChangeRequest }> = [];
+interface Outgoing {
+  change: LocalChange;
+  request: ChangeRequest;
+  /** Changed members left out by a field list: they stay marked. */
+  remaining?: string[];
+}
+
+async function toRequests(ctx: SyncContext, changes: readonly LocalChange[], fields?: readonly string[]): Promise<Outgoing[]> {
+  const only = fields && new Set(fields);
+  const out: Outgoing[] = [];
   for (const [entity, group] of groupBy(changes, (c) => c.entity)) {
     const live = group.filter((c) => c.kind !== 'delete');
     const objects = live.length ? await ctx.store.getMany(entity, live.map((c) => c.id)) : [];
     const byId = new Map(live.map((c, i) => [c.id, objects[i]]));
     for (const change of group) {
       let data: Record<string, unknown>;
+      let remaining: string[] | undefined;
       if (change.kind === 'delete') {
         data = change.data ?? {};
       } else {
         const object = byId.get(change.id);
         if (!object) continue; // removed since it was listed: its delete change (if any) comes later
         const values = memberValues(ctx.schema, entity, object);
-        data =
-          change.kind === 'create'
-            ? values
-            : Object.fromEntries(change.changed.filter((m) => m in values).map((m) => [m, values[m]]));
+        let members = change.changed.filter((m) => m in values);
+        if (only && change.kind === 'update') {
+          remaining = members.filter((m) => !only.has(m));
+          members = members.filter((m) => only.has(m));
+          if (members.length === 0) continue; // nothing of this change is in the field list
+        }
+        data = change.kind === 'create' ? values : Object.fromEntries(members.map((m) => [m, values[m]]));
       }
       out.push({
         change,
         request: { changeId: change.changeId, entity, id: change.id, kind: change.kind, data },
+        remaining: remaining?.length ? remaining : undefined,
       });
     }
   }
