@@ -1,5 +1,5 @@
 import { createActor, waitFor, type Actor } from 'xstate';
-import { SyncManagerStoppedError, SyncRunningError, SyncStoppedError, UnknownSyncError } from '../../errors.ts';
+import { SyncManagerStoppedError, SyncRunningError, SyncStoppedError, UnknownSyncError, ValidationError } from '../../errors.ts';
 import type { SyncDownOptions, SyncDownTarget, SyncState, SyncUpdate, SyncUpTarget } from '../../model/syncState.ts';
 import { acquireSyncLock } from '../lock.ts';
 import type { SyncContext } from '../SyncContext.ts';
@@ -177,7 +177,10 @@ export class SyncManager {
   async #find(idOrName: string, type?: SyncState['type']): Promise<SyncState> {
     await this.#recover();
     const state = await this.context.store.findSyncState(idOrName);
-    if (!state || (type && state.type !== type)) throw new UnknownSyncError(idOrName);
+    if (!state) throw new UnknownSyncError(idOrName);
+    if (type && state.type !== type) {
+      throw ValidationError.at('idOrName', `"${idOrName}" is a ${state.type === 'syncUp' ? 'sync up' : 'sync down'}; this needs a ${type === 'syncUp' ? 'sync up' : 'sync down'}`);
+    }
     return state;
   }
 

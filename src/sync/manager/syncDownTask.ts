@@ -39,6 +39,7 @@ export async function runSyncDown(
   await ctx.store.putSyncState(current);
   onUpdate(current);
 
+  let next = current;
   try {
     await downloadEntity(
       ctx,
@@ -51,15 +52,20 @@ export async function runSyncDown(
         batchSize: state.options.batchSize,
         sync: {
           id: state.id,
+          // The state after this batch, stored in the batch's transaction; it becomes the
+          // current state only once that transaction has committed.
           checkpoint: (batch) =>
-            (current = {
+            (next = {
               ...current,
               progress: progressOf(batch.done, batch.total),
               totalSize: batch.total,
               resume: { since: resume.since, cursor: batch.cursor, maxTimeStamp: later(resume.maxTimeStamp, batch.maxChangedDate) },
             }),
         },
-        onBatch: () => onUpdate(current),
+        onBatch: () => {
+          current = next;
+          onUpdate(current);
+        },
       },
       signal,
     );

@@ -143,3 +143,300 @@ describe('reSync', () => {
     expect(await device.runtime.store.count('Task')).toBe(1000);
   });
 });
+
+describe('merge modes', () => {
+  it('leave-if-changed (the default) never overwrites a locally modified record', async () => {
+    world = await startWorld();
+    const [id] = await seedTasks(1);
+    const device = await world.device();
+    const syncs = managerOf(device);
+    await syncs.syncDown({ entity: 'Task' }, { name: 'tasks' });
+    const session = device.runtime.session();
+    await session.commit(session.change((await device.runtime.store.get('Task', id))!, { title: 'mine' }));
+    await world.elsewhere('alice').upload([{ entity: 'Task', id, kind: 'update', data: { title: 'theirs', estimate: 3 } }]);
+
+    expect(await syncs.reSync('tasks')).toMatchObject({ status: 'done' });
+    expect(await device.runtime.store.get('Task', id)).toMatchObject({ title: 'mine', estimate: null });
+    expect(await device.runtime.store.pendingChange('Task', id)).toBeDefined();
+  });
+
+  it('overwrite lets server values win and clears the local change marks', async () => {
+    world = await startWorld();
+    const [id] = await seedTasks(1);
+    const device = await world.device();
+    const syncs = managerOf(device);
+    await syncs.syncDown({ entity: 'Task' }, { name: 'tasks', mergeMode: 'overwrite' });
+    const session = device.runtime.session();
+    await session.commit(session.change((await device.runtime.store.get('Task', id))!, { title: 'mine' }));
+    await world.elsewhere('alice').upload([{ entity: 'Task', id, kind: 'update', data: { title: 'theirs' } }]);
+
+    await syncs.reSync('tasks');
+    expect((await device.runtime.store.get('Task', id))!.title).toBe('theirs');
+    expect(await device.runtime.store.pendingChange('Task', id)).toBeUndefined();
+  });
+});
+
+describe('cleanResyncGhosts', () => {
+  it('removes records deleted on the server or no longer matching, keeps locally modified ones, leaves status and checkpoint alone', async () => {
+    world = await startWorld();
+    const [deleted, closed, modified, kept] = await seedTasks(4, (i) => ({ title: `task ${i}`, done: false }));
+    const device = await world.device();
+    const { store } = device.runtime;
+    const syncs = managerOf(device);
+    await syncs.syncDown({ entity: 'Task', constraint: open }, { name: 'open' });
+    await world.elsewhere('alice').upload([
+      { entity: 'Task', id: deleted, kind: 'delete', data: {} },
+      { entity: 'Task', id: closed, kind: 'update', data: { done: true } },
+      { entity: 'Task', id: modified, kind: 'update', data: { done: true } },
+    ]);
+    const session = device.runtime.session();
+    await session.commit(session.change((await store.get('Task', modified))!, { title: 'still working on it' }));
+
+    const before = await syncs.reSync('open');
+    // The delta brings nothing for deleted or no longer matching records: they are ghosts now.
+    expect(await store.count('Task')).toBe(4);
+
+    expect(await syncs.cleanResyncGhosts('open')).toBe(2);
+    expect((await store.query('Task')).map((t) => t.id).sort()).toEqual([modified, kept].sort());
+    expect(await syncs.getSyncStatus('open')).toEqual(before);
+    // Once its change is uploaded, the modified record is looked at again by the next cleaning.
+    await device.runtime.synchronize({ mode: 'unsynchronized' });
+    expect(await store.get('Task', modified)).toMatchObject({ title: 'still working on it', done: true });
+    expect(await syncs.cleanResyncGhosts('open')).toBe(1);
+    expect((await store.query('Task')).map((t) => t.id)).toEqual([kept]);
+  });
+
+  it('only considers the records its own sync wrote: two syncs over one entity do not clean each other', async () => {
+    world = await startWorld();
+    const [small, big] = await seedTasks(2, (i) => ({ title: `task ${i}`, estimate: i === 0 ? 1 : 10 }));
+    const device = await world.device();
+    const syncs = managerOf(device);
+    await syncs.syncDown({ entity: 'Task', constraint: { attribute: 'estimate', op: 'lt', value: 5 } }, { name: 'small' });
+    await syncs.syncDown({ entity: 'Task', constraint: { attribute: 'estimate', op: 'gte', value: 5 } }, { name: 'big' });
+    expect(await device.runtime.store.count('Task')).toBe(2);
+
+    expect(await syncs.cleanResyncGhosts('small')).toBe(0);
+    expect(await syncs.cleanResyncGhosts('big')).toBe(0);
+    expect(await device.runtime.store.count('Task')).toBe(2);
+
+    // `small` grows out of its constraint into `big`'s: small lets go of it, big keeps it.
+    await world.elsewhere('alice').upload([{ entity: 'Task', id: small, kind: 'update', data: { estimate: 7 } }]);
+    await syncs.reSync('big');
+    expect(await syncs.cleanResyncGhosts('small')).toBe(0);
+    expect((await device.runtime.store.query('Task')).map((t) => t.id).sort()).toEqual([small, big].sort());
+  });
+
+  it('refuses a sync up, a running sync and a stopped manager with typed errors', async () => {
+    world = await startWorld();
+    await seedTasks(3);
+    const device = await world.device();
+    const syncs = managerOf(device);
+    await syncs.defineSyncUp({ entity: 'Task' }, { name: 'up' });
+    await expect(syncs.cleanResyncGhosts('up')).rejects.toThrow(ValidationError);
+    await syncs.defineSyncDown({ entity: 'Task' }, { name: 'down' });
+
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    device.network.gate = (path) => (path === '/api/download' ? held : Promise.resolve());
+    const running = syncs.reSync('down');
+    await expect(syncs.cleanResyncGhosts('down')).rejects.toBeInstanceOf(SyncRunningError);
+    await expect(syncs.reSync('down')).rejects.toBeInstanceOf(SyncRunningError);
+    release();
+    await running;
+    device.network.gate = null;
+
+    syncs.stop();
+    expect(syncs.isStopped()).toBe(true);
+    await expect(syncs.cleanResyncGhosts('down')).rejects.toBeInstanceOf(SyncManagerStoppedError);
+    await expect(syncs.reSync('down')).rejects.toBeInstanceOf(SyncManagerStoppedError);
+    await syncs.restart(false);
+    expect(await syncs.cleanResyncGhosts('down')).toBe(0);
+  });
+
+  it('fails when stopped while it runs', async () => {
+    world = await startWorld();
+    await seedTasks(3);
+    const device = await world.device();
+    const syncs = managerOf(device);
+    await syncs.syncDown({ entity: 'Task' }, { name: 'down' });
+    device.network.gate = async (path) => {
+      if (path === '/api/ids') syncs.stop();
+    };
+    const cleaning = syncs.cleanResyncGhosts('down');
+    await expect(cleaning).rejects.toBeInstanceOf(SyncStoppedError);
+    expect(syncs.isStopped()).toBe(true);
+    expect(await syncs.getSyncStatus('down')).toMatchObject({ status: 'done' });
+    expect(await device.runtime.store.count('Task')).toBe(3);
+  });
+});
+
+describe('stop and restart', () => {
+  it('stops the running sync and every queued one; restart(false) leaves them stopped, restart(true) completes them', async () => {
+    world = await startWorld();
+    await seedTasks(20);
+    const device = await world.device();
+    const syncs = managerOf(device);
+    await syncs.defineSyncDown({ entity: 'Task' }, { name: 'a', batchSize: 5 });
+    await syncs.defineSyncDown({ entity: 'Project' }, { name: 'b' });
+    await syncs.defineSyncUp({ entity: 'Task' }, { name: 'up' });
+    await syncs.defineSyncDown({ entity: 'Task', constraint: open }, { name: 'c' });
+
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    device.network.gate = (path) => (path === '/api/download' && device.network.downloadedIds.length >= 5 ? held : Promise.resolve());
+    const results = [syncs.reSync('a'), syncs.reSync('b'), syncs.reSync('up')];
+    const ghosts = expect(syncs.cleanResyncGhosts('c')).rejects.toBeInstanceOf(SyncStoppedError);
+    await expect.poll(() => device.network.downloadedIds.length).toBe(5);
+
+    syncs.stop();
+    expect(syncs.isStopping()).toBe(true);
+    expect(syncs.isStopped()).toBe(false);
+    await expect(syncs.reSync('c')).rejects.toBeInstanceOf(SyncManagerStoppedError);
+    release();
+    device.network.gate = null;
+    const [a, b, up] = await Promise.all(results);
+    expect([a.status, b.status, up.status]).toEqual(['stopped', 'stopped', 'stopped']);
+    await ghosts;
+    expect(syncs.isStopped()).toBe(true);
+    expect(syncs.isStopping()).toBe(false);
+
+    expect(await syncs.restart(false)).toEqual([]);
+    expect((await syncs.getSyncStatus('a'))!.status).toBe('stopped');
+
+    syncs.stop();
+    const updates: SyncState[] = [];
+    const restarted = await syncs.restart(true, (s) => updates.push(s));
+    expect(restarted.map((s) => [s.name, s.status]).sort()).toEqual([['a', 'done'], ['b', 'done'], ['up', 'done']]);
+    expect(new Set(updates.map((u) => u.name))).toEqual(new Set(['a', 'b', 'up']));
+    expect(await device.runtime.store.count('Task')).toBe(20);
+    // "a" resumed after its stored batches: no record came twice.
+    const taskIds = device.network.downloadedIds.filter((id) => id);
+    expect(new Set(taskIds).size).toBe(taskIds.length);
+  });
+
+  it('a sync persisted as running (the app was closed mid-run) is stopped on start and resumed by restart(true)', async () => {
+    world = await startWorld();
+    await seedTasks(12);
+    const device = await world.device();
+    const first = managerOf(device);
+    await first.defineSyncDown({ entity: 'Task' }, { name: 'a', batchSize: 5 });
+    // Cut the run after its first stored batch, as a closed tab would.
+    const { store } = device.runtime;
+    const apply = store.applyServerObjects.bind(store);
+    let batches = 0;
+    store.applyServerObjects = async (...args) => {
+      if (++batches === 2) throw new Error('tab closed');
+      return apply(...args);
+    };
+    await first.reSync('a');
+    store.applyServerObjects = apply;
+    const cut = (await store.findSyncState('a'))!;
+    await store.putSyncState({ ...cut, status: 'running', error: null }); // what a killed process leaves behind
+
+    device.network.downloadedIds.length = 0;
+    const second = managerOf(device);
+    const [resumed] = await second.restart(true);
+    expect(resumed).toMatchObject({ name: 'a', status: 'done' });
+    expect(await store.count('Task')).toBe(12);
+    // The batch that was downloaded but never stored is fetched again; the stored one is not.
+    expect(device.network.downloadedIds).toHaveLength(7);
+  });
+});
+
+describe('the checkpoint', () => {
+  it('is stored with its batch: a failure between download and store refetches that batch, never skips it', async () => {
+    world = await startWorld();
+    const ids = await seedTasks(15);
+    const device = await world.device();
+    const syncs = managerOf(device);
+    await syncs.defineSyncDown({ entity: 'Task' }, { name: 'a', batchSize: 5 });
+    const { store } = device.runtime;
+    const apply = store.applyServerObjects.bind(store);
+    let batches = 0;
+    store.applyServerObjects = async (...args) => {
+      if (++batches === 2) throw new Error('disk full');
+      return apply(...args);
+    };
+    const failed = await syncs.reSync('a');
+    store.applyServerObjects = apply;
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'internal', message: 'disk full' } });
+    expect(await store.count('Task')).toBe(5);
+
+    const done = await syncs.reSync('a');
+    expect(done.status).toBe('done');
+    expect((await store.query('Task')).map((t) => t.id).sort()).toEqual([...ids].sort());
+    const counts = new Map<string, number>();
+    for (const id of device.network.downloadedIds) counts.set(id, (counts.get(id) ?? 0) + 1);
+    // The stored batch is not fetched again; the unstored one (and the one prefetched meanwhile) are.
+    expect(device.network.downloadedIds.slice(0, 5).map((id) => counts.get(id))).toEqual([1, 1, 1, 1, 1]);
+    expect(device.network.downloadedIds.slice(5, 10).map((id) => counts.get(id))).toEqual([2, 2, 2, 2, 2]);
+  });
+});
+
+describe('sync up', () => {
+  it('uploads the entity\'s changes, only the target\'s fields; other members stay marked, reSync sends only what is still marked', async () => {
+    world = await startWorld();
+    const [a, b] = await seedTasks(2);
+    const device = await world.device();
+    const { store } = device.runtime;
+    await device.runtime.synchronize({ mode: 'all' });
+    const syncs = managerOf(device);
+    await syncs.defineSyncUp({ entity: 'Task', fields: ['title'] }, { name: 'titles' });
+
+    const session = device.runtime.session();
+    await session.commit([
+      session.change((await store.get('Task', a))!, { title: 'A', estimate: 5 }),
+      session.change((await store.get('Task', b))!, { estimate: 8 }),
+    ]);
+    const projectSession = device.runtime.session();
+    await projectSession.commit(projectSession.create('Project', { name: 'not my entity' }));
+
+    const done = await syncs.reSync('titles');
+    expect(done).toMatchObject({ status: 'done', totalSize: 2 });
+    const alice = world.elsewhere('alice');
+    expect(await alice.get('Task', a)).toMatchObject({ title: 'A', estimate: null });
+    expect(await alice.get('Task', b)).toMatchObject({ estimate: null });
+    expect(await store.get('Task', a)).toMatchObject({ title: 'A', estimate: 5 });
+    expect((await store.pendingChange('Task', a))!.changed).toEqual(['estimate']);
+    expect((await store.pendingChange('Task', b))!.changed).toEqual(['estimate']);
+    expect(await store.pendingCount()).toBe(3);
+
+    // A whole-entity sync up sends the rest.
+    const requests = device.network.requests.length;
+    await syncs.syncUp({ entity: 'Task' }, { name: 'all-task-fields' });
+    expect(await alice.get('Task', a)).toMatchObject({ title: 'A', estimate: 5 });
+    expect(await alice.get('Task', b)).toMatchObject({ estimate: 8 });
+    expect(await store.pendingCount()).toBe(1); // the project
+    expect(device.network.requests.slice(requests).filter((r) => r === 'POST /api/upload')).toHaveLength(1);
+    await syncs.reSync('titles');
+    expect(device.network.requests.slice(requests).filter((r) => r === 'POST /api/upload')).toHaveLength(1); // nothing left to send
+  });
+});
+
+describe('the single-sync guard', () => {
+  it('holds between named syncs and the Synchronize modes, both ways, and changes nothing', async () => {
+    world = await startWorld();
+    await seedTasks(3);
+    const device = await world.device();
+    const syncs = managerOf(device);
+    await syncs.defineSyncDown({ entity: 'Task' }, { name: 'down' });
+
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    device.network.gate = (path) => (path === '/api/download' ? held : Promise.resolve());
+    const synchronizing = device.runtime.synchronize({ mode: 'all' });
+    await expect(syncs.reSync('down')).rejects.toBeInstanceOf(SimultaneousSyncError);
+    expect(await syncs.getSyncStatus('down')).toMatchObject({ status: 'new', startTime: null });
+    release();
+    await synchronizing;
+
+    let release2!: () => void;
+    const held2 = new Promise<void>((r) => (release2 = r));
+    device.network.gate = (path) => (path === '/api/download' ? held2 : Promise.resolve());
+    const resyncing = syncs.reSync('down');
+    await expect.poll(() => device.network.requests.filter((r) => r === 'POST /api/download').length).toBe(4);
+    await expect(device.runtime.synchronize({ mode: 'unsynchronized' })).rejects.toBeInstanceOf(SimultaneousSyncError);
+    release2();
+    expect((await resyncing).status).toBe('done');
+  });
+});
