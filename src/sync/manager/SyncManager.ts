@@ -146,7 +146,8 @@ export class SyncManager {
 
   /** A stop was asked and a task still runs. */
   isStopping(): boolean {
-    return this.actor.getSnapshot().matches({ busy: 'stopping' });
+    const s = this.actor.getSnapshot();
+    return s.matches({ busy: 'stopping' }) || s.matches({ busy: 'restarting' });
   }
 
   /** A stop was asked and every task has ended. */
@@ -160,8 +161,8 @@ export class SyncManager {
    * update to `onUpdate`; resolves with their final states.
    */
   async restart(restartStoppedSyncs: boolean, onUpdate: SyncUpdate = ignore): Promise<SyncState[]> {
-    await waitFor(this.actor, (s) => !s.matches({ busy: 'stopping' }));
     this.actor.send({ type: 'RESTART' });
+    await waitFor(this.actor, (s) => !s.matches({ busy: 'stopping' }) && !s.matches({ busy: 'restarting' }));
     if (!restartStoppedSyncs) return [];
     await this.#recover();
     const stopped = (await this.context.store.listSyncStates()).filter((s) => s.status === 'stopped' && !this.#busy.has(s.id));

@@ -37,6 +37,7 @@ export type ManagerEvent =
  *
  * idle ──SUBMIT──▶ busy.working ──STOP──▶ busy.stopping ──task ends──▶ stopped ──RESTART──▶ idle
  *   └────────────────────STOP──────────────────────────────────────────▶ stopped
+ *                                   busy.stopping ──RESTART──▶ busy.restarting ──task ends──▶ idle
  *
  * In busy.working a SUBMIT queues the task; when the running one ends the next starts (busy is
  * re-entered) or the manager goes idle. STOP aborts the running task (it checks between
@@ -74,6 +75,7 @@ export const managerMachine = setup({
   },
   guards: {
     stopping: stateIn({ busy: 'stopping' }),
+    restarting: stateIn({ busy: 'restarting' }),
     moreQueued: ({ context }) => context.queue.length > 1,
   },
 }).createMachine({
@@ -93,12 +95,14 @@ export const managerMachine = setup({
         src: 'runTask',
         input: ({ context }) => context.queue[0],
         onDone: [
+          { guard: 'restarting', target: 'idle', actions: ['dequeue', 'settle'] },
           { guard: 'stopping', target: 'stopped', actions: ['dequeue', 'settle'] },
           { guard: 'moreQueued', target: 'busy', reenter: true, actions: ['dequeue', 'settle'] },
           { target: 'idle', actions: ['dequeue', 'settle'] },
         ],
         // execute() never rejects; should it, the queue still moves on.
         onError: [
+          { guard: 'restarting', target: 'idle', actions: 'dequeue' },
           { guard: 'stopping', target: 'stopped', actions: 'dequeue' },
           { guard: 'moreQueued', target: 'busy', reenter: true, actions: 'dequeue' },
           { target: 'idle', actions: 'dequeue' },
@@ -113,7 +117,17 @@ export const managerMachine = setup({
           },
         },
         stopping: {
-          on: { SUBMIT: { actions: 'refuse' } },
+          on: {
+            SUBMIT: { actions: 'refuse' },
+            RESTART: 'restarting',
+          },
+        },
+        // Restart was asked while the stopped task still finishes: accept syncs again once it has.
+        restarting: {
+          on: {
+            SUBMIT: { actions: 'refuse' },
+            STOP: 'stopping',
+          },
         },
       },
     },
