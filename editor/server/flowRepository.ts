@@ -127,7 +127,7 @@ export class FlowRepository {
       name,
       nodes: [
         { id: 'start', type: 'start', position: { x: 0, y: 0 } },
-        { id: 'end', type: 'end', position: { x: 0, y: 160 } },
+        { id: 'end', type: 'end', position: { x: 400, y: 0 } },
       ],
       edges: [{ id: 'e1', from: 'start', to: 'end' }],
     };

@@ -8,7 +8,7 @@ import { dragEdge, startEditorWorld, type EditorWorld } from './support/editorWo
 let world: EditorWorld;
 
 beforeAll(async () => {
-  world = await startEditorWorld({ sync: false });
+  world = await startEditorWorld({ sync: false, prefix: 'editing' });
   await world.page.goto(world.url);
   await world.page.getByTestId('flow-item-renameTask').waitFor();
 });
@@ -20,7 +20,7 @@ afterAll(async () => {
 const mod = process.platform === 'darwin' ? 'Meta' : 'Control';
 
 describe('the flow editor', { timeout: 60_000 }, () => {
-  it('opens a flow, adds a Synchronize activity (mode selected, $task), connects it, saves, and shows it after a reload', async () => {
+  it('opens a flow, adds a Synchronize (selected, $task), connects, saves, reloads', async () => {
     const { page } = world;
     await page.getByTestId('flow-item-renameTask').click();
     await expect.poll(() => page.getByTestId('flow-title').textContent()).toContain('renameTask');
@@ -47,7 +47,6 @@ describe('the flow editor', { timeout: 60_000 }, () => {
     await dragEdge(page, 'synchronize1', 'end');
     await expect.poll(() => page.getByTestId('tab-problems').textContent()).toBe('Problems 0');
     await expect.poll(() => page.getByTestId('save').isEnabled()).toBe(true);
-    await world.screenshot('1-synchronize-added');
 
     await page.keyboard.press(`${mod}+s`);
     await expect.poll(() => page.getByTestId('notice').textContent()).toContain('Saved renameTask.flow.json');
@@ -68,10 +67,10 @@ describe('the flow editor', { timeout: 60_000 }, () => {
     await expect.poll(() => page.getByTestId('field-activity.mode-select').inputValue()).toBe('selected');
     expect(await page.getByTestId('field-activity.variables-var-task').isChecked()).toBe(true);
     expect(await page.getByTestId('dirty').count()).toBe(0);
-    await world.screenshot('2-reloaded-saved-flow');
+    await world.screenshot();
   });
 
-  it('shows an expression’s parse error as you type and refuses to save the flow', async () => {
+  it('shows an expression’s parse error as you type and blocks saving', async () => {
     const { page } = world;
     const before = await world.readFlow('renameTask');
     await page.getByTestId('node-end').click();
@@ -87,7 +86,7 @@ describe('the flow editor', { timeout: 60_000 }, () => {
     await expect.poll(() => page.getByTestId('notice').textContent()).toContain('Cannot save');
     await page.getByTestId('tab-problems').click();
     await expect.poll(() => page.getByTestId('problem-item').filter({ hasText: 'Expected an expression' }).count()).toBe(1);
-    await world.screenshot('3-invalid-expression');
+    await world.screenshot();
 
     // The server refuses it too, with the validator's problems.
     const answer = await page.evaluate(async () => {
@@ -124,7 +123,7 @@ describe('the flow editor', { timeout: 60_000 }, () => {
     await dragEdge(page, 'showMessage1', 'end2');
     await expect.poll(() => page.getByTestId('tab-problems').textContent()).toBe('Problems 0');
     expect(await page.locator('.react-flow__edge.edge-error').count()).toBe(1);
-    await world.screenshot('3b-error-handler');
+    await world.screenshot();
 
     await page.getByTestId('save').click();
     await expect.poll(() => page.getByTestId('notice').textContent()).toContain('Saved');
@@ -133,7 +132,7 @@ describe('the flow editor', { timeout: 60_000 }, () => {
     expect(saved.edges).toEqual(expect.arrayContaining([expect.objectContaining({ from: 'synchronize1', to: 'showMessage1', errorHandler: true })]));
   });
 
-  it('undoes and redoes every edit, from the keyboard and the toolbar', async () => {
+  it('undoes and redoes every edit from the keyboard and the toolbar', async () => {
     const { page } = world;
     const node = page.getByTestId('node-logMessage1');
     await page.getByTestId('palette-logMessage').click();
@@ -174,8 +173,7 @@ describe('the flow editor', { timeout: 60_000 }, () => {
     await page.keyboard.press(`${mod}+z`);
     await node.waitFor();
     expect(await page.getByTestId('redo').getAttribute('title')).toContain('delete 1 node');
-    await world.screenshot('4-undo-redo');
-
+    
     // From the keyboard only: focus the node, select it with Enter, move it with an arrow key, delete it.
     await page.locator('.react-flow__node[data-id="logMessage1"]').focus();
     await page.keyboard.press('Enter');
@@ -191,11 +189,17 @@ describe('the flow editor', { timeout: 60_000 }, () => {
     await node.waitFor();
     for (let i = 0; i < 2; i++) await page.getByTestId('undo').click();
     await expect.poll(() => node.count()).toBe(0);
+    // The toolbar names what undo and redo would do.
+    expect(await page.getByTestId('redo').getAttribute('title')).toContain('Redo add logMessage');
+    await world.screenshot();
   });
 
-  it('creates a new flow, and lays out a flow that has no positions', async () => {
+  it('creates a new flow, refusing a name that is not a file name', async () => {
     const { page } = world;
     await page.getByTestId('new-flow').click();
+    await page.getByTestId('new-flow-name').fill('2 bad/name');
+    await page.getByTestId('new-flow-create').click();
+    await expect.poll(() => page.getByTestId('notice').textContent()).toContain('must start with a letter');
     await page.getByTestId('new-flow-name').fill('approveTask');
     page.once('dialog', (d) => void d.accept());
     await page.getByTestId('new-flow-create').click();
@@ -203,6 +207,33 @@ describe('the flow editor', { timeout: 60_000 }, () => {
     await page.getByTestId('node-start').waitFor();
     await page.getByTestId('node-end').waitFor();
     expect(await world.readFlow('approveTask')).toMatchObject({ name: 'approveTask', nodes: [{ type: 'start' }, { type: 'end' }] });
+    expect(await page.getByTestId('flow-item-approveTask').getAttribute('aria-current')).toBe('true');
+    expect(await page.getByTestId('tab-problems').textContent()).toBe('Problems 0');
+    // It is a flow like the others: edit it and save it.
+    await page.getByTestId('palette-synchronize').click();
+    await page.getByTestId('node-synchronize1').waitFor();
+    await page.getByTestId('node-start').click();
+    await page.getByTestId('connect-target').selectOption('synchronize1');
+    await page.getByTestId('connect').click();
+    await page.getByTestId('node-synchronize1').click();
+    await page.getByTestId('connect-target').selectOption('end');
+    await page.getByTestId('connect').click();
+    await page.getByTestId('edge-properties').waitFor();
+    // start -> end is still there: pick it from the start node's edges and delete it.
+    await page.getByTestId('node-start').click();
+    await page.getByTestId('properties').getByRole('button', { name: '→ end' }).click();
+    await page.getByTestId('edge-properties').waitFor();
+    await page.keyboard.press('Delete');
+    await expect.poll(() => page.getByTestId('tab-problems').textContent()).toBe('Problems 0');
+    await page.keyboard.press(`${mod}+s`);
+    await expect.poll(() => page.getByTestId('notice').textContent()).toContain('Saved approveTask.flow.json');
+    const saved = (await world.readFlow('approveTask')) as { edges: Array<{ from: string; to: string }> };
+    expect(saved.edges.map((e) => `${e.from}->${e.to}`).sort()).toEqual(['start->synchronize1', 'synchronize1->end']);
+    await world.screenshot();
+  });
+
+  it('lays out a flow without positions; opens a file that would not load', async () => {
+    const { page } = world;
 
     await page.getByTestId('flow-item-createForbiddenTask').click();
     await page.getByTestId('node-report').waitFor();
@@ -212,7 +243,7 @@ describe('the flow editor', { timeout: 60_000 }, () => {
     );
     // Left to right, in path order, without overlaps.
     for (let i = 1; i < xs.length; i++) expect(xs[i]).toBeGreaterThan(xs[i - 1] + 40);
-    await world.screenshot('5-auto-layout');
+    await world.screenshot();
 
     // A file that would not load still opens: its problems are shown, its unknown parts edited as JSON.
     await page.getByTestId('flow-item-brokenFlow').click();
@@ -220,6 +251,11 @@ describe('the flow editor', { timeout: 60_000 }, () => {
     await page.getByTestId('node-problems-teleport').waitFor();
     await page.getByTestId('node-odd').click();
     await page.getByTestId('field-root').locator('textarea').waitFor();
+    // An activity of a kind the format has no schema for: its definition as JSON, with its error handling.
+    await page.getByTestId('node-teleport').click();
+    await page.getByTestId('field-activity').locator('textarea').waitFor();
+    expect(await page.getByTestId('field-activity').locator('textarea').inputValue()).toContain('"Mars"');
+    expect(await page.getByTestId('field-errorHandling-select').count()).toBe(1);
     expect(Number((await page.getByTestId('tab-problems').textContent())!.replace(/\D/g, ''))).toBeGreaterThan(1);
     expect(await page.getByTestId('save').isDisabled()).toBe(true);
     expect(world.pageErrors).toEqual([]);

@@ -6,7 +6,10 @@ import { activitySchema, type Flow } from '../../src/flow/format.ts';
 import { validateFlow } from '../../src/flow/validateFlow.ts';
 import type { FlowSummary } from '../src/api.ts';
 import { edgeKeys, layoutMissing } from '../src/flow/graph.ts';
-import { ACTIVITY_KINDS, activitySpec, NODE_KINDS } from '../src/flow/kinds.ts';
+import { syncMachines } from '../../src/sync/Synchronizer.ts';
+import { defaultValue, formSpec } from '../src/flow/formSpec.ts';
+import { ACTIVITY_KINDS, activityKinds, activityOption, activitySpec, hasActivityForm, newActivity, NODE_KINDS } from '../src/flow/kinds.ts';
+import { machineGraph, statePath, topState } from '../src/run/machineGraph.ts';
 import { createEditorStore, isDirty, validationOf, type EditorApi } from '../src/store/editorStore.ts';
 
 const flow: Flow = {
@@ -137,10 +140,11 @@ describe('editor store', () => {
 });
 
 describe('palette and forms', () => {
-  it('offer every activity kind of the format, Synchronize included, and every node type', () => {
+  it('offer every activity kind of the interpreter (ACTIVITIES), Synchronize included, and every node type', () => {
+    expect(ACTIVITY_KINDS.map((k) => k.type)).toEqual(Object.keys(ACTIVITIES));
     const formatKinds = activitySchema.options.map((o) => o.shape.type.value);
-    expect(ACTIVITY_KINDS.map((k) => k.type)).toEqual(formatKinds);
     expect(new Set(formatKinds)).toEqual(new Set(Object.keys(ACTIVITIES)));
+    expect(ACTIVITY_KINDS.every((k) => k.description !== '' && hasActivityForm(k.type))).toBe(true);
     expect(ACTIVITY_KINDS.find((k) => k.type === 'synchronize')).toMatchObject({ label: 'Synchronize' });
     expect(NODE_KINDS.map((k) => k.type)).toEqual(['start', 'end', 'decision', 'merge', 'loop', 'break', 'continue']);
   });
@@ -162,6 +166,65 @@ describe('palette and forms', () => {
     const { problems } = validateFlow(s().flow, { schema: demoSchema });
     // New activities are incomplete (empty names, no edges), but never of an unknown shape.
     expect(problems.filter((p) => /unknown field|must be one of|Invalid input/.test(p.message))).toEqual([]);
+  });
+});
+
+describe('a kind the interpreter gains', () => {
+  it('appears in the palette, with its schema’s form, or a generic one (JSON) when the format has none', () => {
+    // A kind with a schema (as a new one of the format will be) gets a form from it, field by field.
+    const [known, unknown] = activityKinds(['synchronize', 'cleanGhosts']);
+    expect(known).toMatchObject({ type: 'synchronize', label: 'Synchronize' });
+    expect(unknown).toEqual({ type: 'cleanGhosts', label: 'Clean ghosts', description: '' });
+    expect(hasActivityForm('cleanGhosts')).toBe(false);
+    expect(activityOption('cleanGhosts')).toBeUndefined();
+    expect(activitySpec('cleanGhosts')).toMatchObject({ kind: 'object', fields: [{ key: 'type', spec: { kind: 'literal', value: 'cleanGhosts' } }] });
+    expect(newActivity('cleanGhosts' as never, (b) => b)).toEqual({ type: 'cleanGhosts' });
+  });
+
+  it('the form reads a Retrieve’s where as a constraint tree', () => {
+    const database = activitySpec('retrieve').fields.find((f) => f.key === 'source')!.spec;
+    expect(database.kind).toBe('variant');
+    const where = database.kind === 'variant' ? database.options[0].spec.fields.find((f) => f.key === 'where') : undefined;
+    expect(where).toMatchObject({ optional: true, spec: { kind: 'constraint' } });
+    expect(defaultValue(where!.spec)).toEqual({ attribute: '', op: 'eq', value: '' });
+    expect(formSpec(activitySchema).kind).toBe('variant');
+  });
+
+  it('numbers new activities from 1', async () => {
+    const { s } = await openSample();
+    expect(s().addNode({ type: 'activity', activity: 'commit' }, { x: 0, y: 0 })).toBe('commit1');
+    expect(s().addNode({ type: 'activity', activity: 'commit' }, { x: 0, y: 0 })).toBe('commit2');
+    expect(s().addNode({ type: 'merge' }, { x: 0, y: 0 })).toBe('merge');
+    expect(s().addNode({ type: 'merge' }, { x: 0, y: 0 })).toBe('merge2');
+  });
+});
+
+describe('the sync machine view', () => {
+  it('draws every state and transition of each machine’s XState definition', () => {
+    for (const machine of Object.values(syncMachines)) {
+      const graph = machineGraph(machine);
+      expect(graph.states.map((st) => st.name)).toEqual(Object.keys(machine.root.states));
+      const finals = Object.values(machine.root.states).filter((st) => st.type === 'final').map((st) => st.key);
+      expect(graph.states.filter((st) => st.final).map((st) => st.name)).toEqual(finals);
+      expect(graph.states.filter((st) => st.initial)).toHaveLength(1);
+      for (const st of Object.values(machine.root.states)) {
+        for (const [, definitions] of st.transitions) {
+          for (const d of definitions) for (const t of d.target ?? []) expect(graph.edges.some((e) => e.from === st.key && e.to === t.key)).toBe(true);
+        }
+      }
+      for (const e of graph.edges) expect(e.points.length).toBeGreaterThan(1);
+      expect(graph.width).toBeGreaterThan(0);
+    }
+    const all = machineGraph(syncMachines.all);
+    expect(all.edges.find((e) => e.from === 'uploading' && e.to === 'downloading')?.events).toEqual(['done: upload']);
+    expect(all.edges.find((e) => e.from === 'uploading' && e.to === 'failed')?.events).toEqual(['error: upload']);
+    expect(all.edges.find((e) => e.from === 'uploading' && e.to === 'cancelled')?.events).toEqual(['CANCEL']);
+  });
+
+  it('reads nested state values', () => {
+    expect(topState('uploading')).toBe('uploading');
+    expect(topState({ downloading: { Task: 'page' } })).toBe('downloading');
+    expect(statePath({ downloading: { Task: 'page' } })).toBe('downloading.Task.page');
   });
 });
 

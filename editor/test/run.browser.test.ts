@@ -3,12 +3,15 @@
  * sync server behind the editor's `/api`, as a chosen demo user.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allObjectsMachine } from '../../src/sync/machines/allObjects.ts';
+import { selectedMachine } from '../../src/sync/machines/selected.ts';
+import { unsynchronizedMachine } from '../../src/sync/machines/unsynchronized.ts';
 import { startEditorWorld, type EditorWorld } from './support/editorWorld.ts';
 
 let world: EditorWorld;
 
 beforeAll(async () => {
-  world = await startEditorWorld({ sync: true });
+  world = await startEditorWorld({ sync: true, prefix: 'run' });
   await world.page.goto(world.url);
   await world.page.getByTestId('flow-item-createForbiddenTask').waitFor();
 });
@@ -17,23 +20,33 @@ afterAll(async () => {
   await world?.close();
 });
 
-/** Records every state the sync machine view marks current, as it changes (proves it is live). */
+/**
+ * Records every state the sync machine view marks current, and every run mark of a canvas node,
+ * as they change (proves they are live, not drawn once at the end).
+ */
 async function recordMachineStates(): Promise<void> {
   await world.page.evaluate(() => {
     const seen: string[] = [];
-    (window as unknown as { __states: string[] }).__states = seen;
+    const marks: Record<string, string[]> = {};
+    Object.assign(window, { __states: seen, __marks: marks });
     const note = () => {
       const current = document.querySelector('[data-testid^="sync-state-"][data-current="true"]')?.textContent;
       if (current && seen[seen.length - 1] !== current) seen.push(current);
+      for (const node of document.querySelectorAll<HTMLElement>('[data-testid^="node-"][data-run]')) {
+        const list = (marks[node.dataset.testid!.slice(5)] ??= []);
+        if (list[list.length - 1] !== node.dataset.run) list.push(node.dataset.run!);
+      }
     };
-    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-current'] });
+    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-current', 'data-run'] });
   });
 }
 
 const recorded = () => world.page.evaluate(() => (window as unknown as { __states: string[] }).__states);
+const runMarks = () => world.page.evaluate(() => (window as unknown as { __marks: Record<string, string[]> }).__marks);
+const machineStates = () => world.page.locator('[data-testid^="sync-state-"]').evaluateAll((els) => els.map((e) => e.textContent));
 
 describe('running a flow in the editor', { timeout: 60_000 }, () => {
-  it('shows the trace, the sync machine’s states live, and the SynchronizationFailure it made (retry, dismiss)', async () => {
+  it('runs a flow that synchronizes: trace, live sync machine, failure', async () => {
     const { page } = world;
     await page.getByTestId('flow-item-createForbiddenTask').click();
     await page.getByTestId('node-sync').waitFor();
@@ -48,32 +61,43 @@ describe('running a flow in the editor', { timeout: 60_000 }, () => {
     const trace = await page.getByTestId('run-trace').textContent();
     expect(trace).toContain('log info: Synchronized; the task is gone');
 
-    // The unsynchronized-objects machine, drawn from its definition: every state, the path it took.
-    expect(await page.getByTestId('sync-states').locator('li').allTextContents()).toEqual(['uploading', 'refreshing', 'done', 'failed', 'cancelled']);
+    // The unsynchronized-objects machine, drawn from its XState definition: every state and
+    // transition (root.states), the current state highlighted, the path it took marked.
+    expect(await machineStates()).toEqual(Object.keys(unsynchronizedMachine.root.states));
+    expect(await page.getByTestId('sync-states').locator('[data-testid^="sync-edge-"]').count()).toBe(6);
     expect(await page.getByTestId('sync-state-done').getAttribute('data-current')).toBe('true');
     expect(await page.getByTestId('sync-state-uploading').getAttribute('data-visited')).toBe('true');
     expect(await page.getByTestId('sync-state-failed').getAttribute('data-visited')).toBe('false');
+    expect(await page.getByTestId('sync-edge-uploading-refreshing').getAttribute('class')).toContain('taken');
+    expect(await page.getByTestId('sync-edge-uploading-failed').getAttribute('class')).not.toContain('taken');
     expect(await page.getByTestId('sync-path').textContent()).toBe('uploading → refreshing → done');
     // Seen live: the view showed the machine in a state before its end (React may batch quick steps).
     const seen = await recorded();
     expect(seen[0]).toBe('uploading');
     expect(seen[seen.length - 1]).toBe('done');
-    // The run's nodes are marked on the canvas.
+    // The run's nodes are marked on the canvas, the Synchronize one as running while it ran.
     expect(await page.getByTestId('node-sync').getAttribute('data-run')).toBe('ok');
+    expect((await runMarks()).sync).toEqual(['current', 'ok']);
 
     // The server refused the task: the change is kept as a failure, the object left the local database.
     const failure = page.getByTestId('failure-item');
     await expect.poll(() => failure.count()).toBe(1);
     expect(await failure.textContent()).toContain('Title must not contain the word forbidden');
     expect(await failure.textContent()).toContain('rejected');
-    await world.screenshot('6-run-sync-failure');
+    await world.screenshot();
+  });
 
+  it('retries and dismisses a SynchronizationFailure', async () => {
+    const { page } = world;
+    const failure = page.getByTestId('failure-item');
+    await expect.poll(() => failure.count()).toBe(1);
     await failure.getByTestId('failure-retry').click();
     await expect.poll(() => page.getByTestId('run-trace').textContent()).toContain('still failing');
     expect(await failure.count()).toBe(1);
     await failure.getByTestId('failure-dismiss').click();
     await expect.poll(() => failure.count()).toBe(0);
-    await world.screenshot('7-failure-dismissed');
+    expect(await page.getByTestId('failures').textContent()).toContain('None');
+    await world.screenshot();
   });
 
   it('runs a flow with parameters as another user, in mode selected', async () => {
@@ -81,6 +105,8 @@ describe('running a flow in the editor', { timeout: 60_000 }, () => {
     await page.getByTestId('run-user').selectOption('bob');
     await page.getByTestId('sync-all').click();
     await expect.poll(() => page.getByTestId('sync-state-done').getAttribute('data-current'), { timeout: 20_000 }).toBe('true');
+    expect(await machineStates()).toEqual(Object.keys(allObjectsMachine.root.states));
+    expect(await page.getByTestId('sync-path').textContent()).toBe('uploading → downloading → downloadingFiles → done');
     await expect.poll(() => page.getByTestId('local-db-tab-Task').textContent()).not.toMatch(/Task\s*0$/);
 
     await page.getByTestId('flow-item-renameTask').click();
@@ -94,6 +120,7 @@ describe('running a flow in the editor', { timeout: 60_000 }, () => {
     await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('ended');
     expect(await page.getByTestId('run-status').textContent()).toContain('ended: Task');
     expect(await page.getByTestId('sync-path').textContent()).toBe('classifying → uploading → refreshing → done');
+    expect(await machineStates()).toEqual(Object.keys(selectedMachine.root.states));
     const seen = await recorded();
     expect(seen[0]).toBe('classifying');
     expect(seen[seen.length - 1]).toBe('done');
@@ -102,7 +129,7 @@ describe('running a flow in the editor', { timeout: 60_000 }, () => {
     const row = page.getByTestId('local-db-row').filter({ hasText: 'Set up the staging server today' });
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.getAttribute('class')).not.toContain('pending');
-    await world.screenshot('8-run-selected-as-bob');
+    await world.screenshot();
     expect(world.pageErrors).toEqual([]);
   });
 });

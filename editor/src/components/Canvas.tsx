@@ -53,7 +53,26 @@ export function Canvas() {
   const [nodes, setNodes] = useState<CanvasNode[]>([]);
   // Which flow `nodes` were made for: a newly opened flow is drawn (and fitted) once its nodes exist.
   const [nodesOf, setNodesOf] = useState<string | null>(null);
-  const { screenToFlowPosition } = useReactFlow();
+  const { screenToFlowPosition, getInternalNode, getZoom, setCenter } = useReactFlow();
+
+  // A node selected elsewhere (added from the palette, picked in the Problems list) that lies
+  // outside the view is brought into it.
+  const selectedNode = selection.nodes.length === 1 ? selection.nodes[0] : null;
+  useEffect(() => {
+    const node = selectedNode ? store.getState().flow?.nodes.find((n) => n.id === selectedNode) : undefined;
+    const pane = document.querySelector('.canvas .react-flow')?.getBoundingClientRect();
+    if (!node || !pane) return;
+    const internal = getInternalNode(node.id);
+    const at = internal?.internals.positionAbsolute ?? node.position ?? store.getState().autoPositions[node.id];
+    if (!at) return;
+    const size = internal?.measured.width ? { width: internal.measured.width, height: internal.measured.height ?? 0 } : nodeSize(node);
+    const centre = { x: at.x + size.width / 2, y: at.y + size.height / 2 };
+    const topLeft = screenToFlowPosition({ x: pane.left, y: pane.top });
+    const bottomRight = screenToFlowPosition({ x: pane.right, y: pane.bottom });
+    if (centre.x < topLeft.x || centre.y < topLeft.y || centre.x > bottomRight.x || centre.y > bottomRight.y) {
+      void setCenter(centre.x, centre.y, { zoom: getZoom(), duration: 200 });
+    }
+  }, [selectedNode, store, getInternalNode, getZoom, setCenter, screenToFlowPosition]);
 
   // The flow drawn as xyflow nodes; sizes measured earlier and positions mid-drag are kept.
   useEffect(() => {
@@ -219,13 +238,16 @@ export function usePlacement(): () => XY {
     const topLeft = pane ? screenToFlowPosition({ x: pane.left + margin, y: pane.top + margin }) : null;
     const bottomRight = pane ? screenToFlowPosition({ x: pane.right - margin, y: pane.bottom - margin }) : null;
     const size = { width: 150, height: 60 };
-    const taken = (flow?.nodes ?? []).filter((n) => !n.parent).map((n) => ({ p: n.position ?? autoPositions[n.id] ?? { x: 0, y: 0 }, s: nodeSize(n) }));
+    // Room under each node for its problem line.
+    const taken = (flow?.nodes ?? [])
+      .filter((n) => !n.parent)
+      .map((n) => ({ p: n.position ?? autoPositions[n.id] ?? { x: 0, y: 0 }, s: { width: nodeSize(n).width, height: nodeSize(n).height + 18 } }));
     const free = (x: number, y: number) =>
       !taken.some(({ p, s }) => x < p.x + s.width + 20 && x + size.width + 20 > p.x && y < p.y + s.height + 20 && y + size.height + 20 > p.y);
     const visible = (x: number, y: number) => !topLeft || !bottomRight || (x >= topLeft.x && y >= topLeft.y && x + size.width <= bottomRight.x && y + size.height <= bottomRight.y);
     const start = { x: Math.round(centre.x - size.width / 2), y: Math.round(centre.y - size.height / 2) };
     const spots: XY[] = [];
-    for (let dy = -4; dy <= 4; dy++) for (let dx = -4; dx <= 4; dx++) spots.push({ x: start.x + dx * 190, y: start.y + dy * 90 });
+    for (let dy = -4; dy <= 4; dy++) for (let dx = -4; dx <= 4; dx++) spots.push({ x: start.x + dx * 190, y: start.y + dy * 100 });
     spots.sort((a, b) => Math.hypot(a.x - start.x, (a.y - start.y) * 1.5) - Math.hypot(b.x - start.x, (b.y - start.y) * 1.5));
     return spots.find((p) => free(p.x, p.y) && visible(p.x, p.y)) ?? spots.find((p) => free(p.x, p.y)) ?? start;
   };

@@ -15,7 +15,9 @@ export interface FlowNodeData extends Record<string, unknown> {
 
 export type CanvasNode = Node<FlowNodeData, 'flow'>;
 
-const vars = (names: readonly string[] | undefined) => (names ?? []).map((n) => `$${n}`).join(', ');
+/** `$name`, or `?` while the name is not filled in. */
+const v = (name: string | undefined) => (name ? `$${name}` : '?');
+const vars = (names: readonly string[] | undefined) => (names ?? []).map(v).join(', ');
 
 /** One line saying what an activity does. */
 export function summary(a: Activity): string {
@@ -23,28 +25,28 @@ export function summary(a: Activity): string {
     case 'synchronize':
       return a.mode === 'selected' ? `selected: ${vars(a.variables) || '(none)'}` : a.mode === 'all' ? 'all objects' : 'unsynchronized objects';
     case 'createObject':
-      return `${a.entity || '?'} → $${a.outputVariable}`;
+      return `${a.entity || '?'} → ${v(a.outputVariable)}`;
     case 'changeObject':
-      return `$${a.variable}: ${Object.keys(a.values ?? {}).join(', ')}`;
+      return `${v(a.variable)}: ${Object.keys(a.values ?? {}).join(', ')}`;
     case 'commit':
     case 'rollback':
     case 'delete':
       return vars(a.variables);
     case 'retrieve':
-      return `${a.source.from === 'database' ? a.source.entity : `$${a.source.variable}/${a.source.association}`} → $${a.outputVariable}`;
+      return `${a.source.from === 'database' ? a.source.entity || '?' : `${v(a.source.variable)}/${a.source.association}`} → ${v(a.outputVariable)}`;
     case 'logMessage':
     case 'showMessage':
       return a.message;
     case 'changeVariable':
-      return `$${a.variable} = ${a.value}`;
+      return `${v(a.variable)} = ${a.value}`;
     case 'createVariable':
-      return `$${a.variable}${a.value ? ` = ${a.value}` : ''}`;
+      return `${v(a.variable)}${a.value ? ` = ${a.value}` : ''}`;
     case 'callFlow':
       return `${a.flow}${a.outputVariable ? ` → $${a.outputVariable}` : ''}`;
     case 'callJavaScriptAction':
       return `${a.action}${a.outputVariable ? ` → $${a.outputVariable}` : ''}`;
     default:
-      return 'outputVariable' in a && a.outputVariable ? `→ $${a.outputVariable}` : 'variable' in a ? `$${a.variable}` : '';
+      return 'outputVariable' in a && a.outputVariable ? `→ $${a.outputVariable}` : 'variable' in a && typeof a.variable === 'string' ? v(a.variable) : '';
   }
 }
 
@@ -69,7 +71,7 @@ export function FlowNodeView({ data, selected }: NodeProps<CanvasNode>) {
       break;
     case 'loop':
       title = node.caption ?? 'Loop';
-      detail = `for $${node.iterator} in $${node.list}`;
+      detail = `for ${v(node.iterator)} in ${v(node.list)}`;
       break;
     case 'end':
       title = 'End';

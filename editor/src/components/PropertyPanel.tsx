@@ -6,7 +6,7 @@ import type { FlowProblem } from '../../../src/flow/validateFlow.ts';
 import { appSchema } from '../appSchema.ts';
 import { formSpec, type FieldSpec } from '../flow/formSpec.ts';
 import { edgeKeys } from '../flow/graph.ts';
-import { ACTIVITY_KINDS, activityLabel, activitySpec, humanize, nodeOption } from '../flow/kinds.ts';
+import { activityLabel, activitySpec, hasActivityForm, humanize, nodeOption } from '../flow/kinds.ts';
 import { declaredVariables } from '../flow/variables.ts';
 import type { FieldPath } from '../store/editorStore.ts';
 import { validationOf } from '../store/editorStore.ts';
@@ -99,7 +99,7 @@ function NodeProperties({ flow, node }: { flow: Flow; node: FlowNode }) {
     const option = nodeOption(node.type);
     return option ? (formSpec(option) as Extract<FieldSpec, { kind: 'object' }>) : null;
   }, [node.type]);
-  const knownActivity = node.type === 'activity' && ACTIVITY_KINDS.some((k) => k.type === node.activity?.type);
+  const knownActivity = node.type === 'activity' && hasActivityForm(String(node.activity?.type));
   const title = node.type === 'activity' ? activityLabel(String(node.activity?.type)) : humanize(String(node.type));
 
   return (
@@ -130,23 +130,30 @@ function NodeProperties({ flow, node }: { flow: Flow; node: FlowNode }) {
           </div>
         )}
       </Section>
-      {!nodeSpec || (node.type === 'activity' && !knownActivity) ? (
+      {!nodeSpec ? (
         <Section title="Definition (JSON)">
-          <FieldEditor spec={{ kind: 'json' }} value={node.type === 'activity' ? node.activity : node} path={node.type === 'activity' ? ['activity'] : []} label="JSON" ctx={ctx} />
+          <FieldEditor spec={{ kind: 'json' }} value={node} path={[]} label="JSON" ctx={ctx} />
         </Section>
       ) : node.type === 'activity' ? (
         <>
-          <Section title={activityLabel(node.activity.type)} testid="activity-fields">
-            <p className="hint">{activitySpec(node.activity.type).description}</p>
-            <ObjectFields
-              spec={activitySpec(node.activity.type)}
-              value={node.activity}
-              path={['activity']}
-              ctx={ctx}
-              // Synchronize picks variables only in mode selected.
-              skip={node.activity.type === 'synchronize' && node.activity.mode !== 'selected' && !node.activity.variables ? ['variables'] : undefined}
-            />
-          </Section>
+          {knownActivity ? (
+            <Section title={activityLabel(node.activity.type)} testid="activity-fields">
+              <p className="hint">{activitySpec(node.activity.type).description}</p>
+              <ObjectFields
+                spec={activitySpec(node.activity.type)}
+                value={node.activity}
+                path={['activity']}
+                ctx={ctx}
+                // Synchronize picks variables only in mode selected.
+                skip={node.activity.type === 'synchronize' && node.activity.mode !== 'selected' && !node.activity.variables ? ['variables'] : undefined}
+              />
+            </Section>
+          ) : (
+            // A kind the format has no schema for (or none at all): its definition as JSON.
+            <Section title={`${activityLabel(String(node.activity?.type))} (JSON)`} testid="activity-fields">
+              <FieldEditor spec={{ kind: 'json' }} value={node.activity} path={['activity']} label="Activity" ctx={ctx} />
+            </Section>
+          )}
           <Section title="Error handling">
             <ErrorHandlingField
               flow={flow}

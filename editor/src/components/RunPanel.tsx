@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { FlowParameter } from '../../../src/flow/format.ts';
 import { appSchema } from '../appSchema.ts';
-import { objectLabel, shortId } from '../run/runStore.ts';
+import { objectLabel, shortId, type RunState } from '../run/runStore.ts';
 import { useRun, useRunStore } from '../run/useRun.ts';
 import { validationOf } from '../store/editorStore.ts';
 import { useEditor, useEditorStore } from '../store/useEditor.ts';
@@ -144,30 +144,15 @@ function ParameterInput({ parameter, value }: { parameter: FlowParameter; value:
 function SyncMachineView() {
   const sync = useRun((s) => s.sync);
   return (
-    <section className="run-col" aria-label="Sync machine" data-testid="sync-machine">
+    <section className="run-col run-machine" aria-label="Sync machine" data-testid="sync-machine">
       <h3>Sync machine {sync && <span className="mono muted">{sync.machineId}</span>}</h3>
       {!sync && <div className="hint">No synchronization yet. A Synchronize activity (or Sync all) shows its machine here, live.</div>}
       {sync && (
         <>
-          <ol className="machine" data-testid="sync-states">
-            {sync.states.map((st) => {
-              const current = sync.current === st.name;
-              const visited = sync.visited.includes(st.name);
-              return (
-                <li
-                  key={st.name}
-                  className={`machine-state${current ? ' current' : ''}${visited ? ' visited' : ''}${st.final ? ' final' : ''} state-${st.name}`}
-                  data-testid={`sync-state-${st.name}`}
-                  data-current={current}
-                  data-visited={visited}
-                  aria-current={current ? 'step' : undefined}
-                >
-                  {st.name}
-                </li>
-              );
-            })}
-          </ol>
+          <MachineDiagram sync={sync} />
           <div className="machine-status" data-testid="sync-status">
+            <strong className={`machine-now${sync.running ? ' running' : ''}`}>{sync.currentPath ?? '…'}</strong>
+            {' · '}
             {sync.running ? 'running' : 'ended'} · {sync.mode}
             {sync.phase && ` · ${sync.phase}`}
             {sync.entity && ` ${sync.entity}`}
@@ -180,6 +165,66 @@ function SyncMachineView() {
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * The machine's states and transitions as its definition has them: the current state filled,
+ * the states and transitions it went through marked.
+ */
+function MachineDiagram({ sync }: { sync: NonNullable<RunState['sync']> }) {
+  const { graph } = sync;
+  const taken = new Set(sync.visited.slice(1).map((to, i) => `${sync.visited[i]}->${to}`));
+  const line = (points: Array<{ x: number; y: number }>) => points.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
+  return (
+    <svg
+      className="machine"
+      viewBox={`0 0 ${graph.width} ${graph.height}`}
+      style={{ maxWidth: graph.width * 1.25 }}
+      role="list"
+      aria-label={`States of the ${graph.id} machine`}
+      data-testid="sync-states"
+    >
+      <defs>
+        <marker id="machine-arrow" viewBox="0 0 6 6" refX="5.5" refY="3" markerWidth="5" markerHeight="5" orient="auto-start-reverse">
+          <path d="M0,0 L6,3 L0,6 z" className="machine-arrow" />
+        </marker>
+      </defs>
+      {graph.edges.map((e) => (
+        <path
+          key={`${e.from}->${e.to}`}
+          d={line(e.points)}
+          className={`machine-edge${taken.has(`${e.from}->${e.to}`) ? ' taken' : ''}${e.events.some((x) => x.startsWith('done:')) ? ' forward' : ''}`}
+          markerEnd="url(#machine-arrow)"
+          data-testid={`sync-edge-${e.from}-${e.to}`}
+        >
+          <title>{`${e.from} → ${e.to}: ${e.events.join(', ')}`}</title>
+        </path>
+      ))}
+      {graph.states.map((st) => {
+        const current = sync.current === st.name;
+        const visited = sync.visited.includes(st.name);
+        return (
+          <g
+            key={st.name}
+            role="listitem"
+            className={`machine-state${current ? ' current' : ''}${visited ? ' visited' : ''}${st.final ? ' final' : ''}${current && sync.running ? ' running' : ''} state-${st.name}`}
+            data-testid={`sync-state-${st.name}`}
+            data-current={current}
+            data-visited={visited}
+            data-initial={st.initial || undefined}
+            data-final={st.final || undefined}
+            aria-current={current ? 'step' : undefined}
+          >
+            <rect className="shape" x={st.x} y={st.y} width={st.width} height={st.height} rx={st.height / 2} />
+            {st.final && <rect className="final-ring" x={st.x + 2} y={st.y + 2} width={st.width - 4} height={st.height - 4} rx={st.height / 2 - 2} />}
+            <text x={st.x + st.width / 2} y={st.y + st.height / 2} dominantBaseline="central" textAnchor="middle">
+              {st.name}
+            </text>
+          </g>
+        );
+      })}
+    </svg>
   );
 }
 

@@ -49,7 +49,7 @@ export function Toolbar() {
       <button type="button" className="primary" disabled={!flow || problems > 0 || !dirty || saving} onClick={() => void store.getState().save()} title={saveTitle} data-testid="save">
         {saving ? 'Saving…' : 'Save'}
       </button>
-      <div className={`notice ${notice?.kind ?? ''}`} role="status" aria-live="polite" data-testid="notice">
+      <div className={`notice ${notice?.kind ?? ''}`} role="status" aria-live="polite" title={notice?.text} data-testid="notice">
         {notice?.text}
       </div>
     </header>

@@ -3,6 +3,7 @@
  * activity kind (and every field a kind gains later) without a hand-written form per kind.
  */
 import type { z } from 'zod';
+import { constraintSchema } from '../../../src/flow/format.ts';
 
 /** What a text field holds, from the format's field naming (`value`, `message`, `values.x` are expressions, ...). */
 export type TextRole = 'expression' | 'variable' | 'entity' | 'member' | 'text';
@@ -19,6 +20,8 @@ export type FieldSpec =
   | { kind: 'variant'; discriminator: string; options: Array<{ value: string; spec: Extract<FieldSpec, { kind: 'object' }> }>; description?: string }
   /** A number or an expression (Retrieve's limit and offset). */
   | { kind: 'count'; description?: string }
+  /** The format's database constraint (Retrieve's where): all of / any of / not / a condition on an attribute. */
+  | { kind: 'constraint'; description?: string }
   /** Anything else (a constraint tree): edited as JSON. */
   | { kind: 'json'; description?: string };
 
@@ -65,7 +68,7 @@ function roleOf(key: string, recordOf: string | undefined): TextRole {
  * The form of a zod schema; `key` is the field's name in its object (it decides a text's role).
  *
  * @example
- * const spec = formSpec(activityOption('synchronize'));
+ * const spec = formSpec(activityOption('synchronize')!);
  * // { kind: 'object', fields: [{ key: 'type', ... }, { key: 'mode', spec: { kind: 'enum', values: ['all', ...] } }, ...] }
  */
 export function formSpec(schema: z.ZodType, key = ''): FieldSpec {
@@ -76,6 +79,8 @@ export function formSpec(schema: z.ZodType, key = ''): FieldSpec {
 function specOf(s: ZodLike, key: string, recordOf: string | undefined): FieldSpec {
   const def = s._zod.def;
   const description = s.description;
+  // The recursive constraint tree has a form of its own.
+  if ((s as unknown) === constraintSchema) return { kind: 'constraint', description };
   switch (def.type) {
     case 'optional':
     case 'default':
@@ -188,5 +193,7 @@ export function defaultValue(spec: FieldSpec): unknown {
       return defaultValue(spec.options[0].spec);
     case 'json':
       return {};
+    case 'constraint':
+      return { attribute: '', op: 'eq', value: '' };
   }
 }

@@ -51,6 +51,11 @@ export function freshName(base: string, taken: (name: string) => boolean): strin
   for (let i = 2; ; i++) if (!taken(`${base}${i}`)) return `${base}${i}`;
 }
 
+/** `base1`, `base2`... : the first that `taken` does not have. */
+export function numbered(base: string, taken: (name: string) => boolean): string {
+  for (let i = 1; ; i++) if (!taken(`${base}${i}`)) return `${base}${i}`;
+}
+
 export function freshEdgeId(flow: Flow): string {
   const ids = new Set(flow.edges.map((e) => e.id));
   for (let i = 1; ; i++) if (!ids.has(`e${i}`)) return `e${i}`;

@@ -1,8 +1,11 @@
 /**
- * The node and activity kinds the palette offers, read from the flow format (`nodeSchema`,
- * `activitySchema`), so a kind added to the format shows up here without an edit.
+ * The node and activity kinds the palette offers. Activities are the interpreter's own list
+ * (`ACTIVITIES` of `src/flow/activities`), their forms and descriptions the flow format's zod
+ * schemas (`activitySchema`, `nodeSchema`): a kind added to the interpreter shows up here, with
+ * a form built from its schema, without an edit (and as JSON if the format has no schema for it).
  */
 import type { z } from 'zod';
+import { ACTIVITIES } from '../../../src/flow/activities/index.ts';
 import { activitySchema, nodeSchema, type Activity, type ActivityType, type FlowNode, type NodeType } from '../../../src/flow/format.ts';
 import { defaultValue, formSpec, type FieldSpec } from './formSpec.ts';
 
@@ -26,12 +29,23 @@ export function humanize(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1).replace('java script', 'JavaScript');
 }
 
-/** Every activity kind of the format, in the format's order. */
-export const ACTIVITY_KINDS: ReadonlyArray<Kind<ActivityType>> = activityOptions.map((o) => ({
-  type: o.shape.type.value as ActivityType,
-  label: o.shape.type.value === 'delete' ? 'Delete objects' : humanize(o.shape.type.value),
-  description: o.description ?? '',
-}));
+/**
+ * The palette's activity kinds: every kind the interpreter runs (in its order), labelled and
+ * described from the format's schema of the kind.
+ *
+ * @example
+ * activityKinds(Object.keys(ACTIVITIES)); // [{ type: 'createObject', label: 'Create object', description: 'Creates an uncommitted object' }, ...]
+ */
+export function activityKinds(types: readonly string[]): Array<Kind<ActivityType>> {
+  return types.map((type) => ({
+    type: type as ActivityType,
+    label: type === 'delete' ? 'Delete objects' : humanize(type),
+    description: activityOptions.find((o) => o.shape.type.value === type)?.description ?? '',
+  }));
+}
+
+/** Every activity kind of the interpreter (`ACTIVITIES`), Synchronize included. */
+export const ACTIVITY_KINDS: ReadonlyArray<Kind<ActivityType>> = activityKinds(Object.keys(ACTIVITIES));
 
 /** Every node type but the activity (the palette lists activities one by one). */
 export const NODE_KINDS: ReadonlyArray<Kind<Exclude<NodeType, 'activity'>>> = nodeOptions
@@ -42,11 +56,14 @@ export function activityLabel(type: string): string {
   return ACTIVITY_KINDS.find((k) => k.type === type)?.label ?? humanize(type);
 }
 
-/** The zod schema of one activity kind. */
-export function activityOption(type: ActivityType): z.ZodType {
-  const found = activityOptions.find((o) => o.shape.type.value === type);
-  if (!found) throw new Error(`unknown activity kind "${type}"`);
-  return found as unknown as z.ZodType;
+/** The zod schema of one activity kind (undefined for a kind the format has no schema for). */
+export function activityOption(type: string): z.ZodType | undefined {
+  return activityOptions.find((o) => o.shape.type.value === type) as unknown as z.ZodType | undefined;
+}
+
+/** Whether the format has a schema for the kind, so the panel can draw its form (else: JSON). */
+export function hasActivityForm(type: string): boolean {
+  return activityOption(type) !== undefined;
 }
 
 /** The zod schema of one node type (undefined for a type the format does not know). */
@@ -56,11 +73,17 @@ export function nodeOption(type: NodeType): z.ZodType | undefined {
 
 const specCache = new Map<string, Extract<FieldSpec, { kind: 'object' }>>();
 
-/** The form of an activity kind's fields. */
-export function activitySpec(type: ActivityType): Extract<FieldSpec, { kind: 'object' }> {
+/**
+ * The form of an activity kind's fields, from its schema; a kind without one gets a generic
+ * form: its `type`, and the rest as JSON.
+ */
+export function activitySpec(type: string): Extract<FieldSpec, { kind: 'object' }> {
   let spec = specCache.get(type);
   if (!spec) {
-    spec = formSpec(activityOption(type)) as Extract<FieldSpec, { kind: 'object' }>;
+    const option = activityOption(type);
+    spec = option
+      ? (formSpec(option) as Extract<FieldSpec, { kind: 'object' }>)
+      : { kind: 'object', description: '', fields: [{ key: 'type', spec: { kind: 'literal', value: type }, optional: false }] };
     specCache.set(type, spec);
   }
   return spec;

@@ -19,6 +19,7 @@ import type { SyncMode, SyncPhase } from '../../../src/sync/types.ts';
 import type { ChangeKind, SynchronizationFailure } from '../../../src/transport/wire.ts';
 import type { EditorUser } from '../api.ts';
 import { runtimeHost } from './flowHost.ts';
+import { machineGraph, statePath, topState, type MachineGraph } from './machineGraph.ts';
 
 export interface TraceEntry {
   seq: number;
@@ -40,10 +41,15 @@ export interface MachineState {
 export interface SyncView {
   mode: SyncMode;
   machineId: string;
+  /** The machine's top-level states, read from its definition. */
   states: MachineState[];
-  /** The state the machine is in (a final state once it has ended). */
+  /** The states and transitions of the machine's definition, laid out to draw. */
+  graph: MachineGraph;
+  /** The top-level state the machine is in (a final state once it has ended). */
   current: string | null;
-  /** States in the order the machine entered them. */
+  /** The full state, nested states included (`downloading.Task`). */
+  currentPath: string | null;
+  /** Top-level states in the order the machine entered them. */
   visited: string[];
   running: boolean;
   phase: SyncPhase | null;
@@ -133,7 +139,9 @@ export function createRunStore(options: { schema: Schema; users: () => EditorUse
             mode,
             machineId: machine.id,
             states: machineStates(machine),
+            graph: castDraft(machineGraph(machine)),
             current: null,
+            currentPath: null,
             visited: [],
             running: true,
             phase: null,
@@ -154,14 +162,17 @@ export function createRunStore(options: { schema: Schema; users: () => EditorUse
         );
         (actor as { subscribe(o: { next(snap: { value: unknown; status: string }): void; complete(): void; error(): void }): unknown }).subscribe({
           next: (snapshot) => {
-            const state = String(snapshot.value);
+            const state = topState(snapshot.value);
+            const path = statePath(snapshot.value);
+            const before = get().sync?.currentPath;
             set((s) => {
               if (!s.sync) return;
               if (s.sync.current !== state) s.sync.visited.push(state);
               s.sync.current = state;
+              s.sync.currentPath = path;
               s.sync.running = snapshot.status === 'active';
             });
-            trace({ depth: 0, flow: '', kind: 'sync', text: `sync machine ${machine.id}: ${state}` });
+            if (before !== path) trace({ depth: 0, flow: '', kind: 'sync', text: `sync machine ${machine.id}: ${path}` });
           },
           complete: () => {
             stopStatus();

@@ -13,7 +13,7 @@ import type { ActivityType, Flow, FlowEdge, FlowNode, NodeType } from '../../../
 import type { FlowProblem } from '../../../src/flow/validateFlow.ts';
 import type { Schema } from '../../../src/model/schema.ts';
 import { ApiError, type EditorUser, type FlowSummary } from '../api.ts';
-import { edgeIndex, edgeKeys, freshEdgeId, freshName, layoutMissing, type XY } from '../flow/graph.ts';
+import { edgeIndex, edgeKeys, freshEdgeId, freshName, layoutMissing, numbered, type XY } from '../flow/graph.ts';
 import { newActivity, newNode } from '../flow/kinds.ts';
 import { validate, type Validation } from '../flow/validation.ts';
 import { declaredVariables } from '../flow/variables.ts';
@@ -259,7 +259,7 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           const { problems } = validationOf(get(), schema)!;
           if (problems.length) {
             set((s) => {
-              s.notice = { kind: 'error', text: `Cannot save: the flow has ${problems.length} problem${problems.length === 1 ? '' : 's'} (see Problems)` };
+              s.notice = { kind: 'error', text: `Cannot save: ${problems.length} problem${problems.length === 1 ? '' : 's'} (see Problems)` };
             });
             return false;
           }
@@ -307,7 +307,8 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           if (!flow) return null;
           const ids = new Set(flow.nodes.map((n) => n.id));
           const base = spec.type === 'activity' ? spec.activity : spec.type;
-          const id = freshName(spec.type === 'activity' ? `${base}1` : base, (n) => ids.has(n));
+          // Activities are numbered from 1 (commit1, commit2 ...); other nodes get their type, then a number.
+          const id = spec.type === 'activity' ? numbered(base, (n) => ids.has(n)) : freshName(base, (n) => ids.has(n));
           const variables = new Set(declaredVariables(flow, schema).map((v) => v.name));
           const node: FlowNode =
             spec.type === 'activity'

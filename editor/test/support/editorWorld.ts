@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../../src/server/demo.ts';
 import { startEditor, type RunningEditor } from '../../server/startEditor.ts';
 
@@ -25,7 +26,11 @@ export interface EditorWorld {
   /** Errors the page threw (a test ends by expecting none). */
   pageErrors: string[];
   readFlow(id: string): Promise<Record<string, unknown>>;
-  screenshot(name: string): Promise<void>;
+  /**
+   * Keeps the page's picture for the review: `screenshots/<file prefix>--<the test's name>.png`,
+   * one per test (a second one in the same test is an error).
+   */
+  screenshot(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -39,10 +44,22 @@ async function chromiumPath(): Promise<string> {
   throw new Error(`${path} is missing (apt-get install chromium)`);
 }
 
+/** "Undoes and redoes every edit (Ctrl+Z)" -> "undoes-and-redoes-every-edit-ctrl-z". */
+export function slug(text: string): string {
+  return text
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[’']/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 100);
+}
+
 /**
  * @param options.sync start a real sync server (the run tests); without it `/api` points nowhere.
+ * @param options.prefix the screenshots' file prefix (the test file's theme).
  */
-export async function startEditorWorld(options: { sync: boolean }): Promise<EditorWorld> {
+export async function startEditorWorld(options: { sync: boolean; prefix: string }): Promise<EditorWorld> {
   const flowsDir = await mkdtemp(join(tmpdir(), 'syncflow-editor-flows-'));
   for (const [dir, names] of [
     [join(repo, 'flows'), await readdir(join(repo, 'flows'))],
@@ -75,6 +92,7 @@ export async function startEditorWorld(options: { sync: boolean }): Promise<Edit
   });
   await mkdir(screenshotsDir, { recursive: true });
   const running = { editor, demo, browser };
+  const taken = new Set<string>();
   return {
     url: editor.url,
     flowsDir,
@@ -82,8 +100,14 @@ export async function startEditorWorld(options: { sync: boolean }): Promise<Edit
     browser,
     pageErrors,
     readFlow: async (id) => JSON.parse(await readFile(join(flowsDir, `${id}.flow.json`), 'utf8')) as Record<string, unknown>,
-    screenshot: async (name) => {
-      await page.screenshot({ path: join(screenshotsDir, `${name}.png`) });
+    screenshot: async () => {
+      const test = expect.getState().currentTestName?.split(' > ').pop();
+      if (!test) throw new Error('screenshot() outside a test');
+      if (taken.has(test)) throw new Error(`one screenshot per test: "${test}" has one already`);
+      taken.add(test);
+      const file = `${options.prefix}--${slug(test)}.png`;
+      await page.screenshot({ path: join(screenshotsDir, file) });
+      return file;
     },
     async close() {
       await running.browser.close();

@@ -11,6 +11,8 @@ import { humanize } from '../../flow/kinds.ts';
 import { formatPath } from '../../flow/validation.ts';
 import type { DeclaredVariable } from '../../flow/variables.ts';
 import type { FieldPath } from '../../store/editorStore.ts';
+import type { FlowConstraint } from '../../../../src/flow/format.ts';
+import { ConstraintEditor } from './ConstraintEditor.tsx';
 import { ExpressionInput } from './ExpressionInput.tsx';
 
 export interface FormContext {
@@ -68,8 +70,8 @@ export function FieldEditor(props: { spec: FieldSpec; value: unknown; path: Fiel
 
   const absent = value === undefined;
   // An absent optional list is edited as an empty one (removing the last item leaves the field out).
-  const canAdd = props.optional && absent && ['object', 'variant', 'json', 'record', 'count', 'number'].includes(spec.kind);
-  const remove = props.optional && !absent && ['object', 'variant', 'json', 'record', 'count', 'number'].includes(spec.kind);
+  const canAdd = props.optional && absent && ['object', 'variant', 'json', 'record', 'count', 'number', 'constraint'].includes(spec.kind);
+  const remove = props.optional && !absent && ['object', 'variant', 'json', 'record', 'count', 'number', 'constraint'].includes(spec.kind);
 
   const header = (
     <div className="field-label">
@@ -273,6 +275,25 @@ export function FieldEditor(props: { spec: FieldSpec; value: unknown; path: Fiel
       return <ListEditor spec={spec} label={label} value={Array.isArray(value) ? value : []} path={path} optional={props.optional} ctx={ctx} />;
     case 'record':
       return <RecordEditor spec={spec} label={label} value={(value ?? {}) as Record<string, unknown>} path={path} ctx={ctx} remove={remove} />;
+    case 'constraint':
+      return (
+        <fieldset className="field group" data-testid={`field-${key}`}>
+          <legend title={description}>{label}</legend>
+          {remove && (
+            <div className="field-label">
+              <span className="hint">{description}</span>
+              <button type="button" className="link" onClick={() => ctx.onChange(path, undefined)} aria-label={`Remove ${label}`} data-testid={`field-${key}-remove`}>
+                remove
+              </button>
+            </div>
+          )}
+          <ConstraintEditor
+            value={value as FlowConstraint}
+            path={path}
+            ctx={{ problemPrefix: ctx.problemPrefix, problems: ctx.problems, members: ctx.membersOf(entityFor(ctx, path) ?? ''), onChange: ctx.onChange, onBlur: ctx.onBlur }}
+          />
+        </fieldset>
+      );
     case 'json':
       return (
         <div className="field" data-testid={`field-${key}`}>
