@@ -1,6 +1,34 @@
 // syncflow's public entry: the portable runtime (no Node-only modules). The sync server is
 // `syncflow/server`.
-export { createRuntime, Runtime, type RuntimeOptions } from './runtime/Runtime.ts';
+export { createRuntime, Runtime, type RuntimeOptions, type RunFlowOptions, type FlowSource } from './runtime/Runtime.ts';
+export { createFlowHost, type RuntimeFlowHostOptions } from './runtime/flowHost.ts';
+export { parseFlowParameters, type ParameterLookup } from './runtime/parseFlowParameters.ts';
+export {
+  Interpreter,
+  loadFlow,
+  validateFlow,
+  flowJsonSchema,
+  parseExpression,
+  FAILURE_ENTITY,
+  ERROR_ENTITY,
+  type InterpreterOptions,
+  type RunOptions,
+  type CompiledFlow,
+  type FlowProblem,
+  type Flow,
+  type FlowNode,
+  type FlowEdge,
+  type Activity,
+  type DataType,
+  type FlowHost,
+  type FlowEvent,
+  type FlowObserver,
+  type FlowErrorInfo,
+  type JavaScriptAction,
+  type LogLevel,
+  type MessageType,
+  type StepOutcome,
+} from './flow/index.ts';
 export { defineSchema, type Schema, type SchemaInput, type EntityDef, type AttributeDef, type AssociationDef } from './model/schema.ts';
 export { validateValues, newId, type SyncObject, type Values } from './model/values.ts';
 export { CURRENT_USER, matchConstraint, validateConstraint, type Constraint } from './model/constraint.ts';

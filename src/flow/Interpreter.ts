@@ -53,6 +53,8 @@ interface Frame {
   vars: Map<string, unknown>;
   loops: LoopState[];
   latestError: (FlowErrorInfo & { id: string; $entity: string }) | null;
+  /** What activities of this frame see, made once (activities of a frame run one at a time). */
+  activityRuntime?: ActivityRuntime & { nodeId: string };
 }
 
 interface Run {
@@ -68,12 +70,12 @@ interface Run {
   flows: Map<string, CompiledFlow>;
 }
 
-// Errors thrown because the run's signal aborted: no error handler catches them. (A plain
-// SyncflowError for now; a 'flow_cancelled' code would let apps tell them apart by code.)
+// Errors thrown because the run's signal aborted: no error handler catches them. Their code,
+// 'flow_cancelled', lets apps (and the CLI's exit message) tell a stop from a failure.
 const cancellations = new WeakSet<object>();
 
 function cancelled(reason: unknown): SyncflowError {
-  const error = new SyncflowError('flow_runtime', 'The flow run was cancelled', { cause: reason });
+  const error = new SyncflowError('flow_cancelled', 'The flow run was cancelled', { cause: reason });
   cancellations.add(error);
   return error;
 }
@@ -412,7 +414,12 @@ export class Interpreter {
 
   /** What an activity sees of the run. */
   private runtime(run: Run, frame: Frame, nodeId: string): ActivityRuntime {
-    return {
+    if (frame.activityRuntime) {
+      frame.activityRuntime.nodeId = nodeId;
+      return frame.activityRuntime;
+    }
+    // Built once per frame, not per step: the closures read the running node from `r.nodeId`.
+    const r: ActivityRuntime & { nodeId: string } = {
       host: this.host,
       schema: this.host.schema,
       session: run.session,
@@ -421,10 +428,10 @@ export class Interpreter {
       nodeId,
       evaluate: (source, extra) => this.evaluate(run, frame, source, extra),
       get: (name) => this.getVar(frame, name),
-      set: (name, value) => this.setVar(run, frame, nodeId, name, value),
+      set: (name, value) => this.setVar(run, frame, r.nodeId, name, value),
       emit: (e) => this.emit(run, frame, e),
-      replaceObjects: (objects) => this.replaceObjects(run, objects),
-      removeObjects: (ids) => this.removeObjects(run, ids),
+      replaceObjects: (objects) => this.replaceObjects(run, objects, r.nodeId),
+      removeObjects: (ids) => this.removeObjects(run, ids, r.nodeId),
       heldObjects: () => this.heldObjects(run),
       touch: (objects) => {
         for (const o of objects) run.touched.set(o.id, o);
@@ -437,6 +444,8 @@ export class Interpreter {
         return this.runFrame(run, flow, parameters, frame.depth + 1);
       },
     };
+    frame.activityRuntime = r;
+    return r;
   }
 
   // -- variables ------------------------------------------------------------------------------
@@ -467,7 +476,7 @@ export class Interpreter {
   }
 
   /** Applies `map` to every object held by the run (all frames, lists, loop snapshots); emits the changes. */
-  private mapHeld(run: Run, map: (o: LocalObject) => LocalObject | null): void {
+  private mapHeld(run: Run, map: (o: LocalObject) => LocalObject | null, nodeId: string | null): void {
     for (const frame of run.frames) {
       for (const [name, value] of frame.vars) {
         let next: unknown = value;
@@ -478,28 +487,33 @@ export class Interpreter {
         }
         if (next !== value) {
           frame.vars.set(name, next);
-          this.emit(run, frame, { type: 'variableChanged', nodeId: null, name, value: next });
+          // nodeId: the running activity, for its own frame's variables (a caller's node is not the one running).
+          this.emit(run, frame, { type: 'variableChanged', nodeId: frame === run.frames.at(-1) ? nodeId : null, name, value: next });
         }
       }
       for (const state of frame.loops) state.items = state.items.map((o) => (o ? map(o) : o));
     }
   }
 
-  private replaceObjects(run: Run, objects: readonly LocalObject[]): void {
+  private replaceObjects(run: Run, objects: readonly LocalObject[], nodeId: string | null = null): void {
     if (objects.length === 0) return;
     const byId = new Map(objects.map((o) => [o.id, o]));
-    this.mapHeld(run, (o) => {
-      const v = byId.get(o.id);
-      // A fresh read with the same values is the same version: observers hear only of real changes.
-      return v && v.$entity === o.$entity && !sameValues(v, o) ? v : o;
-    });
+    this.mapHeld(
+      run,
+      (o) => {
+        const v = byId.get(o.id);
+        // A fresh read with the same values is the same version: observers hear only of real changes.
+        return v && v.$entity === o.$entity && !sameValues(v, o) ? v : o;
+      },
+      nodeId,
+    );
     for (const o of objects) if (run.touched.has(o.id)) run.touched.set(o.id, o);
   }
 
-  private removeObjects(run: Run, ids: Iterable<string>): void {
+  private removeObjects(run: Run, ids: Iterable<string>, nodeId: string | null = null): void {
     const gone = new Set(ids);
     if (gone.size === 0) return;
-    this.mapHeld(run, (o) => (gone.has(o.id) ? null : o));
+    this.mapHeld(run, (o) => (gone.has(o.id) ? null : o), nodeId);
   }
 
   private heldObjects(run: Run): LocalObject[] {
@@ -541,6 +555,8 @@ export class Interpreter {
   // -- observers ------------------------------------------------------------------------------
 
   private emit(run: Run, frame: Frame, init: FlowEventInit): void {
+    // Unobserved runs (an app's background flow) skip building events: a step costs microseconds.
+    if (run.observers.length === 0) return;
     const event = { ...init, runId: run.id, flow: frame.flow.name, depth: frame.depth } as FlowEvent;
     for (const observer of run.observers) {
       try {

@@ -1,13 +1,24 @@
+import { SyncflowError } from '../errors.ts';
+import { Interpreter, type InterpreterOptions } from '../flow/Interpreter.ts';
+import type { FlowObserver, JavaScriptAction, LogLevel, MessageType } from '../flow/types.ts';
+import { isCompiledFlow, type CompiledFlow } from '../flow/validateFlow.ts';
 import type { Schema } from '../model/schema.ts';
 import { newId } from '../model/values.ts';
 import { openStore } from '../store/openStore.ts';
 import type { LocalStore } from '../store/LocalStore.ts';
 import type { Session } from '../store/Session.ts';
 import type { Progress, SyncContext } from '../sync/SyncContext.ts';
-import { Synchronizer, type SynchronizeOptions } from '../sync/Synchronizer.ts';
+import { Synchronizer, type SyncActor, type SynchronizeOptions } from '../sync/Synchronizer.ts';
 import type { SyncConfig, SyncRequest, SyncResult } from '../sync/types.ts';
 import { SyncClient } from '../transport/SyncClient.ts';
 import type { ChangeResult, SynchronizationFailure } from '../transport/wire.ts';
+import { createFlowHost } from './flowHost.ts';
+
+/**
+ * Where runFlow and Call flow find flows by name: flow definitions (JSON or compiled) by name,
+ * or a loader (e.g. one that reads `flows/<name>.flow.json`); `undefined` means unknown.
+ */
+export type FlowSource = Readonly<Record<string, unknown>> | ((name: string) => unknown | Promise<unknown>);
 
 export interface RuntimeOptions {
   schema: Schema;
@@ -25,6 +36,41 @@ export interface RuntimeOptions {
   /** Custom fetch (tests inject network faults with it). */
   fetch?: typeof fetch;
   onProgress?: (progress: Progress) => void;
+  /** Flows `runFlow(name)` and Call flow find by name (more with `registerFlows`). */
+  flows?: FlowSource;
+  /** JavaScript actions flows may call, by name (more with `registerActions`). */
+  actions?: Readonly<Record<string, JavaScriptAction>>;
+  /** The user's id, which '[%CurrentUser%]' stands for in flows (kept in the offline database). */
+  user?: string;
+}
+
+/** The runtime's flow settings (createRuntime fills them from RuntimeOptions). */
+export interface RuntimeFlowOptions {
+  flows?: FlowSource;
+  actions?: Readonly<Record<string, JavaScriptAction>>;
+  user?: string | null;
+}
+
+export interface RunFlowOptions {
+  /** Aborting it stops the flow before its next step and cancels a synchronization it runs. */
+  signal?: AbortSignal;
+  /** Hears each step started / ended, variable change, sync machine state, message and log. */
+  onEvent?: FlowObserver;
+  /** JavaScript actions for this run (over the runtime's, by name). */
+  actions?: Readonly<Record<string, JavaScriptAction>>;
+  /** Shows a flow's message to the user; awaited, so a dialog may wait for an answer. */
+  showMessage?(message: { type: MessageType; text: string }): void | Promise<void>;
+  log?(level: LogLevel, text: string): void;
+  /** Flows for this run, looked up before the runtime's. */
+  flows?: FlowSource;
+  /** The app's uncommitted work to run in (default: a new session). */
+  session?: Session;
+  /** Each synchronization's machine (XState actor), as soon as it is created. */
+  onActor?(actor: SyncActor): void;
+  /** The clock of `currentDateTime()`. */
+  now?: InterpreterOptions['now'];
+  /** A run fails after this many steps (default 1,000,000). */
+  maxSteps?: number;
 }
 
 /**
@@ -41,6 +87,11 @@ export interface RuntimeOptions {
  */
 export class Runtime {
   readonly synchronizer: Synchronizer;
+  /** The user's id ('[%CurrentUser%]' in flows), or null when not known. */
+  user: string | null;
+  readonly #flows = new Map<string, unknown>();
+  readonly #flowLoaders: Array<(name: string) => unknown | Promise<unknown>> = [];
+  readonly #actions = new Map<string, JavaScriptAction>();
 
   constructor(
     readonly schema: Schema,
@@ -48,9 +99,13 @@ export class Runtime {
     readonly client: SyncClient,
     syncConfig: SyncConfig,
     onProgress?: (progress: Progress) => void,
+    flowOptions: RuntimeFlowOptions = {},
   ) {
     const context: SyncContext = { schema, store, client, config: syncConfig, onProgress };
     this.synchronizer = new Synchronizer(context, store.db.name);
+    this.user = flowOptions.user ?? null;
+    if (flowOptions.flows) this.registerFlows(flowOptions.flows);
+    if (flowOptions.actions) this.registerActions(flowOptions.actions);
   }
 
   /** Live status of the synchronization (zustand store: subscribe / getState). */
@@ -96,6 +151,100 @@ export class Runtime {
     await this.store.deleteFailure(id);
   }
 
+  /**
+   * Makes flows known by name to `runFlow` and Call flow: a record adds (or replaces) flows, a
+   * loader is asked, in the order registered, for names the records do not have.
+   *
+   * @example
+   * runtime.registerFlows({ editTaskAndSync: editTaskJson });
+   * runtime.registerFlows(async (name) => (await fetch(`/flows/${name}.flow.json`)).json());
+   */
+  registerFlows(flows: FlowSource): void {
+    if (typeof flows === 'function') this.#flowLoaders.push(flows);
+    else for (const [name, flow] of Object.entries(flows)) this.#flows.set(name, flow);
+  }
+
+  /**
+   * Makes JavaScript actions callable from flows (Call JavaScript action), by name.
+   *
+   * @example
+   * runtime.registerActions({ notify: async ({ text }) => showToast(String(text)) });
+   */
+  registerActions(actions: Readonly<Record<string, JavaScriptAction>>): void {
+    for (const [name, action] of Object.entries(actions)) {
+      if (typeof action !== 'function') throw new SyncflowError('validation_failed', `JavaScript action "${name}" is not a function`);
+      this.#actions.set(name, action);
+    }
+  }
+
+  /**
+   * Runs a flow (by name, as JSON, or compiled) with its parameters against this runtime's
+   * offline database and sync server, and returns its return value. Rejects with the typed
+   * error that ended it: FlowValidationError (the flow never started), ValidationError (bad
+   * parameters), the error of an activity no handler caught, or `flow_cancelled`. Flows it
+   * calls are loaded before it starts, so a call to an unknown flow fails validation.
+   *
+   * @example
+   * const task = await runtime.runFlow('editTaskAndSync', { task, title: 'Ship it' }, {
+   *   onEvent: (e) => { if (e.type === 'syncState') console.log(e.status.machineState, e.status.done); },
+   *   showMessage: (m) => alert(m.text),
+   * });
+   */
+  async runFlow(flow: unknown, parameters: Record<string, unknown> = {}, options: RunFlowOptions = {}): Promise<unknown> {
+    // An aborted signal is the interpreter's to report: it fails the run with flow_cancelled.
+    const { interpreter, target } = await this.#prepare(flow, options);
+    return interpreter.run(target, parameters, { signal: options.signal, session: options.session, onEvent: options.onEvent });
+  }
+
+  /**
+   * Validates and compiles a flow (by name or as JSON) with the flows it calls, without running
+   * it: throws FlowValidationError naming each problem's node and field. `runFlow` takes the result.
+   *
+   * @example
+   * const flow = await runtime.loadFlow(JSON.parse(text));
+   * console.log(flow.parameters.map((p) => p.name));
+   */
+  async loadFlow(flow: unknown, options: Pick<RunFlowOptions, 'flows'> = {}): Promise<CompiledFlow> {
+    const { interpreter, target } = await this.#prepare(flow, options);
+    return typeof target === 'string' ? interpreter.resolve(target) : interpreter.load(target);
+  }
+
+  /** An interpreter for one run: its flows found (called ones included) and a host with the run's handlers. */
+  async #prepare(flow: unknown, options: RunFlowOptions): Promise<{ interpreter: Interpreter; target: unknown }> {
+    const sources: FlowSource[] = [...(options.flows ? [options.flows] : []), Object.fromEntries(this.#flows), ...this.#flowLoaders];
+    const loaded = new Map<string, unknown>();
+    const find = async (name: string): Promise<unknown> => {
+      if (loaded.has(name)) return loaded.get(name);
+      let found: unknown;
+      for (const source of sources) {
+        found = typeof source === 'function' ? await source(name) : Object.hasOwn(source, name) ? source[name] : undefined;
+        if (found !== undefined && found !== null) break;
+      }
+      loaded.set(name, found ?? undefined);
+      return found ?? undefined;
+    };
+    const root = typeof flow === 'string' ? await find(flow) : flow;
+    if (root === undefined) throw new SyncflowError('not_found', `Unknown flow "${String(flow)}"`);
+    // Called flows are loaded up front (loaders may be async), so the flow's calls are checked when it loads.
+    const pending = calledFlows(root);
+    while (pending.length) {
+      const name = pending.pop()!;
+      if (loaded.has(name)) continue;
+      const sub = await find(name);
+      if (sub !== undefined) pending.push(...calledFlows(sub));
+    }
+    const host = createFlowHost(this, {
+      actions: { ...Object.fromEntries(this.#actions), ...options.actions },
+      showMessage: options.showMessage,
+      log: options.log,
+      onActor: options.onActor,
+      signal: options.signal,
+      loadFlow: find,
+    });
+    const interpreter = new Interpreter(host, { flows: (name) => loaded.get(name), now: options.now, maxSteps: options.maxSteps });
+    return { interpreter, target: typeof flow === 'string' ? flow : root };
+  }
+
   close(): void {
     this.synchronizer.cancel();
     this.store.close();
@@ -117,7 +266,27 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     await store.setMeta('deviceId', deviceId);
   }
   const client = new SyncClient({ baseUrl: options.serverUrl, token: options.token, deviceId, fetch: options.fetch });
-  return new Runtime(options.schema, store, client, options.syncConfig ?? {}, options.onProgress);
+  // The user is kept with the database: a later start without `user` still knows it.
+  if (options.user) await store.setMeta('user', options.user);
+  const user = options.user ?? (await store.getMeta<string>('user')) ?? null;
+  return new Runtime(options.schema, store, client, options.syncConfig ?? {}, options.onProgress, {
+    flows: options.flows,
+    actions: options.actions,
+    user,
+  });
+}
+
+/** The names of the flows a flow's Call flow activities call (without validating the flow). */
+function calledFlows(flow: unknown): string[] {
+  const definition = isCompiledFlow(flow) ? flow.definition : flow;
+  const nodes = (definition as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(nodes)) return [];
+  const names: string[] = [];
+  for (const node of nodes) {
+    const activity = (node as { activity?: { type?: unknown; flow?: unknown } } | null)?.activity;
+    if (activity?.type === 'callFlow' && typeof activity.flow === 'string') names.push(activity.flow);
+  }
+  return names;
 }
 
 /** A short, stable name part for a token, without keeping the token itself in the name. */

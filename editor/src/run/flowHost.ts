@@ -1,37 +1,13 @@
 /**
- * The flow interpreter's host over an embedded runtime: its offline database, its Synchronize
- * machines and SynchronizationFailures. (When the runtime offers its own FlowHost, this file
- * becomes a call to it.)
+ * The flow interpreter's host over an embedded runtime: the runtime's own FlowHost
+ * (src/runtime/flowHost.ts), under the names the run store uses.
  */
-import type { FlowHost, LogLevel, MessageType } from '../../../src/flow/types.ts';
+import type { FlowHost } from '../../../src/flow/types.ts';
+import { createFlowHost, type RuntimeFlowHostOptions } from '../../../src/runtime/flowHost.ts';
 import type { Runtime } from '../../../src/runtime/Runtime.ts';
-import type { SyncActor } from '../../../src/sync/Synchronizer.ts';
 
-export interface HostHooks {
-  /** Each synchronization's machine, as soon as it starts. */
-  onActor?(actor: SyncActor): void;
-  showMessage?(message: { type: MessageType; text: string }): void;
-  log?(level: LogLevel, text: string): void;
-  loadFlow?(name: string): Promise<unknown>;
-}
+export type HostHooks = RuntimeFlowHostOptions;
 
 export function runtimeHost(runtime: Runtime, hooks: HostHooks = {}): FlowHost {
-  return {
-    schema: runtime.schema,
-    store: runtime.store,
-    async synchronize(request, observe) {
-      const stop = observe ? runtime.status.subscribe((status) => observe(status)) : undefined;
-      try {
-        return await runtime.synchronize(request, { onActor: hooks.onActor });
-      } finally {
-        stop?.();
-      }
-    },
-    listFailures: () => runtime.listFailures(),
-    retryFailure: (id) => runtime.retryFailure(id),
-    dismissFailure: (id) => runtime.dismissFailure(id),
-    showMessage: hooks.showMessage,
-    log: hooks.log,
-    loadFlow: hooks.loadFlow,
-  };
+  return createFlowHost(runtime, hooks);
 }

@@ -1,0 +1,254 @@
+/**
+ * `syncflow run <file>`: runs a flow file as a user of a sync server, on a local offline
+ * database kept between runs (a snapshot file per server and user in `--db-dir`), and prints
+ * each step, the progress of a synchronization, the flow's messages and its result.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { demoSchema } from '../demo/schema.ts';
+import { FlowValidationError, SyncflowError, toSyncflowError, ValidationError, type Problem } from '../errors.ts';
+import { readFlowFile } from '../flow/node/loadFlowFile.ts';
+import type { CompiledFlow } from '../flow/validateFlow.ts';
+import { parseFlowParameters } from '../runtime/parseFlowParameters.ts';
+import { createRuntime, type Runtime } from '../runtime/Runtime.ts';
+import { openPersistentIndexedDb, type PersistentIndexedDb } from './indexedDbSnapshot.ts';
+import { RunReporter } from './RunReporter.ts';
+
+export interface RunCliOptions {
+  server: string;
+  user: string;
+  /** Default: the demo server's token of the user, `<user>-token`. */
+  token?: string;
+  /** `name=value`, one per parameter. */
+  param?: string[];
+  /** Where the local databases are kept (default `.syncflow`). */
+  dbDir?: string;
+  quiet?: boolean;
+  /** `bar` (cli-progress), `lines`, or `auto`: a bar on a terminal, lines otherwise. */
+  progress?: 'auto' | 'bar' | 'lines';
+}
+
+export interface CliIo {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Aborting it stops the flow (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** Exit codes: the flow failed; the run could not start (bad arguments, file, flow or database); it was stopped. */
+export const EXIT = { ok: 0, failed: 1, input: 2, cancelled: 130 } as const;
+
+/**
+ * Runs a flow file and prints what happens; resolves with the process exit code (never throws).
+ *
+ * @example
+ * const code = await runFlowFile('flows/syncAllAtStartup.flow.json', { server: 'http://127.0.0.1:4000', user: 'alice' },
+ *   { out: process.stdout, err: process.stderr });
+ */
+export async function runFlowFile(file: string, options: RunCliOptions, io: CliIo): Promise<number> {
+  let started = false;
+  let db: PersistentIndexedDb | null = null;
+  let runtime: Runtime | null = null;
+  let reporter: RunReporter | null = null;
+  let code: number = EXIT.ok;
+  try {
+    const given = parseParamOptions(options.param ?? []);
+    const serverUrl = parseServerUrl(options.server);
+    const user = options.user.trim();
+    if (!user) throw ValidationError.at('--user', 'give the user to run as, e.g. --user alice');
+    const json = await readFlowJson(file);
+    const captions = new Map<string, Map<string, string>>();
+    const remember = (flow: unknown) => {
+      const def = flow as { name?: unknown; nodes?: unknown };
+      if (typeof def?.name !== 'string' || !Array.isArray(def.nodes)) return;
+      captions.set(def.name, new Map(def.nodes.map((n: { id?: string; caption?: string }) => [String(n?.id), n?.caption ?? ''])));
+    };
+    remember(json);
+    // Call flow finds `<name>.flow.json` beside the flow file.
+    const dir = dirname(resolve(file));
+    const siblings = async (name: string): Promise<unknown> => {
+      if (/[\\/]/.test(name)) return undefined;
+      const flow = await readFlowJson(join(dir, `${name}.flow.json`)).catch((e: unknown) => {
+        if (e instanceof SyncflowError && e.code === 'not_found') return undefined;
+        throw e;
+      });
+      remember(flow);
+      return flow;
+    };
+
+    const dbFile = join(resolve(options.dbDir ?? '.syncflow'), `${safeName(serverUrl.host)}-${safeName(user)}.idb`);
+    db = await openPersistentIndexedDb(dbFile);
+    runtime = await createRuntime({
+      schema: demoSchema,
+      serverUrl: serverUrl.href.replace(/\/$/, ''),
+      token: options.token ?? `${user}-token`,
+      user,
+      dbName: `syncflow:${serverUrl.host}:${user}`,
+      indexedDB: db.indexedDB,
+      IDBKeyRange: db.IDBKeyRange,
+      flows: siblings,
+    });
+    const flow: CompiledFlow = await runtime.loadFlow(json);
+    const parameters = await parseFlowParameters(flow.definition.parameters, given, runtime).catch((e: unknown) => {
+      // Name the option the user typed, not the flow's field.
+      if (e instanceof ValidationError) throw new ValidationError(e.problems.map((p) => ({ ...p, path: `--param ${p.path.replace(/^parameters\./, '')}` })));
+      throw e;
+    });
+
+    io.out.write(`run ${flow.name} as ${user} on ${serverUrl.origin}\n`);
+    io.out.write(`local database: ${dbFile}${db.restored ? '' : ' (new)'}\n`);
+    reporter = new RunReporter({
+      out: io.out,
+      err: io.err,
+      quiet: options.quiet,
+      bar: options.progress === 'bar' ? true : options.progress === 'lines' ? false : undefined,
+      captionOf: (name, nodeId) => captions.get(name)?.get(nodeId) || undefined,
+      widths: columnWidths(flow),
+    });
+    const onEvent = reporter.onEvent;
+    const result = await runtime.runFlow(flow, parameters, {
+      signal: io.signal,
+      onEvent: (e) => {
+        if (e.type === 'flowStarted' && e.depth === 0) started = true;
+        onEvent(e);
+      },
+    });
+    reporter.close();
+    io.out.write(`result: ${flow.definition.returnType?.type === 'nothing' || !flow.definition.returnType ? 'nothing' : formatResult(result)}\n`);
+  } catch (e) {
+    reporter?.close();
+    const error = toSyncflowError(e);
+    code = error.code === 'flow_cancelled' ? EXIT.cancelled : started ? EXIT.failed : EXIT.input;
+    const problems = (error as { problems?: Array<Problem & { nodeId?: string }> }).problems;
+    if (Array.isArray(problems) && problems.length > 1) {
+      // One problem a line: a flow with many mistakes stays readable.
+      const what = error instanceof FlowValidationError ? `Flow "${error.flowName}" is invalid` : 'Invalid input';
+      io.err.write(`error ${error.code}: ${what} (${problems.length} problems)\n`);
+      for (const p of problems) io.err.write(`  ${p.nodeId ? `node ${p.nodeId}: ` : ''}${p.path}: ${p.message}\n`);
+    } else {
+      io.err.write(`error ${error.code}: ${error.message}\n`);
+    }
+  } finally {
+    runtime?.close();
+    if (db) {
+      // Committed work and SynchronizationFailures are kept even when the flow failed.
+      try {
+        await db.save();
+      } catch (e) {
+        io.err.write(`error internal: could not save the local database ${db.file}: ${toSyncflowError(e).message}\n`);
+        code = code || EXIT.failed;
+      }
+      await db.release();
+    }
+  }
+  return code;
+}
+
+/** The `run` command for the `syncflow` program. */
+export function runCommand(exit: (code: number) => void): Command {
+  return new Command('run')
+    .description('Run a flow file against a sync server, on a local offline database kept between runs')
+    .argument('<file>', 'the flow, e.g. flows/syncAllAtStartup.flow.json')
+    .requiredOption('--server <url>', 'the sync server, e.g. http://127.0.0.1:4000')
+    .requiredOption('--user <id>', 'the user to run as (alice, bob, carol on the demo server)')
+    .option('--token <token>', "the user's bearer token (default: the demo server's <user>-token)")
+    .option('--param <name=value>', 'a flow parameter; repeat for each. Objects by id (read from the local database), lists as ids separated by commas', collect, [])
+    .option('--db-dir <dir>', 'where the local offline databases are kept (one file per server and user)', '.syncflow')
+    .option('-q, --quiet', 'print no steps (messages, progress and the result still print)')
+    .addOption(new Option('--progress <style>', 'how a synchronization shows its progress').choices(['auto', 'bar', 'lines']).default('auto'))
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 the flow ended, 1 the flow failed (the error's code and message are printed),
+2 the run could not start (arguments, flow file, parameters, local database), 130 stopped (Ctrl-C).
+
+Example:
+  syncflow run flows/syncAllAtStartup.flow.json --server http://127.0.0.1:4000 --user alice
+  syncflow run flows/editTaskAndSync.flow.json --server http://127.0.0.1:4000 --user alice \\
+    --param task=5eed0000-0000-4000-8000-00000000000a --param "title=New title"`,
+    )
+    .action(async (file: string, options: RunCliOptions) => {
+      const controller = new AbortController();
+      const stop = () => {
+        if (controller.signal.aborted) process.exit(EXIT.cancelled);
+        process.stderr.write('stopping (Ctrl-C again to quit at once)\n');
+        controller.abort(new Error('stopped with Ctrl-C'));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      try {
+        exit(await runFlowFile(file, options, { out: process.stdout, err: process.stderr, signal: controller.signal }));
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `name=value` options as a record; the value may contain `=`. */
+export function parseParamOptions(params: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const problems: Problem[] = [];
+  for (const param of params) {
+    const at = param.indexOf('=');
+    const name = at < 0 ? '' : param.slice(0, at).trim();
+    if (!name) {
+      problems.push({ path: '--param', message: `"${param}" is not name=value` });
+      continue;
+    }
+    if (Object.hasOwn(out, name)) problems.push({ path: `--param ${name}`, message: 'is given more than once' });
+    out[name] = param.slice(at + 1);
+  }
+  if (problems.length) throw new ValidationError(problems);
+  return out;
+}
+
+function parseServerUrl(server: string): URL {
+  let url: URL | null = null;
+  try {
+    url = new URL(server);
+  } catch {
+    // reported below
+  }
+  if (!url || !/^https?:$/.test(url.protocol)) throw ValidationError.at('--server', `"${server}" is not an http(s) URL, e.g. http://127.0.0.1:4000`);
+  return url;
+}
+
+async function readFlowJson(path: string): Promise<unknown> {
+  try {
+    await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new SyncflowError('not_found', `No flow file ${path}`);
+    if (code === 'EISDIR') throw new SyncflowError('validation_failed', `${path} is a directory, not a flow file`);
+    throw e;
+  }
+  return readFlowFile(path);
+}
+
+/** Widths that line up the root flow's steps. */
+function columnWidths(flow: CompiledFlow): { id: number; kind: number; label: number } {
+  const nodes = [...flow.nodes.values()];
+  const max = (texts: string[], least: number) => Math.max(least, ...texts.map((t) => t.length));
+  return {
+    id: max(nodes.map((n) => n.id), 8),
+    kind: max(nodes.map((n) => (n.type === 'activity' ? n.activity.type : n.type)), 8),
+    label: max(nodes.map((n) => n.caption ?? ''), 0),
+  };
+}
+
+/** A file name part: letters, digits and `._-` only. */
+function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+/** The result as JSON (objects keep `$entity`, which names their entity); empty is `empty`. */
+export function formatResult(value: unknown): string {
+  if (value === null || value === undefined) return 'empty';
+  return typeof value === 'object' ? JSON.stringify(value, null, 2) : JSON.stringify(value);
+}
