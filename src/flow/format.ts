@@ -246,6 +246,20 @@ export const activitySchema = z
     z
       .strictObject({ type: z.literal('dismissSynchronizationFailure'), variable: variableName })
       .describe('Dismisses a SynchronizationFailure'),
+    z
+      .strictObject({
+        type: z.literal('reSync'),
+        sync: z.string().min(1, 'name the sync to run').describe('The name (or id) of a defined sync down or sync up'),
+        outputVariable: variableName.optional().describe('The number of records the run transferred (Integer)'),
+      })
+      .describe('Runs a named sync incrementally: only what changed since its last run (full the first time)'),
+    z
+      .strictObject({
+        type: z.literal('cleanResyncGhosts'),
+        sync: z.string().min(1, 'name the sync whose ghosts to clean').describe('The name (or id) of a defined sync down'),
+        outputVariable: variableName.optional().describe('The number of local objects removed (Integer)'),
+      })
+      .describe('Removes local objects of a named sync down that the server no longer has or that no longer match'),
   ])
   .meta({ id: 'FlowActivity' });
 export type Activity = z.infer<typeof activitySchema>;

@@ -4,6 +4,7 @@
  * small one of their own.
  */
 import type { Schema } from '../model/schema.ts';
+import type { SyncState } from '../model/syncState.ts';
 import type { LocalStore } from '../store/LocalStore.ts';
 import type { Session } from '../store/Session.ts';
 import type { SyncRequest, SyncResult, SyncStatus } from '../sync/types.ts';
@@ -39,6 +40,10 @@ export interface FlowHost {
   /** Asks the server to apply a failed change again; a `ChangeResult` tells whether it was applied. */
   retryFailure?(id: string): Promise<unknown>;
   dismissFailure?(id: string): Promise<void>;
+  /** Runs a named sync incrementally (by name or id); resolves with its final state. */
+  reSync?(idOrName: string): Promise<SyncState>;
+  /** Removes a named sync down's ghosts; resolves with how many objects were removed. */
+  cleanResyncGhosts?(idOrName: string): Promise<number>;
   actions?: Record<string, JavaScriptAction>;
   showMessage?(message: { type: MessageType; text: string }): void | Promise<void>;
   log?(level: LogLevel, text: string): void;

@@ -72,3 +72,8 @@ export interface SyncState {
 
 /** Called with every state change of a running sync: running (progress, total) then done / failed / stopped. */
 export type SyncUpdate = (state: SyncState) => void;
+
+/** A named sync as an app declares it (e.g. in its configuration), defined on first start. */
+export type SyncDefinition =
+  | { type: 'syncDown'; name: string; target: SyncDownTarget; options?: SyncDownOptions }
+  | { type: 'syncUp'; name: string; target: SyncUpTarget };

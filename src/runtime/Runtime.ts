@@ -3,11 +3,13 @@ import { Interpreter, type InterpreterOptions } from '../flow/Interpreter.ts';
 import type { FlowObserver, JavaScriptAction, LogLevel, MessageType } from '../flow/types.ts';
 import { isCompiledFlow, type CompiledFlow } from '../flow/validateFlow.ts';
 import type { Schema } from '../model/schema.ts';
+import type { SyncDefinition } from '../model/syncState.ts';
 import { newId } from '../model/values.ts';
 import { openStore } from '../store/openStore.ts';
 import type { LocalStore } from '../store/LocalStore.ts';
 import type { Session } from '../store/Session.ts';
 import type { Progress, SyncContext } from '../sync/SyncContext.ts';
+import { SyncManager } from '../sync/manager/SyncManager.ts';
 import { Synchronizer, type SyncActor, type SynchronizeOptions } from '../sync/Synchronizer.ts';
 import type { SyncConfig, SyncRequest, SyncResult } from '../sync/types.ts';
 import { SyncClient } from '../transport/SyncClient.ts';
@@ -42,6 +44,8 @@ export interface RuntimeOptions {
   actions?: Readonly<Record<string, JavaScriptAction>>;
   /** The user's id, which '[%CurrentUser%]' stands for in flows (kept in the offline database). */
   user?: string;
+  /** Named syncs the app declares: defined on first start, kept (with their checkpoints) after. */
+  syncs?: readonly SyncDefinition[];
 }
 
 /** The runtime's flow settings (createRuntime fills them from RuntimeOptions). */
@@ -87,6 +91,8 @@ export interface RunFlowOptions {
  */
 export class Runtime {
   readonly synchronizer: Synchronizer;
+  /** Named syncs: syncDown / syncUp / reSync / cleanResyncGhosts, stop and restart. */
+  readonly syncs: SyncManager;
   /** The user's id ('[%CurrentUser%]' in flows), or null when not known. */
   user: string | null;
   readonly #flows = new Map<string, unknown>();
@@ -103,6 +109,8 @@ export class Runtime {
   ) {
     const context: SyncContext = { schema, store, client, config: syncConfig, onProgress };
     this.synchronizer = new Synchronizer(context, store.db.name);
+    // One lock name: a named sync and a Synchronize never run at the same time.
+    this.syncs = new SyncManager(context, store.db.name);
     this.user = flowOptions.user ?? null;
     if (flowOptions.flows) this.registerFlows(flowOptions.flows);
     if (flowOptions.actions) this.registerActions(flowOptions.actions);
@@ -247,6 +255,7 @@ export class Runtime {
 
   close(): void {
     this.synchronizer.cancel();
+    this.syncs.stop();
     this.store.close();
   }
 }
@@ -269,11 +278,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // The user is kept with the database: a later start without `user` still knows it.
   if (options.user) await store.setMeta('user', options.user);
   const user = options.user ?? (await store.getMeta<string>('user')) ?? null;
-  return new Runtime(options.schema, store, client, options.syncConfig ?? {}, options.onProgress, {
+  const runtime = new Runtime(options.schema, store, client, options.syncConfig ?? {}, options.onProgress, {
     flows: options.flows,
     actions: options.actions,
     user,
   });
+  if (options.syncs?.length) await runtime.syncs.ensureDefined(options.syncs);
+  return runtime;
 }
 
 /** The names of the flows a flow's Call flow activities call (without validating the flow). */

@@ -41,6 +41,8 @@ export function createFlowHost(runtime: Runtime, options: RuntimeFlowHostOptions
     listFailures: () => runtime.listFailures(),
     retryFailure: (id) => runtime.retryFailure(id),
     dismissFailure: (id) => runtime.dismissFailure(id),
+    reSync: (idOrName) => runtime.syncs.reSync(idOrName),
+    cleanResyncGhosts: (idOrName) => runtime.syncs.cleanResyncGhosts(idOrName),
     actions: options.actions ? { ...options.actions } : undefined,
     showMessage: options.showMessage,
     log: options.log,

@@ -11,6 +11,7 @@ import type { FlowEvent, LogLevel, MessageType } from '../../src/flow/types.ts';
 import type { RunFlowOptions } from '../../src/runtime/Runtime.ts';
 import { demoId, FORBIDDEN_TITLE_MESSAGE, seedDemoData, wordCount } from '../../src/server/demo.ts';
 import type { LocalObject } from '../../src/store/types.ts';
+import { demoSyncs } from '../../src/demo/syncs.ts';
 import { closeSharedStorage, startWorld, type Device, type World } from '../support/world.ts';
 
 const flows = await readFlowDirectory(fileURLToPath(new URL('../../flows', import.meta.url)));
@@ -251,5 +252,54 @@ describe('openTasksLoop', () => {
     expect(decisions).toEqual(expected);
     const counts = r.events.filter((e) => e.type === 'variableChanged' && e.name === 'open').map((e) => e.type === 'variableChanged' && e.value);
     expect(counts).toEqual(Array.from({ length: open + 1 }, (_, i) => i));
+  });
+});
+
+describe('resyncOpenTasks', () => {
+  /** The ids of the open tasks `user` may read on the server. */
+  async function openTaskIds(user: string): Promise<string[]> {
+    const page = await world.elsewhere(user).client.download({ entity: 'Task', constraint: { attribute: 'done', op: 'eq', value: false }, limit: 5000 });
+    return page.objects.map((o) => o.id).sort();
+  }
+
+  it('fetches the open tasks in full first, then only what changed, and removes the closed and deleted ones as ghosts', async () => {
+    const alice = await device('alice');
+    await alice.runtime.syncs.ensureDefined(demoSyncs);
+    const open = await openTaskIds('alice');
+    expect(open.length).toBeGreaterThan(2);
+
+    const first = await run(alice, 'resyncOpenTasks');
+    expect(first.result).toBe(0);
+    expect(first.messages).toEqual([{ type: 'info', text: `Open tasks: ${open.length} fetched, 0 removed` }]);
+    expect((await alice.runtime.store.query('Task')).map((t) => t.id).sort()).toEqual(open);
+
+    // On the server: one task closed, one deleted, one renamed.
+    const [closed, deleted, renamed] = open;
+    await world.elsewhere('alice').upload([
+      { entity: 'Task', id: closed, kind: 'update', data: { done: true } },
+      { entity: 'Task', id: deleted, kind: 'delete', data: {} },
+      { entity: 'Task', id: renamed, kind: 'update', data: { title: 'Renamed on the server' } },
+    ]);
+    alice.network.downloadedIds.length = 0;
+    const second = await run(alice, 'resyncOpenTasks');
+    expect(alice.network.downloadedIds).toEqual([renamed]); // the delta, nothing else
+    expect(second.result).toBe(2);
+    expect(second.messages).toEqual([{ type: 'info', text: 'Open tasks: 1 fetched, 2 removed' }]);
+    expect(await alice.runtime.store.get('Task', closed)).toBeUndefined();
+    expect(await alice.runtime.store.get('Task', deleted)).toBeUndefined();
+    expect((await alice.runtime.store.get('Task', renamed))!.title).toBe('Renamed on the server');
+    expect(await alice.runtime.syncs.getSyncStatus('openTasks')).toMatchObject({ status: 'done', type: 'syncDown' });
+  });
+
+  it('shows the error and returns -1 when the sync manager is stopped', async () => {
+    const alice = await device('alice');
+    await alice.runtime.syncs.ensureDefined(demoSyncs);
+    alice.runtime.syncs.stop();
+    const r = await run(alice, 'resyncOpenTasks');
+    expect(r.result).toBe(-1);
+    expect(r.messages).toEqual([
+      { type: 'error', text: 'Could not update the open tasks: The sync manager is stopped; call restart() before submitting syncs' },
+    ]);
+    expect(await alice.runtime.store.count('Task')).toBe(0);
   });
 });

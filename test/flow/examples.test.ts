@@ -13,8 +13,8 @@ const flows = await readFlowDirectory(dir);
 
 describe('example flows', () => {
   it('are all here', () => {
-    expect(Object.keys(flows).sort()).toEqual(['editTaskAndSync', 'openTasksLoop', 'retryFailures', 'syncAllAtStartup', 'syncWithErrorHandler']);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.flow.json'))).toHaveLength(5);
+    expect(Object.keys(flows).sort()).toEqual(['editTaskAndSync', 'openTasksLoop', 'resyncOpenTasks', 'retryFailures', 'syncAllAtStartup', 'syncWithErrorHandler']);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.flow.json'))).toHaveLength(6);
   });
 
   it.each(Object.keys(flows))('%s is valid against the demo schema and points at the JSON Schema', (name) => {

@@ -3,6 +3,7 @@ import type { ActivityType, ActivityOf } from '../format.ts';
 import type { ActivityKind } from './ActivityKind.ts';
 import { aggregateList } from './aggregateList.ts';
 import { callFlow } from './callFlow.ts';
+import { cleanResyncGhosts } from './cleanResyncGhosts.ts';
 import { callJavaScriptAction } from './callJavaScriptAction.ts';
 import { changeList } from './changeList.ts';
 import { changeObject } from './changeObject.ts';
@@ -16,6 +17,7 @@ import { dismissSynchronizationFailure } from './dismissSynchronizationFailure.t
 import { listOperation } from './listOperation.ts';
 import { listSynchronizationFailures } from './listSynchronizationFailures.ts';
 import { logMessage } from './logMessage.ts';
+import { reSync } from './reSync.ts';
 import { retrieve } from './retrieve.ts';
 import { retrySynchronizationFailure } from './retrySynchronizationFailure.ts';
 import { rollback } from './rollback.ts';
@@ -43,6 +45,8 @@ export const ACTIVITIES: { readonly [K in ActivityType]: ActivityKind<ActivityOf
   listSynchronizationFailures,
   retrySynchronizationFailure,
   dismissSynchronizationFailure,
+  reSync,
+  cleanResyncGhosts,
 };
 
 /** The kind of an activity. */

@@ -1,6 +1,6 @@
 import { createActor, waitFor, type Actor } from 'xstate';
-import { SyncManagerStoppedError, SyncRunningError, SyncStoppedError, UnknownSyncError, ValidationError } from '../../errors.ts';
-import type { SyncDownOptions, SyncDownTarget, SyncState, SyncUpdate, SyncUpTarget } from '../../model/syncState.ts';
+import { SyncManagerStoppedError, SyncNameTakenError, SyncRunningError, SyncStoppedError, UnknownSyncError, ValidationError } from '../../errors.ts';
+import type { SyncDefinition, SyncDownOptions, SyncDownTarget, SyncState, SyncUpdate, SyncUpTarget } from '../../model/syncState.ts';
 import { acquireSyncLock } from '../lock.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { cleanGhosts } from './cleanGhostsTask.ts';
@@ -58,6 +58,25 @@ export class SyncManager {
     const state = newSyncUp(this.context.schema, target, options);
     await this.context.store.createSyncState(state);
     return state;
+  }
+
+  /**
+   * Defines the declared syncs that this device does not have yet (by name); existing ones keep
+   * their state and checkpoint. Returns the states of all of them.
+   */
+  async ensureDefined(definitions: readonly SyncDefinition[]): Promise<SyncState[]> {
+    const out: SyncState[] = [];
+    for (const d of definitions) {
+      const existing = await this.context.store.findSyncState(d.name);
+      if (existing && existing.type !== d.type) throw new SyncNameTakenError(d.name);
+      out.push(
+        existing ??
+          (d.type === 'syncDown'
+            ? await this.defineSyncDown(d.target, { ...d.options, name: d.name })
+            : await this.defineSyncUp(d.target, { name: d.name })),
+      );
+    }
+    return out;
   }
 
   /**
