@@ -6,24 +6,16 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { demoSchema } from '../demo/schema.ts';
 import { FlowValidationError, SyncflowError, toSyncflowError, ValidationError, type Problem } from '../errors.ts';
 import { readFlowFile } from '../flow/node/loadFlowFile.ts';
 import type { CompiledFlow } from '../flow/validateFlow.ts';
 import { parseFlowParameters } from '../runtime/parseFlowParameters.ts';
-import { createRuntime, type Runtime } from '../runtime/Runtime.ts';
-import { openPersistentIndexedDb, type PersistentIndexedDb } from './indexedDbSnapshot.ts';
+import { openCliRuntime, type CliRuntime, type ConnectionOptions } from './cliRuntime.ts';
 import { RunReporter } from './RunReporter.ts';
 
-export interface RunCliOptions {
-  server: string;
-  user: string;
-  /** Default: the demo server's token of the user, `<user>-token`. */
-  token?: string;
+export interface RunCliOptions extends ConnectionOptions {
   /** `name=value`, one per parameter. */
   param?: string[];
-  /** Where the local databases are kept (default `.syncflow`). */
-  dbDir?: string;
   quiet?: boolean;
   /** `bar` (cli-progress), `lines`, or `auto`: a bar on a terminal, lines otherwise. */
   progress?: 'auto' | 'bar' | 'lines';
@@ -48,15 +40,11 @@ export const EXIT = { ok: 0, failed: 1, input: 2, cancelled: 130 } as const;
  */
 export async function runFlowFile(file: string, options: RunCliOptions, io: CliIo): Promise<number> {
   let started = false;
-  let db: PersistentIndexedDb | null = null;
-  let runtime: Runtime | null = null;
+  let cli: CliRuntime | null = null;
   let reporter: RunReporter | null = null;
   let code: number = EXIT.ok;
   try {
     const given = parseParamOptions(options.param ?? []);
-    const serverUrl = parseServerUrl(options.server);
-    const user = options.user.trim();
-    if (!user) throw ValidationError.at('--user', 'give the user to run as, e.g. --user alice');
     const json = await readFlowJson(file);
     const captions = new Map<string, Map<string, string>>();
     const remember = (flow: unknown) => {
@@ -77,18 +65,8 @@ export async function runFlowFile(file: string, options: RunCliOptions, io: CliI
       return flow;
     };
 
-    const dbFile = join(resolve(options.dbDir ?? '.syncflow'), `${safeName(serverUrl.host)}-${safeName(user)}.idb`);
-    db = await openPersistentIndexedDb(dbFile);
-    runtime = await createRuntime({
-      schema: demoSchema,
-      serverUrl: serverUrl.href.replace(/\/$/, ''),
-      token: options.token ?? `${user}-token`,
-      user,
-      dbName: `syncflow:${serverUrl.host}:${user}`,
-      indexedDB: db.indexedDB,
-      IDBKeyRange: db.IDBKeyRange,
-      flows: siblings,
-    });
+    cli = await openCliRuntime(options, siblings);
+    const { runtime } = cli;
     const flow: CompiledFlow = await runtime.loadFlow(json);
     const parameters = await parseFlowParameters(flow.definition.parameters, given, runtime).catch((e: unknown) => {
       // Name the option the user typed, not the flow's field.
@@ -96,8 +74,8 @@ export async function runFlowFile(file: string, options: RunCliOptions, io: CliI
       throw e;
     });
 
-    io.out.write(`run ${flow.name} as ${user} on ${serverUrl.origin}\n`);
-    io.out.write(`local database: ${dbFile}${db.restored ? '' : ' (new)'}\n`);
+    io.out.write(`run ${flow.name} as ${cli.user} on ${cli.serverUrl.origin}\n`);
+    io.out.write(`local database: ${cli.dbFile}${cli.restored ? '' : ' (new)'}\n`);
     reporter = new RunReporter({
       out: io.out,
       err: io.err,
@@ -107,7 +85,7 @@ export async function runFlowFile(file: string, options: RunCliOptions, io: CliI
       widths: columnWidths(flow),
     });
     const onEvent = reporter.onEvent;
-    const result = await runtime.runFlow(flow, parameters, {
+    const result = await cli.runtime.runFlow(flow, parameters, {
       signal: io.signal,
       onEvent: (e) => {
         if (e.type === 'flowStarted' && e.depth === 0) started = true;
@@ -130,16 +108,12 @@ export async function runFlowFile(file: string, options: RunCliOptions, io: CliI
       io.err.write(`error ${error.code}: ${error.message}\n`);
     }
   } finally {
-    runtime?.close();
-    if (db) {
-      // Committed work and SynchronizationFailures are kept even when the flow failed.
-      try {
-        await db.save();
-      } catch (e) {
-        io.err.write(`error internal: could not save the local database ${db.file}: ${toSyncflowError(e).message}\n`);
-        code = code || EXIT.failed;
-      }
-      await db.release();
+    // Committed work and SynchronizationFailures are kept even when the flow failed.
+    try {
+      await cli?.close();
+    } catch (e) {
+      io.err.write(`error internal: ${toSyncflowError(e).message}\n`);
+      code = code || EXIT.failed;
     }
   }
   return code;
@@ -208,17 +182,6 @@ export function parseParamOptions(params: readonly string[]): Record<string, str
   return out;
 }
 
-function parseServerUrl(server: string): URL {
-  let url: URL | null = null;
-  try {
-    url = new URL(server);
-  } catch {
-    // reported below
-  }
-  if (!url || !/^https?:$/.test(url.protocol)) throw ValidationError.at('--server', `"${server}" is not an http(s) URL, e.g. http://127.0.0.1:4000`);
-  return url;
-}
-
 async function readFlowJson(path: string): Promise<unknown> {
   try {
     await readFile(path);
@@ -240,11 +203,6 @@ function columnWidths(flow: CompiledFlow): { id: number; kind: number; label: nu
     kind: max(nodes.map((n) => (n.type === 'activity' ? n.activity.type : n.type)), 8),
     label: max(nodes.map((n) => n.caption ?? ''), 0),
   };
-}
-
-/** A file name part: letters, digits and `._-` only. */
-function safeName(text: string): string {
-  return text.replace(/[^A-Za-z0-9._-]+/g, '_');
 }
 
 /** The result as JSON (objects keep `$entity`, which names their entity); empty is `empty`. */

@@ -1,8 +1,9 @@
 /**
- * The `syncflow` command (bin/syncflow.js loads it). Commands: `run`.
+ * The `syncflow` command (bin/syncflow.js loads it). Commands: `run`, `syncs`, `resync`, `clean-ghosts`.
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, runCommand } from './run.ts';
+import { syncCommands } from './syncs.ts';
 
 let exitCode: number = EXIT.ok;
 const program = new Command('syncflow')
@@ -11,6 +12,7 @@ const program = new Command('syncflow')
   .showHelpAfterError()
   // exitOverride is not inherited by added commands: a usage error must exit 2 there too.
   .addCommand(runCommand((code) => (exitCode = code)).exitOverride().showHelpAfterError());
+for (const command of syncCommands((code) => (exitCode = code))) program.addCommand(command.exitOverride().showHelpAfterError());
 
 try {
   await program.parseAsync(process.argv);

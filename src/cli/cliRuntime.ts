@@ -1,0 +1,91 @@
+/**
+ * The runtime the `syncflow` commands work with: the demo app's schema and named syncs, a user
+ * of a sync server, and a local offline database kept between commands (a snapshot file per
+ * server and user in `--db-dir`).
+ */
+import { join, resolve } from 'node:path';
+import { demoSchema } from '../demo/schema.ts';
+import { demoSyncs } from '../demo/syncs.ts';
+import { toSyncflowError, ValidationError } from '../errors.ts';
+import { createRuntime, type FlowSource, type Runtime } from '../runtime/Runtime.ts';
+import { openPersistentIndexedDb, type PersistentIndexedDb } from './indexedDbSnapshot.ts';
+
+export interface ConnectionOptions {
+  server: string;
+  user: string;
+  /** Default: the demo server's token of the user, `<user>-token`. */
+  token?: string;
+  /** Where the local databases are kept (default `.syncflow`). */
+  dbDir?: string;
+}
+
+export interface CliRuntime {
+  runtime: Runtime;
+  user: string;
+  serverUrl: URL;
+  /** The snapshot file of the local database. */
+  dbFile: string;
+  /** False when this command created the local database. */
+  restored: boolean;
+  /** Saves the local database (committed work and failures are kept even after a failure) and lets go of it. */
+  close(): Promise<void>;
+}
+
+/** Opens the user's local database and a runtime on it; bad options are a ValidationError naming the option. */
+export async function openCliRuntime(options: ConnectionOptions, flows?: FlowSource): Promise<CliRuntime> {
+  const serverUrl = parseServerUrl(options.server);
+  const user = options.user.trim();
+  if (!user) throw ValidationError.at('--user', 'give the user to run as, e.g. --user alice');
+  const dbFile = join(resolve(options.dbDir ?? '.syncflow'), `${safeName(serverUrl.host)}-${safeName(user)}.idb`);
+  const db: PersistentIndexedDb = await openPersistentIndexedDb(dbFile);
+  let runtime: Runtime;
+  try {
+    runtime = await createRuntime({
+      schema: demoSchema,
+      serverUrl: serverUrl.href.replace(/\/$/, ''),
+      token: options.token ?? `${user}-token`,
+      user,
+      dbName: `syncflow:${serverUrl.host}:${user}`,
+      indexedDB: db.indexedDB,
+      IDBKeyRange: db.IDBKeyRange,
+      flows,
+      syncs: demoSyncs,
+    });
+  } catch (e) {
+    await db.release();
+    throw e;
+  }
+  return {
+    runtime,
+    user,
+    serverUrl,
+    dbFile,
+    restored: db.restored,
+    async close() {
+      runtime.close();
+      try {
+        await db.save();
+      } catch (e) {
+        throw new Error(`could not save the local database ${db.file}: ${toSyncflowError(e).message}`, { cause: e });
+      } finally {
+        await db.release();
+      }
+    },
+  };
+}
+
+function parseServerUrl(server: string): URL {
+  let url: URL | null = null;
+  try {
+    url = new URL(server);
+  } catch {
+    // reported below
+  }
+  if (!url || !/^https?:$/.test(url.protocol)) throw ValidationError.at('--server', `"${server}" is not an http(s) URL, e.g. http://127.0.0.1:4000`);
+  return url;
+}
+
+/** A file name part: letters, digits and `._-` only. */
+function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
