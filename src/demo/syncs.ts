@@ -9,7 +9,7 @@ export const demoSyncs: readonly SyncDefinition[] = [
   {
     type: 'syncDown',
     name: 'openTasks',
-    target: { entity: 'Task', constraint: { attribute: 'done', op: 'eq', value: false } },
+    target: { entity: 'Task', constraint: { attribute: 'done', op: 'ne', value: true } },
   },
   {
     type: 'syncDown',

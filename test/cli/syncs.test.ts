@@ -43,7 +43,7 @@ afterAll(async () => {
 const as = (user: string, dbDir: string) => ['--server', world.url, '--user', user, '--db-dir', dbDir];
 
 async function openTaskIds(user: string): Promise<string[]> {
-  const page = await world.elsewhere(user).client.download({ entity: 'Task', constraint: { attribute: 'done', op: 'eq', value: false } });
+  const page = await world.elsewhere(user).client.download({ entity: 'Task', constraint: { attribute: 'done', op: 'ne', value: true } });
   return page.objects.map((o) => o.id);
 }
 

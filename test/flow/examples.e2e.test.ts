@@ -258,7 +258,7 @@ describe('openTasksLoop', () => {
 describe('resyncOpenTasks', () => {
   /** The ids of the open tasks `user` may read on the server. */
   async function openTaskIds(user: string): Promise<string[]> {
-    const page = await world.elsewhere(user).client.download({ entity: 'Task', constraint: { attribute: 'done', op: 'eq', value: false }, limit: 5000 });
+    const page = await world.elsewhere(user).client.download({ entity: 'Task', constraint: { attribute: 'done', op: 'ne', value: true }, limit: 5000 });
     return page.objects.map((o) => o.id).sort();
   }
 
