@@ -138,12 +138,14 @@ export class SyncManager {
   }
 
   /** A sync's persisted state, by id or name. */
-  getSyncStatus(idOrName: string): Promise<SyncState | undefined> {
+  async getSyncStatus(idOrName: string): Promise<SyncState | undefined> {
+    await this.#recover();
     return this.context.store.findSyncState(idOrName);
   }
 
   /** Every defined sync's state. */
-  listSyncs(): Promise<SyncState[]> {
+  async listSyncs(): Promise<SyncState[]> {
+    await this.#recover();
     return this.context.store.listSyncStates();
   }
 

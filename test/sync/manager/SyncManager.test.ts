@@ -440,3 +440,26 @@ describe('the single-sync guard', () => {
     expect((await resyncing).status).toBe('done');
   });
 });
+
+describe('declared syncs', () => {
+  it('ensureDefined defines the missing ones, keeps existing ones with their state, and refuses a type clash', async () => {
+    world = await startWorld();
+    await seedTasks(2);
+    const device = await world.device();
+    const syncs = managerOf(device);
+    const declared = [
+      { type: 'syncDown' as const, name: 'tasks', target: { entity: 'Task' } },
+      { type: 'syncUp' as const, name: 'up', target: { entity: 'Task' } },
+    ];
+    const [tasks] = await syncs.ensureDefined(declared);
+    expect(tasks).toMatchObject({ name: 'tasks', status: 'new' });
+    const done = await syncs.reSync('tasks');
+
+    const again = await syncs.ensureDefined(declared);
+    expect(again[0]).toEqual(done);
+    expect((await syncs.listSyncs()).map((s) => s.name).sort()).toEqual(['tasks', 'up']);
+    await expect(syncs.ensureDefined([{ type: 'syncUp', name: 'tasks', target: { entity: 'Task' } }])).rejects.toBeInstanceOf(
+      SyncNameTakenError,
+    );
+  });
+});
