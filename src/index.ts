@@ -42,5 +42,19 @@ export { Synchronizer, syncMachines, type SyncActor } from './sync/Synchronizer.
 export { allObjectsMachine } from './sync/machines/allObjects.ts';
 export { unsynchronizedMachine } from './sync/machines/unsynchronized.ts';
 export { selectedMachine } from './sync/machines/selected.ts';
+export { SyncManager } from './sync/manager/SyncManager.ts';
+export { managerMachine } from './sync/manager/managerMachine.ts';
+export type {
+  SyncDefinition,
+  SyncDownTarget,
+  SyncUpTarget,
+  SyncDownOptions,
+  MergeMode,
+  SyncState,
+  SyncStateStatus,
+  SyncType,
+  SyncUpdate,
+  ResumePoint,
+} from './model/syncState.ts';
 export type { SyncRequest, SyncResult, SyncStatus, SyncConfig, EntitySyncConfig, SyncMode, SyncPhase } from './sync/types.ts';
 export * from './errors.ts';
