@@ -11,6 +11,8 @@ export interface SyncObject {
   createdDate: string | null;
   changedDate: string | null;
   owner: string | null;
+  /** Objects of a file entity, as downloaded: the size of their file contents, or null when they have none. */
+  $file?: number | null;
   [member: string]: unknown;
 }
 

@@ -16,6 +16,9 @@ import { SqlParams } from './SqlParams.ts';
  * Answers the response body as JSON text: the database builds the batch's JSON (`json_agg`),
  * and it is sent without being parsed here, which keeps a large download close to a raw read.
  *
+ * Objects of a file entity carry `$file`: the size of their contents, or null when they have
+ * none, so a device fetches contents only where they exist and changed (putFile moves changedDate).
+ *
  * The cursor is (changedDate, id), not an offset: objects sharing a changedDate (all the rows
  * of one upload) are neither skipped nor repeated across batches, and writes committed
  * meanwhile always get a greater changedDate (see tickClock), so they come after the cursor.
@@ -26,7 +29,7 @@ export async function download(
   request: Omit<DownloadRequest, 'constraint'> & { constraint?: unknown },
 ): Promise<string> {
   const { entity } = request;
-  requestEntity(ctx.schema, entity);
+  const def = requestEntity(ctx.schema, entity);
   const limit = request.limit ?? DEFAULT_BATCH;
   const p = new SqlParams();
   const where = [`o.entity = ${p.add(entity)}`, ctx.access.sql(entity, 'read', user, p)];
@@ -39,22 +42,24 @@ export async function download(
   }
   const position = request.cursor ? decodeCursor(request.cursor) : null;
 
+  // After the cursor: a resumed download counts what is left, as its progress does.
+  if (position) {
+    where.push(`(o.changed_date, o.id) > (${p.add(position.changedDate)}::timestamptz, ${p.add(position.id)}::uuid)`);
+  }
   let total: number | undefined;
   if (request.count) {
     const { rows } = await ctx.storage.query<{ n: number }>(`SELECT count(*)::int AS n FROM sf_objects o WHERE ${where.join(' AND ')}`, p.values);
     total = rows[0].n;
   }
-  if (position) {
-    where.push(`(o.changed_date, o.id) > (${p.add(position.changedDate)}::timestamptz, ${p.add(position.id)}::uuid)`);
-  }
+
   // One row more than asked tells whether another batch follows.
   const fetchLimit = p.add(limit + 1);
   const keep = p.add(limit);
   const { rows } = await ctx.storage.query<{ objects: string; fetched: number; last_date: string | null; last_id: string | null }>(
     `WITH page AS (
-       SELECT o.id, o.changed_date, ${objectJsonSql('o')} AS obj,
+       SELECT o.id, o.changed_date, ${def.file ? `${objectJsonSql('o')} || jsonb_build_object('$file', f.size)` : objectJsonSql('o')} AS obj,
               row_number() OVER (ORDER BY o.changed_date, o.id) AS rn
-         FROM sf_objects o
+         FROM sf_objects o${def.file ? ' LEFT JOIN sf_files f ON f.entity = o.entity AND f.id = o.id' : ''}
         WHERE ${where.join(' AND ')}
         ORDER BY o.changed_date, o.id
         LIMIT ${fetchLimit}::int)

@@ -403,14 +403,44 @@ export class LocalStore {
   // ---------------------------------------------------------------- files
 
   /**
-   * Stores the file contents of an object (a downloaded file; not a tracked change).
+   * Stores the file contents of an object (a downloaded file; not a tracked change). `version`
+   * is the object's changedDate the contents belong to: the next sync fetches them again only
+   * when the object's changedDate moves.
    *
    * @example
-   * await store.putFile('Attachment', id, bytes, 'image/png');
+   * await store.putFile('Attachment', id, bytes, 'image/png', object.changedDate);
    */
-  async putFile(entity: string, id: string, data: Uint8Array, contentType: string): Promise<void> {
+  async putFile(entity: string, id: string, data: Uint8Array, contentType: string, version: string | null = null): Promise<void> {
     entityOf(this.schema, entity);
-    await this.db.table(FILES).put({ entity, id, data, contentType });
+    await this.db.table(FILES).put({ entity, id, data, contentType, version: version ?? '' });
+  }
+
+  /**
+   * The version (object changedDate) of every stored file of an entity, by object id, read from
+   * an index: no contents are loaded.
+   *
+   * @example
+   * const versions = await store.fileVersions('Attachment');
+   */
+  async fileVersions(entity: string): Promise<Map<string, string>> {
+    entityOf(this.schema, entity);
+    const keys = (await this.db
+      .table(FILES)
+      .where('[entity+id+version]')
+      .between([entity, Dexie.minKey, Dexie.minKey], [entity, Dexie.maxKey, Dexie.maxKey])
+      .keys()) as unknown as Array<[string, string, string]>;
+    return new Map(keys.map(([, id, version]) => [id, version]));
+  }
+
+  /**
+   * Forgets the file contents of objects (the server has none for them any more).
+   *
+   * @example
+   * await store.removeFiles('Attachment', ids);
+   */
+  async removeFiles(entity: string, ids: string[]): Promise<void> {
+    entityOf(this.schema, entity);
+    if (ids.length) await this.db.table(FILES).bulkDelete(ids.map((id) => objectKey(entity, id)));
   }
 
   /**

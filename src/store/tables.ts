@@ -11,7 +11,10 @@ import type { LocalObject } from './types.ts';
 export const CHANGES = '$changes';
 /** SynchronizationFailures, by id. */
 export const FAILURES = '$failures';
-/** File contents of objects of file entities: key [entity+id]. */
+/**
+ * File contents of objects of file entities: key [entity+id]; `version` is the object's
+ * changedDate the contents belong to (the index lists versions without reading contents).
+ */
 export const FILES = '$files';
 /**
  * Small key-value metadata; keys starting with `$` are the store's own (seq counter, schema
@@ -49,7 +52,7 @@ export function storesFor(schema: Schema): Record<string, string> {
   }
   stores[CHANGES] = '[entity+id], seq, entity';
   stores[FAILURES] = 'id, createdDate';
-  stores[FILES] = '[entity+id]';
+  stores[FILES] = '[entity+id], [entity+id+version]';
   stores[META] = 'key';
   stores[SYNC_STATES] = 'id, &name';
   stores[SYNC_ROWS] = '[sync+id], id';

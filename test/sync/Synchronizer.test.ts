@@ -108,9 +108,21 @@ describe('all objects mode', () => {
     expect(new TextDecoder().decode(file!.data)).toBe('hello offline');
     expect(file!.contentType).toMatch(/^text\/plain/);
 
-    const before = d.network.count(/\/api\/files\//);
+    // Only objects with contents are asked for: one without any costs no request.
+    expect(d.network.count(/\/api\/files\//)).toBe(1);
+    const empty = uuid();
+    await d.alice.upload([{ entity: 'Attachment', id: empty, kind: 'create', data: { name: 'empty.txt', task: d.taskIds.mine } }]);
     await d.runtime.synchronize({ mode: 'all' });
-    expect(d.network.count(/\/api\/files\//)).toBe(before);
+    expect(d.network.count(/\/api\/files\//)).toBe(1);
+
+    // New contents move the object's changedDate: exactly that file comes again.
+    await d.alice.client.putFile('Attachment', attachment, new TextEncoder().encode('hello again'), 'text/plain');
+    await d.runtime.synchronize({ mode: 'all' });
+    expect(d.network.requests.filter((r) => r.includes('/api/files/'))).toEqual([
+      `GET /api/files/Attachment/${attachment}`,
+      `GET /api/files/Attachment/${attachment}`,
+    ]);
+    expect(new TextDecoder().decode((await d.runtime.store.getFile('Attachment', attachment))!.data)).toBe('hello again');
   });
 
   it('keeps a change committed while it runs, and uploads it next time', async () => {

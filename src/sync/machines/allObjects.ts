@@ -1,7 +1,7 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { SyncContext } from '../SyncContext.ts';
 import { downloadEntity } from '../steps/downloadEntity.ts';
-import { downloadFiles } from '../steps/downloadFiles.ts';
+import { downloadFiles, type FileToFetch } from '../steps/downloadFiles.ts';
 import { uploadChanges, type UploadOutcome } from '../steps/uploadChanges.ts';
 import { errorOf, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
 
@@ -9,7 +9,7 @@ export interface FullDownloadOutcome {
   downloaded: number;
   removed: number;
   /** Per file entity, the objects whose contents are new or changed. */
-  files: Array<{ entity: string; ids: string[] }>;
+  files: Array<{ entity: string; files: FileToFetch[] }>;
 }
 
 /** Upload every committed change; the store lists them targets first, deletes last. */
@@ -30,9 +30,11 @@ export const downloadAll = fromPromise<FullDownloadOutcome, SyncContext>(async (
     const setting = ctx.config[entity] ?? { download: 'all' };
     if (setting.download === 'nothing') continue;
     const isFileEntity = ctx.schema.entities[entity].file;
-    // File contents are fetched only for objects that are new or changed since the last download.
-    const known = isFileEntity ? await localVersions(ctx, entity) : null;
-    const changedFiles: string[] = [];
+    // File contents are fetched only where the server has some (`$file`) and the object's
+    // changedDate moved since they were stored (putFile on the server moves it).
+    const known = isFileEntity ? await ctx.store.fileVersions(entity) : null;
+    const changedFiles: FileToFetch[] = [];
+    const droppedFiles: string[] = [];
     const result = await downloadEntity(
       ctx,
       entity,
@@ -41,30 +43,30 @@ export const downloadAll = fromPromise<FullDownloadOutcome, SyncContext>(async (
         tag,
         onBatch: known
           ? ({ objects }) => {
-              for (const o of objects) if (known.get(o.id) !== o.changedDate) changedFiles.push(o.id);
+              for (const o of objects) {
+                if (o.$file == null) {
+                  if (known.has(o.id)) droppedFiles.push(o.id);
+                } else if (known.get(o.id) !== o.changedDate) {
+                  changedFiles.push({ id: o.id, version: o.changedDate });
+                }
+              }
             }
           : undefined,
       },
       signal,
     );
+    await ctx.store.removeFiles(entity, droppedFiles);
     outcome.downloaded += result.downloaded;
     outcome.removed += await ctx.store.removeUntagged(entity, tag);
-    if (changedFiles.length) outcome.files.push({ entity, ids: changedFiles });
+    if (changedFiles.length) outcome.files.push({ entity, files: changedFiles });
   }
   return outcome;
 });
 
-async function localVersions(ctx: SyncContext, entity: string): Promise<Map<string, string | null>> {
-  const objects = await ctx.store.query(entity);
-  const versions = new Map<string, string | null>();
-  for (const o of objects) versions.set(o.id, (await ctx.store.getFile(entity, o.id)) ? o.changedDate : null);
-  return versions;
-}
-
 export const downloadChangedFiles = fromPromise<number, { sync: SyncContext; files: FullDownloadOutcome['files'] }>(
   async ({ input, signal }) => {
     let count = 0;
-    for (const { entity, ids } of input.files) count += await downloadFiles(input.sync, entity, ids, signal);
+    for (const { entity, files } of input.files) count += await downloadFiles(input.sync, entity, files, signal);
     return count;
   },
 );
