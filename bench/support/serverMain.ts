@@ -1,0 +1,39 @@
+/**
+ * The sync server of a benchmark, in a process of its own (started by serverProcess.ts):
+ * the demo app (schema, users, access rules, handlers) over PostgreSQL in the bench's schema,
+ * without the demo data. Tells its parent the URL over IPC; stops on 'stop' or SIGTERM.
+ */
+import { demoSchema } from '../../src/demo/schema.ts';
+import { createSyncServer } from '../../src/server/createSyncServer.ts';
+import { demoAccess, demoHandlers, demoUsers } from '../../src/server/demo.ts';
+import { openStorage } from '../../src/server/storage/openStorage.ts';
+
+const url = process.env.SYNCFLOW_BENCH_SERVER_DB;
+const schemaName = process.env.SYNCFLOW_BENCH_SERVER_SCHEMA;
+if (!url || !schemaName) throw new Error('serverMain: SYNCFLOW_BENCH_SERVER_DB and SYNCFLOW_BENCH_SERVER_SCHEMA are required');
+
+const storage = await openStorage({ url, schemaName });
+const server = await createSyncServer({
+  schema: demoSchema,
+  storage,
+  users: demoUsers,
+  access: demoAccess,
+  handlers: demoHandlers,
+  cors: true, // the memory bench's Chromium page runs on another origin
+});
+const listening = await server.listen({ port: 0 });
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await server.close();
+  await storage.close();
+  process.exit(0);
+};
+process.on('message', (m) => {
+  if (m === 'stop') void stop();
+});
+process.once('SIGTERM', () => void stop());
+process.once('disconnect', () => void stop());
+process.send!({ url: listening });
