@@ -28,7 +28,7 @@ function settler<T>(resolve: (value: T) => void, reject: (error: unknown) => voi
  * one that comes second fails with SimultaneousSyncError and changes nothing.
  *
  * @example
- * await runtime.syncs.defineSyncDown({ entity: 'Task', constraint: { done: false } }, { name: 'openTasks' });
+ * await runtime.syncs.defineSyncDown({ entity: 'Task', constraint: { attribute: 'done', op: 'ne', value: true } }, { name: 'openTasks' });
  * await runtime.syncs.reSync('openTasks');            // full the first time, then only the delta
  * const removed = await runtime.syncs.cleanResyncGhosts('openTasks');
  */
