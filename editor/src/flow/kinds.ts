@@ -26,7 +26,7 @@ export interface Kind<T extends string> {
 /** "listSynchronizationFailures" -> "List synchronization failures". */
 export function humanize(name: string): string {
   const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
-  return words.charAt(0).toUpperCase() + words.slice(1).replace('java script', 'JavaScript');
+  return (words.charAt(0).toUpperCase() + words.slice(1)).replace('java script', 'JavaScript').replace(/\bre sync\b/i, 'reSync');
 }
 
 /**
