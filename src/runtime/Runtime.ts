@@ -127,8 +127,19 @@ export class Runtime {
   }
 
   /** Runs one synchronization; rejects with SimultaneousSyncError while another runs. */
-  synchronize(request: SyncRequest, options?: SynchronizeOptions): Promise<SyncResult> {
-    return this.synchronizer.synchronize(request, options);
+  async synchronize(request: SyncRequest, options?: SynchronizeOptions): Promise<SyncResult> {
+    const result = await this.synchronizer.synchronize(request, options);
+    // The server knows who the token belongs to: learn it once online, for '[%CurrentUser%]'.
+    if (this.user === null) await this.learnUser().catch(() => undefined);
+    return result;
+  }
+
+  /** Asks the server who this runtime's token belongs to and keeps it with the local database. */
+  async learnUser(): Promise<string> {
+    const { user } = await this.client.me();
+    await this.store.setMeta('user', user);
+    this.user = user;
+    return user;
   }
 
   /** The SynchronizationFailures kept on this device (the server keeps them too). */

@@ -298,3 +298,13 @@ describe('runtime.runFlow', () => {
     }
   });
 });
+
+describe('the current user', () => {
+  it('is learnt from the server at the first synchronization when the app did not say, and kept with the database', async () => {
+    const device = await world.device('bob');
+    expect(device.runtime.user).toBeNull();
+    await device.runtime.synchronize({ mode: 'unsynchronized' });
+    expect(device.runtime.user).toBe('bob');
+    expect(await device.runtime.store.getMeta('user')).toBe('bob');
+  });
+});
