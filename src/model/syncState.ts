@@ -47,6 +47,8 @@ export interface ResumePoint {
   cursor: string | null;
   /** The greatest changedDate stored by the run so far. */
   maxTimeStamp: string | null;
+  /** The run's id, written with each object it stores: a full run then knows what it did not write. */
+  run: string;
 }
 
 /** A named sync's persisted state (readable by id and by name). */

@@ -190,8 +190,8 @@ export class LocalStore {
     const tables = options.sync ? [entity, CHANGES, SYNC_ROWS, SYNC_STATES] : [entity, CHANGES];
     return this.serverWrite(tables, async () => {
       if (options.sync) {
-        const { id: sync, checkpoint } = options.sync;
-        if (objects.length) await this.db.table(SYNC_ROWS).bulkPut(objects.map((o) => ({ sync, id: o.id })));
+        const { id: sync, run = '', checkpoint } = options.sync;
+        if (objects.length) await this.db.table(SYNC_ROWS).bulkPut(objects.map((o) => ({ sync, id: o.id, run })));
         if (checkpoint) await this.db.table(SYNC_STATES).put(stateRow(checkpoint));
         if (objects.length === 0) return { written: 0, skipped: 0 };
       }
@@ -532,6 +532,22 @@ export class LocalStore {
       .limit(limit)
       .primaryKeys()) as Array<[string, string]>;
     return keys.map(([, id]) => id);
+  }
+
+  /**
+   * Ids of the objects a named sync holds that the run `run` did not write: after a full run,
+   * what the server no longer has for this sync.
+   *
+   * @example
+   * const stale = await store.staleSyncRowIds(state.id, runId);
+   */
+  async staleSyncRowIds(sync: string, run: string): Promise<string[]> {
+    const rows = (await this.db
+      .table(SYNC_ROWS)
+      .where('[sync+id]')
+      .between([sync, Dexie.minKey], [sync, Dexie.maxKey])
+      .toArray()) as Array<{ id: string; run?: string }>;
+    return rows.filter((r) => r.run !== run).map((r) => r.id);
   }
 
   /**

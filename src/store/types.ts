@@ -54,7 +54,8 @@ export interface ApplyOptions {
   /** A sync run id stored on each written row, for `removeUntagged`. */
   tag?: string;
   /** A named sync down writing these objects, and its checkpoint to store in the same transaction. */
-  sync?: { id: string; checkpoint?: SyncState };
+  /** `run` marks which run last wrote each object, so a full run can tell what it did not write. */
+  sync?: { id: string; run?: string; checkpoint?: SyncState };
 }
 
 export interface Confirmation {

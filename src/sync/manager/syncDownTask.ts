@@ -1,10 +1,12 @@
 import type { ResumePoint, SyncDownTarget, SyncState, SyncUpdate } from '../../model/syncState.ts';
 import type { SyncContext } from '../SyncContext.ts';
+import { newId } from '../../model/values.ts';
 import { downloadEntity } from '../steps/downloadEntity.ts';
 import { endState, progressOf } from './syncStates.ts';
 
 /**
- * Runs a named sync down. `full` downloads everything the target matches; otherwise the run
+ * Runs a named sync down. `full` downloads everything the target matches and then removes the
+ * sync's objects it did not write (ghosts; never locally modified ones); otherwise the run
  * continues an unfinished one strictly after its last stored batch, or fetches only what
  * changed after the last completed run's max time stamp (a defined sync that never ran has
  * none, so its first reSync is full).
@@ -23,9 +25,8 @@ export async function runSyncDown(
   onUpdate: SyncUpdate,
 ): Promise<SyncState> {
   const target = state.target as SyncDownTarget;
-  const resume: ResumePoint = full
-    ? { since: null, cursor: null, maxTimeStamp: null }
-    : (state.resume ?? { since: state.maxTimeStamp, cursor: null, maxTimeStamp: null });
+  const fresh = (since: string | null): ResumePoint => ({ since, cursor: null, maxTimeStamp: null, run: newId() });
+  const resume: ResumePoint = full ? fresh(null) : (state.resume ?? fresh(state.maxTimeStamp));
   let current: SyncState = {
     ...state,
     status: 'running',
@@ -52,6 +53,7 @@ export async function runSyncDown(
         batchSize: state.options.batchSize,
         sync: {
           id: state.id,
+          run: resume.run,
           // The state after this batch, stored in the batch's transaction; it becomes the
           // current state only once that transaction has committed.
           checkpoint: (batch) =>
@@ -59,7 +61,7 @@ export async function runSyncDown(
               ...current,
               progress: progressOf(batch.done, batch.total),
               totalSize: batch.total,
-              resume: { since: resume.since, cursor: batch.cursor, maxTimeStamp: later(resume.maxTimeStamp, batch.maxChangedDate) },
+              resume: { ...resume, cursor: batch.cursor, maxTimeStamp: later(resume.maxTimeStamp, batch.maxChangedDate) },
             }),
         },
         onBatch: () => {
@@ -69,6 +71,12 @@ export async function runSyncDown(
       },
       signal,
     );
+    if (resume.since === null) {
+      // A full run wrote everything the target holds now: what it did not write is gone on the
+      // server or no longer matches (ghosts), removed as cleanResyncGhosts would.
+      const stale = await ctx.store.staleSyncRowIds(state.id, resume.run);
+      await ctx.store.releaseSyncRows(state.id, target.entity, stale);
+    }
   } catch (error) {
     // The last checkpoint is already stored with its batch: keep it, so reSync resumes there.
     return endState(ctx, current, signal.aborted ? 'stopped' : 'failed', error, onUpdate);

@@ -21,7 +21,7 @@ export interface DownloadOptions {
    * returned by `checkpoint` in the same transaction as the batch (so a crash or stop can
    * neither skip a batch nor store it without its checkpoint).
    */
-  sync?: { id: string; checkpoint(batch: BatchInfo): SyncState };
+  sync?: { id: string; run?: string; checkpoint(batch: BatchInfo): SyncState };
   /**
    * Called after each batch is stored locally, never before: a checkpoint saved here can
    * only point past rows that are safely in the store.
@@ -84,7 +84,7 @@ export async function downloadEntity(
       const applied = await ctx.store.applyServerObjects(entity, batch.objects, {
         tag: options.tag,
         overwrite: options.overwrite,
-        sync: options.sync && { id: options.sync.id, checkpoint: options.sync.checkpoint(info) },
+        sync: options.sync && { id: options.sync.id, run: options.sync.run, checkpoint: options.sync.checkpoint(info) },
       });
       outcome.downloaded += applied.written;
       outcome.skipped += applied.skipped;

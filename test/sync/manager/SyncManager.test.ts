@@ -463,3 +463,26 @@ describe('declared syncs', () => {
     );
   });
 });
+
+describe('a full sync down', () => {
+  it('removes what it did not write (ghosts), never a locally modified record; an incremental reSync leaves ghosts', async () => {
+    world = await startWorld();
+    const [deleted, closed, modified, kept] = await seedTasks(4, (i) => ({ title: `task ${i}`, done: false }));
+    const device = await world.device();
+    const { store } = device.runtime;
+    const syncs = managerOf(device);
+    await syncs.syncDown({ entity: 'Task', constraint: open }, { name: 'open' });
+    await world.elsewhere('alice').upload([
+      { entity: 'Task', id: deleted, kind: 'delete', data: {} },
+      { entity: 'Task', id: closed, kind: 'update', data: { done: true } },
+      { entity: 'Task', id: modified, kind: 'update', data: { done: true } },
+    ]);
+    const session = device.runtime.session();
+    await session.commit(session.change((await store.get('Task', modified))!, { title: 'mine' }));
+
+    await syncs.reSync('open');
+    expect(await store.count('Task')).toBe(4);
+    expect(await syncs.syncDown('open')).toMatchObject({ status: 'done' });
+    expect((await store.query('Task')).map((t) => t.id).sort()).toEqual([modified, kept].sort());
+  });
+});
