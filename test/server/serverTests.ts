@@ -604,6 +604,20 @@ export function serverTests(target: StorageTarget): void {
         await carol.arrayBuffer();
       });
 
+      it('says in download rows of a file entity whether an object has contents ($file: size or null), and only there', async () => {
+        const tk = await task(t.alice);
+        const [withFile, without] = [uuid(), uuid()];
+        await t.alice.upload([
+          change('create', 'Attachment', withFile, { name: 'a.bin', task: tk }),
+          change('create', 'Attachment', without, { name: 'b.bin', task: tk }),
+        ]);
+        await t.alice.putFile('Attachment', withFile, new Uint8Array([1, 2, 3, 4, 5]), 'application/octet-stream');
+        const attachments = (await t.alice.download({ entity: 'Attachment' })).body.objects as Array<Record<string, unknown>>;
+        expect(Object.fromEntries(attachments.map((o) => [o.id, o.$file]))).toEqual({ [withFile]: 5, [without]: null });
+        const tasks = (await t.alice.download({ entity: 'Task' })).body.objects as Array<Record<string, unknown>>;
+        expect(tasks.every((o) => !('$file' in o))).toBe(true);
+      });
+
       it('refuses files of missing objects, of entities without files, and malformed ids', async () => {
         expect((await t.alice.putFile('Attachment', uuid(), 'x', 'text/plain')).status).toBe(404);
         const tk = await task(t.alice);
