@@ -19,9 +19,9 @@ const variableName = z
 
 const expression = z.string().min(1, 'must be an expression').describe("An expression, e.g. $task/title != empty and $count > 3");
 
-const entityName = z.string().min(1).describe('An entity of the schema, e.g. Task');
+const entityName = z.string().min(1, 'name an entity').describe('An entity of the schema, e.g. Task');
 
-const memberName = z.string().min(1).describe('An attribute or association of the entity');
+const memberName = z.string().min(1, 'name an attribute or association').describe('An attribute or association of the entity');
 
 const position = z
   .strictObject({ x: z.number(), y: z.number() })
@@ -41,7 +41,7 @@ export const dataTypeSchema = z
     primitive('decimal', 'A number'),
     primitive('boolean', 'true or false'),
     primitive('datetime', 'A date and time (ISO 8601, UTC)'),
-    z.strictObject({ type: z.literal('enum'), values: z.array(z.string().min(1)).min(1) }).describe('One of the values'),
+    z.strictObject({ type: z.literal('enum'), values: z.array(z.string().min(1, 'an enumeration value is a non-empty string')).min(1, 'give at least one value') }).describe('One of the values'),
     z
       .strictObject({ type: z.literal('object'), entity: entityName })
       .describe('An object of the entity (System.SynchronizationFailure and System.Error are built in)'),
@@ -71,8 +71,8 @@ export type FlowConstraint =
 export const constraintSchema: z.ZodType<FlowConstraint> = z
   .lazy(() =>
     z.union([
-      z.strictObject({ and: z.array(constraintSchema).min(1) }),
-      z.strictObject({ or: z.array(constraintSchema).min(1) }),
+      z.strictObject({ and: z.array(constraintSchema).min(1, 'give at least one condition') }),
+      z.strictObject({ or: z.array(constraintSchema).min(1, 'give at least one condition') }),
       z.strictObject({ not: constraintSchema }),
       z.strictObject({
         attribute: memberName,
@@ -117,13 +117,13 @@ export const activitySchema = z
       })
       .describe('Changes members of an object (uncommitted until a commit)'),
     z
-      .strictObject({ type: z.literal('commit'), variables: z.array(variableName).min(1) })
+      .strictObject({ type: z.literal('commit'), variables: z.array(variableName).min(1, 'choose the variables to commit') })
       .describe('Writes objects (or lists) to the offline database, in one transaction'),
     z
-      .strictObject({ type: z.literal('rollback'), variables: z.array(variableName).min(1) })
+      .strictObject({ type: z.literal('rollback'), variables: z.array(variableName).min(1, 'choose the variables to roll back') })
       .describe('Reverts the uncommitted changes of objects (or lists)'),
     z
-      .strictObject({ type: z.literal('delete'), variables: z.array(variableName).min(1) })
+      .strictObject({ type: z.literal('delete'), variables: z.array(variableName).min(1, 'choose the variables to delete') })
       .describe('Deletes objects (or lists) from the offline database'),
     z
       .strictObject({
@@ -143,7 +143,7 @@ export const activitySchema = z
             variable: variableName,
             association: z
               .string()
-              .min(1)
+              .min(1, 'name the association to follow')
               .describe('An association of the variable\'s entity ("project": one object), or "Entity/association" for the objects referring to it (a list)'),
           }),
         ]),
@@ -198,7 +198,7 @@ export const activitySchema = z
     z
       .strictObject({
         type: z.literal('callFlow'),
-        flow: z.string().min(1).describe('The name of the flow to call'),
+        flow: z.string().min(1, 'name the flow to call').describe('The name of the flow to call'),
         parameters: values.optional().describe('Parameter name -> expression'),
         outputVariable: variableName.optional(),
       })
@@ -206,7 +206,7 @@ export const activitySchema = z
     z
       .strictObject({
         type: z.literal('callJavaScriptAction'),
-        action: z.string().min(1).describe('The name the app registered the action under'),
+        action: z.string().min(1, 'name the JavaScript action to call').describe('The name the app registered the action under'),
         arguments: values.optional().describe('Argument name -> expression'),
         outputVariable: variableName.optional(),
         returnType: dataTypeSchema.optional().describe('The type of the result, when known'),
@@ -270,7 +270,7 @@ export type ActivityOf<T extends ActivityType> = Extract<Activity, { type: T }>;
 // Nodes and edges
 
 const nodeBase = {
-  id: z.string().min(1).describe('Unique in the flow'),
+  id: z.string().min(1, 'a node needs an id').describe('Unique in the flow'),
   caption: z.string().optional(),
   position: position.optional(),
   parent: z.string().min(1).optional().describe('The loop this node is inside of'),

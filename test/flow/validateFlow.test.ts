@@ -464,3 +464,19 @@ describe('validateFlow', () => {
     });
   });
 });
+
+describe('messages for empty required fields', () => {
+  it('say what to fill in, in words, with the node and field', () => {
+    const flow = linear([
+      activity('commit', { type: 'commit', variables: [] }),
+      activity('call', { type: 'callFlow', flow: '' }),
+    ]);
+    const { problems } = validateFlow(flow, { schema: demoSchema });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ nodeId: 'commit', message: 'choose the variables to commit' }),
+        expect.objectContaining({ nodeId: 'call', message: 'name the flow to call' }),
+      ]),
+    );
+  });
+});
