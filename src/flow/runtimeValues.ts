@@ -83,17 +83,3 @@ function show(v: unknown): string {
   return s && s.length > 60 ? `${s.slice(0, 57)}...` : (s ?? String(v));
 }
 
-/**
- * Orders two attribute values for sorting: numbers numerically, the rest as text, empty last
- * (first when descending), as the offline database's sort (and PostgreSQL's) does.
- */
-export function compareValues(a: unknown, b: unknown): number {
-  const x = a ?? null;
-  const y = b ?? null;
-  if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
-  if (typeof x === 'number' && typeof y === 'number') return x - y;
-  if (typeof x === 'boolean' && typeof y === 'boolean') return Number(x) - Number(y);
-  const s = String(x);
-  const t = String(y);
-  return s < t ? -1 : s > t ? 1 : 0;
-}

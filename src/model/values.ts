@@ -117,3 +117,27 @@ export function memberValues(schema: Schema, entity: string, object: Values): Va
   }
   return out;
 }
+
+/**
+ * Orders two attribute values for sorting: numbers numerically, booleans false first, the rest
+ * as text, empty last. The offline database's sort and a flow's list sort both use it, so a
+ * sorted retrieve and a sorted list agree (and agree with PostgreSQL's order).
+ */
+export function compareValues(a: unknown, b: unknown): number {
+  const x = a ?? null;
+  const y = b ?? null;
+  if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
+  if (typeof x === 'number' && typeof y === 'number') return x - y;
+  if (typeof x === 'boolean' && typeof y === 'boolean') return Number(x) - Number(y);
+  const s = String(x);
+  const t = String(y);
+  return s < t ? -1 : s > t ? 1 : 0;
+}
+
+/**
+ * The later of two changedDate stamps (null: none yet). Stamps travel as fixed-width UTC ISO
+ * 8601 strings, so their text order is their time order.
+ */
+export function laterStamp(a: string | null, b: string | null): string | null {
+  return a === null || (b !== null && b > a) ? b : a;
+}

@@ -2,6 +2,7 @@ import type { Collection, Dexie, Table } from 'dexie';
 import { ValidationError } from '../errors.ts';
 import { CURRENT_USER, matchConstraint, validateConstraint, type Constraint } from '../model/constraint.ts';
 import { entityOf, SYSTEM_ATTRIBUTES, type Schema } from '../model/schema.ts';
+import { compareValues } from '../model/values.ts';
 import type { Row } from './tables.ts';
 import type { QueryOptions } from './types.ts';
 
@@ -109,20 +110,9 @@ function candidates(table: Table, schema: Schema, entity: string, where: Constra
 export function sortRows(rows: Row[], sort: ReadonlyArray<readonly [string, 'asc' | 'desc']>): Row[] {
   return rows.sort((a, b) => {
     for (const [member, direction] of sort) {
-      const c = compareNullsLast(a[member], b[member]);
+      const c = compareValues(a[member], b[member]);
       if (c !== 0) return direction === 'desc' ? -c : c;
     }
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
   });
-}
-
-function compareNullsLast(a: unknown, b: unknown): number {
-  const x = a ?? null;
-  const y = b ?? null;
-  if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
-  if (typeof x === 'number' && typeof y === 'number') return x - y;
-  if (typeof x === 'boolean' && typeof y === 'boolean') return Number(x) - Number(y);
-  const s = String(x);
-  const t = String(y);
-  return s < t ? -1 : s > t ? 1 : 0;
 }

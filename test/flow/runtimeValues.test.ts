@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkValue, compareValues, emptyValueOf, objectsIn } from '../../src/flow/runtimeValues.ts';
+import { compareValues } from '../../src/model/values.ts';
+import { checkValue, emptyValueOf, objectsIn } from '../../src/flow/runtimeValues.ts';
 
 const task = { $entity: 'Task', id: 't1' };
 

@@ -1,5 +1,5 @@
 import { memberOf, Types, type StaticType } from '../expressions/types.ts';
-import { compareValues } from '../runtimeValues.ts';
+import { compareValues } from '../../model/values.ts';
 import { activityKind } from './ActivityKind.ts';
 import { checkListVariable, requireList } from './shared.ts';
 

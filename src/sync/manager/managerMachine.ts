@@ -44,6 +44,14 @@ export type ManagerEvent =
  * batches and ends as stopped, a ghost cleaning as failed) and settles every queued one without
  * running it. While stopping or stopped, a SUBMIT is refused at once with a typed error.
  */
+/** Where the manager goes when the running task ends: restarted, stopped, the next task, or idle. */
+const afterTask = [
+  { guard: 'restarting', target: 'idle', actions: ['dequeue', 'settle'] },
+  { guard: 'stopping', target: 'stopped', actions: ['dequeue', 'settle'] },
+  { guard: 'moreQueued', target: 'busy', reenter: true, actions: ['dequeue', 'settle'] },
+  { target: 'idle', actions: ['dequeue', 'settle'] },
+] as const;
+
 export const managerMachine = setup({
   types: {
     context: {} as ManagerContext,
@@ -94,19 +102,9 @@ export const managerMachine = setup({
         id: 'task',
         src: 'runTask',
         input: ({ context }) => context.queue[0],
-        onDone: [
-          { guard: 'restarting', target: 'idle', actions: ['dequeue', 'settle'] },
-          { guard: 'stopping', target: 'stopped', actions: ['dequeue', 'settle'] },
-          { guard: 'moreQueued', target: 'busy', reenter: true, actions: ['dequeue', 'settle'] },
-          { target: 'idle', actions: ['dequeue', 'settle'] },
-        ],
-        // execute() never rejects; should it, the queue still moves on.
-        onError: [
-          { guard: 'restarting', target: 'idle', actions: 'dequeue' },
-          { guard: 'stopping', target: 'stopped', actions: 'dequeue' },
-          { guard: 'moreQueued', target: 'busy', reenter: true, actions: 'dequeue' },
-          { target: 'idle', actions: 'dequeue' },
-        ],
+        onDone: afterTask,
+        // execute() never rejects; should it, the queue still moves on (`settle` finds no output).
+        onError: afterTask,
       },
       initial: 'working',
       states: {

@@ -1,8 +1,8 @@
 import type { ResumePoint, SyncDownTarget, SyncState, SyncUpdate } from '../../model/syncState.ts';
 import type { SyncContext } from '../SyncContext.ts';
-import { newId } from '../../model/values.ts';
+import { laterStamp, newId } from '../../model/values.ts';
 import { downloadEntity } from '../steps/downloadEntity.ts';
-import { endState, progressOf } from './syncStates.ts';
+import { endState, progressOf, startState } from './syncStates.ts';
 
 /**
  * Runs a named sync down. `full` downloads everything the target matches and then removes the
@@ -27,18 +27,7 @@ export async function runSyncDown(
   const target = state.target as SyncDownTarget;
   const fresh = (since: string | null): ResumePoint => ({ since, cursor: null, maxTimeStamp: null, run: newId() });
   const resume: ResumePoint = full ? fresh(null) : (state.resume ?? fresh(state.maxTimeStamp));
-  let current: SyncState = {
-    ...state,
-    status: 'running',
-    progress: 0,
-    totalSize: null,
-    resume,
-    startTime: new Date().toISOString(),
-    endTime: null,
-    error: null,
-  };
-  await ctx.store.putSyncState(current);
-  onUpdate(current);
+  let current = await startState(ctx, { ...state, resume }, onUpdate);
 
   let next = current;
   try {
@@ -61,7 +50,7 @@ export async function runSyncDown(
               ...current,
               progress: progressOf(batch.done, batch.total),
               totalSize: batch.total,
-              resume: { ...resume, cursor: batch.cursor, maxTimeStamp: later(resume.maxTimeStamp, batch.maxChangedDate) },
+              resume: { ...resume, cursor: batch.cursor, maxTimeStamp: laterStamp(resume.maxTimeStamp, batch.maxChangedDate) },
             }),
         },
         onBatch: () => {
@@ -81,10 +70,6 @@ export async function runSyncDown(
     // The last checkpoint is already stored with its batch: keep it, so reSync resumes there.
     return endState(ctx, current, signal.aborted ? 'stopped' : 'failed', error, onUpdate);
   }
-  const maxTimeStamp = later(state.maxTimeStamp, current.resume?.maxTimeStamp ?? null);
+  const maxTimeStamp = laterStamp(state.maxTimeStamp, current.resume?.maxTimeStamp ?? null);
   return endState(ctx, { ...current, maxTimeStamp, resume: null, progress: 100 }, 'done', null, onUpdate);
-}
-
-function later(a: string | null, b: string | null): string | null {
-  return a === null || (b !== null && b > a) ? b : a;
 }

@@ -81,6 +81,22 @@ export function progressOf(done: number, total: number | null): number {
   return Math.min(99, Math.floor((done / total) * 100));
 }
 
+/** Stores and reports the start of a run (progress and error of the previous run cleared). */
+export async function startState(ctx: SyncContext, state: SyncState, onUpdate: SyncUpdate): Promise<SyncState> {
+  const start: SyncState = {
+    ...state,
+    status: 'running',
+    progress: 0,
+    totalSize: null,
+    startTime: new Date().toISOString(),
+    endTime: null,
+    error: null,
+  };
+  await ctx.store.putSyncState(start);
+  onUpdate(start);
+  return start;
+}
+
 /** Stores and reports the end of a run. */
 export async function endState(
   ctx: SyncContext,

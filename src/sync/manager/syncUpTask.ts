@@ -1,7 +1,7 @@
 import type { SyncState, SyncUpdate, SyncUpTarget } from '../../model/syncState.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { uploadChanges } from '../steps/uploadChanges.ts';
-import { endState, progressOf } from './syncStates.ts';
+import { endState, progressOf, startState } from './syncStates.ts';
 
 /**
  * Runs a named sync up: uploads the entity's committed local changes (deletions included),
@@ -11,17 +11,7 @@ import { endState, progressOf } from './syncStates.ts';
  */
 export async function runSyncUp(ctx: SyncContext, state: SyncState, signal: AbortSignal, onUpdate: SyncUpdate): Promise<SyncState> {
   const target = state.target as SyncUpTarget;
-  let current: SyncState = {
-    ...state,
-    status: 'running',
-    progress: 0,
-    totalSize: null,
-    startTime: new Date().toISOString(),
-    endTime: null,
-    error: null,
-  };
-  await ctx.store.putSyncState(current);
-  onUpdate(current);
+  let current = await startState(ctx, state, onUpdate);
   try {
     const changes = (await ctx.store.pendingChanges()).filter((c) => c.entity === target.entity);
     current = { ...current, totalSize: changes.length };

@@ -1,6 +1,6 @@
 import type { Constraint } from '../../model/constraint.ts';
 import type { SyncState } from '../../model/syncState.ts';
-import type { SyncObject } from '../../model/values.ts';
+import { laterStamp, type SyncObject } from '../../model/values.ts';
 import { DEFAULT_BATCH, type DownloadResponse } from '../../transport/wire.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { throwIfCancelled } from './throwIfCancelled.ts';
@@ -77,7 +77,7 @@ export async function downloadEntity(
     pending = batch.cursor ? request(batch.cursor, false) : null;
     pending?.catch(() => undefined);
 
-    const maxChangedDate = later(outcome.maxChangedDate, batch.maxChangedDate);
+    const maxChangedDate = laterStamp(outcome.maxChangedDate, batch.maxChangedDate);
     const done = outcome.downloaded + outcome.skipped + batch.objects.length;
     const info: BatchInfo = { cursor: batch.cursor, maxChangedDate, done, total };
     if (batch.objects.length || options.sync) {
@@ -95,8 +95,4 @@ export async function downloadEntity(
     ctx.onProgress?.({ phase: 'download', entity, done, total });
   }
   return outcome;
-}
-
-function later(a: string | null, b: string | null): string | null {
-  return a === null || (b !== null && b > a) ? b : a;
 }
