@@ -3,9 +3,7 @@
  * the demo app (schema, users, access rules, handlers) over PostgreSQL in the bench's schema,
  * without the demo data. Tells its parent the URL over IPC; stops on 'stop' or SIGTERM.
  */
-import { demoSchema } from '../../src/demo/schema.ts';
-import { createSyncServer } from '../../src/server/createSyncServer.ts';
-import { demoAccess, demoHandlers, demoUsers } from '../../src/server/demo.ts';
+import { createDemoSyncServer } from '../../src/server/demo.ts';
 import { openStorage } from '../../src/server/storage/openStorage.ts';
 
 const url = process.env.SYNCFLOW_BENCH_SERVER_DB;
@@ -13,14 +11,8 @@ const schemaName = process.env.SYNCFLOW_BENCH_SERVER_SCHEMA;
 if (!url || !schemaName) throw new Error('serverMain: SYNCFLOW_BENCH_SERVER_DB and SYNCFLOW_BENCH_SERVER_SCHEMA are required');
 
 const storage = await openStorage({ url, schemaName });
-const server = await createSyncServer({
-  schema: demoSchema,
-  storage,
-  users: demoUsers,
-  access: demoAccess,
-  handlers: demoHandlers,
-  cors: true, // the memory bench's Chromium page runs on another origin
-});
+// cors: the memory bench's Chromium page runs on another origin.
+const server = await createDemoSyncServer(storage, { cors: true });
 const listening = await server.listen({ port: 0 });
 
 let stopping = false;

@@ -2,7 +2,7 @@ import { demoSchema } from '../demo/schema.ts';
 import type { ChangeRequest } from '../transport/wire.ts';
 import type { AccessRules } from './access.ts';
 import type { UserConfig } from './auth.ts';
-import { createSyncServer, type SyncServer } from './createSyncServer.ts';
+import { createSyncServer, type SyncServer, type SyncServerOptions } from './createSyncServer.ts';
 import type { Handlers } from './handlers.ts';
 import { openStorage } from './storage/openStorage.ts';
 import type { Storage } from './storage/Storage.ts';
@@ -142,6 +142,18 @@ export async function seedDemoData(server: SyncServer): Promise<void> {
   if (!rows.length) await server.putFile('alice', 'Attachment', DEMO_IDS.attachment, notes, 'text/plain; charset=utf-8');
 }
 
+/**
+ * The demo app's sync server (schema, users, access rules, handlers) over `storage`, without
+ * data; `options` adds to or overrides the rest (cors, logger, limits).
+ *
+ * @example
+ * const server = await createDemoSyncServer(await openStorage({}));
+ * await seedDemoData(server);
+ */
+export function createDemoSyncServer(storage: Storage, options: Partial<SyncServerOptions> = {}): Promise<SyncServer> {
+  return createSyncServer({ schema: demoSchema, storage, users: demoUsers, access: demoAccess, handlers: demoHandlers, ...options });
+}
+
 export interface DemoServer {
   url: string;
   server: SyncServer;
@@ -164,15 +176,7 @@ export async function startDemoServer(
 ): Promise<DemoServer> {
   const storage = await openStorage({ url: options.url, dataDir: options.dataDir, schemaName: options.schemaName });
   try {
-    const server = await createSyncServer({
-      schema: demoSchema,
-      storage,
-      users: demoUsers,
-      access: demoAccess,
-      handlers: demoHandlers,
-      cors: true,
-      logger: { level: 'warn' },
-    });
+    const server = await createDemoSyncServer(storage, { cors: true, logger: { level: 'warn' } });
     await seedDemoData(server);
     const url = await server.listen({ port: options.port ?? 4000, host: options.host ?? '127.0.0.1' });
     return {

@@ -8,4 +8,4 @@ export type { UserConfig } from './auth.ts';
 export type { AuthUser } from './AuthUser.ts';
 export { constraintSql } from './constraintSql.ts';
 export { encodeCursor, decodeCursor, type CursorPosition } from './cursor.ts';
-export { demoAccess, demoHandlers, demoUsers, seedDemoData, startDemoServer } from './demo.ts';
+export { createDemoSyncServer, demoAccess, demoHandlers, demoUsers, seedDemoData, startDemoServer } from './demo.ts';

@@ -1,6 +1,5 @@
-import { demoSchema } from '../../src/demo/schema.ts';
-import { createSyncServer, type SyncServer, type SyncServerOptions } from '../../src/server/createSyncServer.ts';
-import { demoAccess, demoHandlers, demoUsers } from '../../src/server/demo.ts';
+import type { SyncServer, SyncServerOptions } from '../../src/server/createSyncServer.ts';
+import { createDemoSyncServer } from '../../src/server/demo.ts';
 import { openStorage } from '../../src/server/storage/openStorage.ts';
 import type { Storage } from '../../src/server/storage/Storage.ts';
 import type { ChangeKind, ChangeRequest } from '../../src/transport/wire.ts';
@@ -127,14 +126,7 @@ export interface TestServer {
 
 /** The demo app's server (schema, users, access rules, handlers) on an ephemeral port over `storage`. */
 export async function startTestServer(storage: Storage, options: Partial<SyncServerOptions> = {}): Promise<TestServer> {
-  const server = await createSyncServer({
-    schema: demoSchema,
-    storage,
-    users: demoUsers,
-    access: demoAccess,
-    handlers: demoHandlers,
-    ...options,
-  });
+  const server = await createDemoSyncServer(storage, options);
   const url = await server.listen({ port: 0 });
   return {
     server,

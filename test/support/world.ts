@@ -1,8 +1,8 @@
 import { IDBKeyRange, indexedDB } from 'fake-indexeddb';
 import { demoSchema } from '../../src/demo/schema.ts';
 import { createRuntime, type Runtime } from '../../src/runtime/Runtime.ts';
-import { createSyncServer, openStorage, type Storage } from '../../src/server/index.ts';
-import { demoAccess, demoHandlers, demoUsers } from '../../src/server/demo.ts';
+import { openStorage, type Storage, type SyncServer } from '../../src/server/index.ts';
+import { createDemoSyncServer, demoUsers } from '../../src/server/demo.ts';
 import type { SyncConfig } from '../../src/sync/types.ts';
 import { SyncClient } from '../../src/transport/SyncClient.ts';
 import type { ChangeRequest } from '../../src/transport/wire.ts';
@@ -27,7 +27,7 @@ export interface World {
   url: string;
   /** The server's storage (its own SQL schema), for changes no client could make. */
   storage: Storage;
-  server: Awaited<ReturnType<typeof createSyncServer>>;
+  server: SyncServer;
   /** A device of `user` (default alice) with its own offline database and a fault-injecting network. */
   device(user?: string, options?: { syncConfig?: SyncConfig; dbName?: string }): Promise<Device>;
   /** Talks to the server as another device of `user`, for changes made "elsewhere". */
@@ -55,13 +55,7 @@ export async function startWorld(): Promise<World> {
   const storage = await sharedStorage();
   const schemaName = `w_${run}_${++counter}`;
   const own = await storage.withSchema(schemaName);
-  const server = await createSyncServer({
-    schema: demoSchema,
-    storage: own,
-    users: demoUsers,
-    access: demoAccess,
-    handlers: demoHandlers,
-  });
+  const server = await createDemoSyncServer(own);
   const url = await server.listen({ port: 0 });
   const runtimes: Runtime[] = [];
   let deviceCount = 0;
