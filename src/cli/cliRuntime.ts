@@ -4,11 +4,22 @@
  * server and user in `--db-dir`).
  */
 import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
 import { demoSchema } from '../demo/schema.ts';
 import { demoSyncs } from '../demo/syncs.ts';
 import { toSyncflowError, ValidationError } from '../errors.ts';
 import { createRuntime, type FlowSource, type Runtime } from '../runtime/Runtime.ts';
 import { openPersistentIndexedDb, type PersistentIndexedDb } from './indexedDbSnapshot.ts';
+
+export interface CliIo {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Aborting it stops the work (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** Exit codes: ended; failed; could not start (bad arguments, file, flow or database); stopped. */
+export const EXIT = { ok: 0, failed: 1, input: 2, cancelled: 130 } as const;
 
 export interface ConnectionOptions {
   server: string;
@@ -88,4 +99,48 @@ function parseServerUrl(server: string): URL {
 /** A file name part: letters, digits and `._-` only. */
 function safeName(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+/**
+ * Saves and lets go of the local database at the end of a command; a failure to save is
+ * reported on `err` and makes a successful exit code a failure.
+ */
+export async function closeCliRuntime(cli: CliRuntime | null, io: CliIo, code: number): Promise<number> {
+  try {
+    await cli?.close();
+    return code;
+  } catch (e) {
+    io.err.write(`error internal: ${toSyncflowError(e).message}\n`);
+    return code || EXIT.failed;
+  }
+}
+
+/** The options of every command that works as a user of a sync server on the local database. */
+export function withConnectionOptions(command: Command): Command {
+  return command
+    .requiredOption('--server <url>', 'the sync server, e.g. http://127.0.0.1:4000')
+    .requiredOption('--user <id>', 'the user to run as (alice, bob, carol on the demo server)')
+    .option('--token <token>', "the user's bearer token (default: the demo server's <user>-token)")
+    .option('--db-dir <dir>', 'where the local offline databases are kept (one file per server and user)', '.syncflow');
+}
+
+/**
+ * Runs a command's work on the process's streams with Ctrl-C (and SIGTERM) wired to an abort
+ * signal: the first stops the work at its next consistent point, a second quits at once.
+ */
+export async function interruptible(exit: (code: number) => void, work: (io: CliIo) => Promise<number>): Promise<void> {
+  const controller = new AbortController();
+  const stop = () => {
+    if (controller.signal.aborted) process.exit(EXIT.cancelled);
+    process.stderr.write('stopping (Ctrl-C again to quit at once)\n');
+    controller.abort(new Error('stopped with Ctrl-C'));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    exit(await work({ out: process.stdout, err: process.stderr, signal: controller.signal }));
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }

@@ -10,7 +10,9 @@ import { FlowValidationError, SyncflowError, toSyncflowError, ValidationError, t
 import { readFlowFile } from '../flow/node/loadFlowFile.ts';
 import type { CompiledFlow } from '../flow/validateFlow.ts';
 import { parseFlowParameters } from '../runtime/parseFlowParameters.ts';
-import { openCliRuntime, type CliRuntime, type ConnectionOptions } from './cliRuntime.ts';
+import { closeCliRuntime, EXIT, interruptible, openCliRuntime, withConnectionOptions, type CliIo, type CliRuntime, type ConnectionOptions } from './cliRuntime.ts';
+
+export { EXIT, type CliIo } from './cliRuntime.ts';
 import { RunReporter } from './RunReporter.ts';
 
 export interface RunCliOptions extends ConnectionOptions {
@@ -21,15 +23,6 @@ export interface RunCliOptions extends ConnectionOptions {
   progress?: 'auto' | 'bar' | 'lines';
 }
 
-export interface CliIo {
-  out: NodeJS.WritableStream;
-  err: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Aborting it stops the flow (Ctrl-C). */
-  signal?: AbortSignal;
-}
-
-/** Exit codes: the flow failed; the run could not start (bad arguments, file, flow or database); it was stopped. */
-export const EXIT = { ok: 0, failed: 1, input: 2, cancelled: 130 } as const;
 
 /**
  * Runs a flow file and prints what happens; resolves with the process exit code (never throws).
@@ -107,28 +100,19 @@ export async function runFlowFile(file: string, options: RunCliOptions, io: CliI
     } else {
       io.err.write(`error ${error.code}: ${error.message}\n`);
     }
-  } finally {
-    // Committed work and SynchronizationFailures are kept even when the flow failed.
-    try {
-      await cli?.close();
-    } catch (e) {
-      io.err.write(`error internal: ${toSyncflowError(e).message}\n`);
-      code = code || EXIT.failed;
-    }
   }
-  return code;
+  // Committed work and SynchronizationFailures are kept even when the flow failed.
+  return closeCliRuntime(cli, io, code);
 }
 
 /** The `run` command for the `syncflow` program. */
 export function runCommand(exit: (code: number) => void): Command {
-  return new Command('run')
-    .description('Run a flow file against a sync server, on a local offline database kept between runs')
-    .argument('<file>', 'the flow, e.g. flows/syncAllAtStartup.flow.json')
-    .requiredOption('--server <url>', 'the sync server, e.g. http://127.0.0.1:4000')
-    .requiredOption('--user <id>', 'the user to run as (alice, bob, carol on the demo server)')
-    .option('--token <token>', "the user's bearer token (default: the demo server's <user>-token)")
+  return withConnectionOptions(
+    new Command('run')
+      .description('Run a flow file against a sync server, on a local offline database kept between runs')
+      .argument('<file>', 'the flow, e.g. flows/syncAllAtStartup.flow.json'),
+  )
     .option('--param <name=value>', 'a flow parameter; repeat for each. Objects by id (read from the local database), lists as ids separated by commas', collect, [])
-    .option('--db-dir <dir>', 'where the local offline databases are kept (one file per server and user)', '.syncflow')
     .option('-q, --quiet', 'print no steps (messages, progress and the result still print)')
     .addOption(new Option('--progress <style>', 'how a synchronization shows its progress').choices(['auto', 'bar', 'lines']).default('auto'))
     .addHelpText(
@@ -142,22 +126,7 @@ Example:
   syncflow run flows/editTaskAndSync.flow.json --server http://127.0.0.1:4000 --user alice \\
     --param task=5eed0000-0000-4000-8000-00000000000a --param "title=New title"`,
     )
-    .action(async (file: string, options: RunCliOptions) => {
-      const controller = new AbortController();
-      const stop = () => {
-        if (controller.signal.aborted) process.exit(EXIT.cancelled);
-        process.stderr.write('stopping (Ctrl-C again to quit at once)\n');
-        controller.abort(new Error('stopped with Ctrl-C'));
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-      try {
-        exit(await runFlowFile(file, options, { out: process.stdout, err: process.stderr, signal: controller.signal }));
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
-    });
+    .action((file: string, options: RunCliOptions) => interruptible(exit, (io) => runFlowFile(file, options, io)));
 }
 
 function collect(value: string, previous: string[]): string[] {

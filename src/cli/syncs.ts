@@ -7,9 +7,7 @@ import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { SyncStoppedError, toSyncflowError } from '../errors.ts';
 import type { SyncDownTarget, SyncState } from '../model/syncState.ts';
-import { openCliRuntime, type CliRuntime, type ConnectionOptions } from './cliRuntime.ts';
-import type { CliIo } from './run.ts';
-import { EXIT } from './run.ts';
+import { closeCliRuntime, EXIT, interruptible, openCliRuntime, withConnectionOptions, type CliIo, type CliRuntime, type ConnectionOptions } from './cliRuntime.ts';
 
 type Work = (cli: CliRuntime, io: CliIo) => Promise<number>;
 
@@ -24,15 +22,8 @@ async function withRuntime(options: ConnectionOptions, io: CliIo, work: Work): P
     const error = toSyncflowError(e);
     io.err.write(`error ${error.code}: ${error.message}\n`);
     code = cli ? EXIT.failed : EXIT.input;
-  } finally {
-    try {
-      await cli?.close();
-    } catch (e) {
-      io.err.write(`error internal: ${toSyncflowError(e).message}\n`);
-      code = code || EXIT.failed;
-    }
   }
-  return code;
+  return closeCliRuntime(cli, io, code);
 }
 
 /** One line per sync: name, type, status, progress, what it targets, its checkpoint. */
@@ -111,38 +102,13 @@ function describe(s: SyncState): string {
   return parts.join('  ');
 }
 
-/** The shared options of the commands that connect to a server. */
-function connection(command: Command): Command {
-  return command
-    .requiredOption('--server <url>', 'the sync server, e.g. http://127.0.0.1:4000')
-    .requiredOption('--user <id>', 'the user (alice, bob, carol on the demo server)')
-    .option('--token <token>', "the user's bearer token (default: the demo server's <user>-token)")
-    .option('--db-dir <dir>', 'where the local offline databases are kept (one file per server and user)', '.syncflow');
-}
-
-/** Runs `fn` with Ctrl-C wired to an abort signal, and reports its exit code. */
-async function interruptible(exit: (code: number) => void, fn: (io: CliIo) => Promise<number>): Promise<void> {
-  const controller = new AbortController();
-  const stop = () => {
-    if (controller.signal.aborted) process.exit(EXIT.cancelled);
-    process.stderr.write('stopping at the next batch (Ctrl-C again to quit at once)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', stop);
-  try {
-    exit(await fn({ out: process.stdout, err: process.stderr, signal: controller.signal }));
-  } finally {
-    process.off('SIGINT', stop);
-  }
-}
-
 /** The `syncs`, `resync` and `clean-ghosts` commands. */
 export function syncCommands(exit: (code: number) => void): Command[] {
   return [
-    connection(new Command('syncs').description("List this device's named syncs (the demo app's are defined on first use)")).action(
+    withConnectionOptions(new Command('syncs').description("List this device's named syncs (the demo app's are defined on first use)")).action(
       (options: ConnectionOptions) => interruptible(exit, (io) => listSyncs(options, io)),
     ),
-    connection(
+    withConnectionOptions(
       new Command('resync')
         .description('Run a named sync incrementally: only what changed since its last run (full the first time)')
         .argument('<name>', 'the sync, e.g. openTasks'),
@@ -151,7 +117,7 @@ export function syncCommands(exit: (code: number) => void): Command[] {
       .action((name: string, options: ConnectionOptions & { progress?: 'auto' | 'bar' | 'lines' }) =>
         interruptible(exit, (io) => resync(name, options, io)),
       ),
-    connection(
+    withConnectionOptions(
       new Command('clean-ghosts')
         .description("Remove a named sync down's ghosts: local records the server deleted or that no longer match")
         .argument('<name>', 'the sync down, e.g. openTasks'),
