@@ -1,14 +1,9 @@
 /** The editor server's flows API (editor/server/startEditor.ts), from the page. */
 import type { FlowProblem } from '../../src/flow/validateFlow.ts';
+// The server's own type of a listed flow (a type only: nothing of the server reaches the page).
+import type { FlowSummary } from '../server/flowRepository.ts';
 
-export interface FlowSummary {
-  id: string;
-  file: string;
-  name: string;
-  description?: string;
-  flow: unknown;
-  problems: FlowProblem[];
-}
+export type { FlowSummary };
 
 export interface EditorUser {
   id: string;
