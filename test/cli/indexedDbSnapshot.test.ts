@@ -6,9 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPersistentIndexedDb } from '../../src/cli/indexedDbSnapshot.ts';
 import { demoSchema } from '../../src/demo/schema.ts';
 import { SyncflowError } from '../../src/errors.ts';
-import { newId } from '../../src/model/values.ts';
 import { openStore } from '../../src/store/openStore.ts';
-import type { SynchronizationFailure } from '../../src/transport/wire.ts';
+import { failureFixture } from '../support/failures.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -35,20 +34,7 @@ describe('openPersistentIndexedDb', () => {
     const [attachment] = await session.commit(session.create('Attachment', { name: 'a.bin', task: task.id }));
     const bytes = new Uint8Array([0, 1, 2, 254, 255]);
     await first.store.putFile('Attachment', attachment.id, bytes, 'application/octet-stream');
-    const failure: SynchronizationFailure = {
-      id: newId(),
-      user: 'alice',
-      device: 'd',
-      entity: 'Task',
-      objectId: task.id,
-      changeId: newId(),
-      kind: 'update',
-      data: { title: 'x' },
-      reason: 'rejected',
-      message: 'no',
-      status: 'open',
-      createdDate: '2030-01-01T00:00:00.000Z',
-    };
+    const failure = failureFixture({ device: 'd', objectId: task.id, data: { title: 'x' }, reason: 'rejected', message: 'no', createdDate: '2030-01-01T00:00:00.000Z' });
     await first.store.putFailures([failure]);
     await first.store.setMeta('deviceId', 'device-1');
     const pending = await first.store.pendingChanges();

@@ -8,24 +8,11 @@ import { parseFlowParameters } from '../../src/runtime/parseFlowParameters.ts';
 import type { LocalStore } from '../../src/store/LocalStore.ts';
 import { openStore } from '../../src/store/openStore.ts';
 import type { LocalObject } from '../../src/store/types.ts';
-import type { SynchronizationFailure } from '../../src/transport/wire.ts';
+import { failureFixture } from '../support/failures.ts';
 
 let store: LocalStore;
 let tasks: LocalObject[];
-const failure: SynchronizationFailure = {
-  id: newId(),
-  user: 'alice',
-  device: 'd1',
-  entity: 'Task',
-  objectId: newId(),
-  changeId: newId(),
-  kind: 'update',
-  data: { title: 'Lost' },
-  reason: 'deleted',
-  message: 'The object was deleted on the server',
-  status: 'open',
-  createdDate: '2030-01-01T00:00:00.000Z',
-};
+const failure = failureFixture({ createdDate: '2030-01-01T00:00:00.000Z' });
 
 beforeEach(async () => {
   store = await openStore({ schema: demoSchema, name: `params-${newId()}`, indexedDB, IDBKeyRange });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SchemaError, SyncflowError, ValidationError } from '../../src/errors.ts';
 import { newId } from '../../src/model/values.ts';
 import type { LocalStore } from '../../src/store/LocalStore.ts';
-import type { SynchronizationFailure } from '../../src/transport/wire.ts';
+import { failureFixture } from '../support/failures.ts';
 import { fromServer, openTestStore } from './openTestStore.ts';
 
 let store: LocalStore;
@@ -149,20 +149,7 @@ describe('confirm', () => {
 });
 
 describe('refuse', () => {
-  const failureOf = (id: string, title: string): SynchronizationFailure => ({
-    id: newId(),
-    user: 'alice',
-    device: 'd1',
-    entity: 'Task',
-    objectId: id,
-    changeId: newId(),
-    kind: 'update',
-    data: { title },
-    reason: 'rejected',
-    message: 'no',
-    status: 'open',
-    createdDate: new Date().toISOString(),
-  });
+  const failureOf = (id: string, title: string) => failureFixture({ objectId: id, data: { title }, reason: 'rejected', message: 'no' });
 
   it("records the failure and replaces the refused change by the server's version", async () => {
     store = await openTestStore();
@@ -258,20 +245,7 @@ describe('removeUntagged', () => {
 });
 
 describe('failures', () => {
-  const failure = (id: string, createdDate: string): SynchronizationFailure => ({
-    id,
-    user: 'alice',
-    device: 'd1',
-    entity: 'Task',
-    objectId: newId(),
-    changeId: newId(),
-    kind: 'update',
-    data: { title: 'lost?' },
-    reason: 'deleted',
-    message: 'The object was deleted on the server',
-    status: 'open',
-    createdDate,
-  });
+  const failure = (id: string, createdDate: string) => failureFixture({ id, data: { title: 'lost?' }, createdDate });
 
   it('stores, lists oldest first, replaces by id and deletes SynchronizationFailures', async () => {
     store = await openTestStore();

@@ -13,6 +13,7 @@ import { openStore } from '../../../src/store/openStore.ts';
 import type { LocalObject } from '../../../src/store/types.ts';
 import type { SyncRequest, SyncResult, SyncStatus } from '../../../src/sync/types.ts';
 import type { SynchronizationFailure } from '../../../src/transport/wire.ts';
+import { failureFixture } from '../../support/failures.ts';
 
 export type SyncHandler = (request: SyncRequest, observe?: (status: SyncStatus) => void) => Promise<Partial<SyncResult>>;
 
@@ -75,21 +76,7 @@ export async function makeWorld(): Promise<TestWorld> {
       const [saved] = await session.commit(session.create(entity, values));
       return saved;
     },
-    failure: (values = {}) => ({
-      id: newId(),
-      user: 'alice',
-      device: 'd1',
-      entity: 'Task',
-      objectId: newId(),
-      changeId: newId(),
-      kind: 'update',
-      data: { title: 'Lost' },
-      reason: 'deleted',
-      message: 'The object was deleted on the server',
-      status: 'open',
-      createdDate: new Date().toISOString(),
-      ...values,
-    }),
+    failure: failureFixture,
   };
   world.host = {
     schema: demoSchema,
