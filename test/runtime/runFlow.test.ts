@@ -45,20 +45,6 @@ function machineStates(statuses: SyncStatus[]): string[] {
   return statuses.map((s) => s.machineState!).filter((s, i, all) => s !== all[i - 1]);
 }
 
-/** A gate on one request path: requests wait until `open()`. */
-function holdRequests(device: Device, path: string) {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  let reached!: () => void;
-  const arrived = new Promise<void>((resolve) => (reached = resolve));
-  device.network.gate = async (p) => {
-    if (p !== path) return;
-    reached();
-    await opened;
-  };
-  return { open, arrived };
-}
-
 describe('runtime.runFlow', () => {
   it('runs a registered flow by name and reports each step, the sync machine states and the result', async () => {
     const d = await aliceWithFlows();
@@ -130,13 +116,13 @@ describe('runtime.runFlow', () => {
 
   it('lets an error handler catch a simultaneous synchronization; the refused sync reports no machine state', async () => {
     const d = await aliceWithFlows();
-    const gate = holdRequests(d, '/api/download');
+    const gate = d.network.hold('/api/download');
     const running = d.runtime.synchronize({ mode: 'all' });
     await gate.arrived;
     const rec = recorder();
     const messages: Array<{ type: MessageType; text: string }> = [];
     const result = await d.runtime.runFlow('syncWithErrorHandler', {}, { onEvent: rec.onEvent, showMessage: (m) => void messages.push(m) });
-    gate.open();
+    gate.release();
     await running;
 
     expect(result).toBe(false);
@@ -149,14 +135,14 @@ describe('runtime.runFlow', () => {
 
   it('stops at once when the signal aborts during a synchronization: the machine ends cancelled, the run with flow_cancelled', async () => {
     const d = await aliceWithFlows();
-    const gate = holdRequests(d, '/api/download');
+    const gate = d.network.hold('/api/download');
     const controller = new AbortController();
     const rec = recorder();
     const run = d.runtime.runFlow('syncAllAtStartup', {}, { onEvent: rec.onEvent, signal: controller.signal });
     await gate.arrived;
     controller.abort(new Error('the user closed the app'));
     const error = await run.catch((e: unknown) => e);
-    gate.open();
+    gate.release();
 
     expect(error).toBeInstanceOf(SyncflowError);
     expect((error as SyncflowError).code).toBe('flow_cancelled');

@@ -33,6 +33,24 @@ export class TestNetwork {
     this.#rules.push({ path, fault, times: Infinity });
   }
 
+  /**
+   * Holds the requests to `path` (or whose path passes the test) at the gate until `release()`;
+   * `arrived` resolves when the first one is held. Replaces any other gate.
+   */
+  hold(when: string | ((path: string) => boolean)): { release(): void; arrived: Promise<void> } {
+    const matches = typeof when === 'string' ? (path: string) => path === when : when;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const arrived = new Promise<void>((resolve) => (reached = resolve));
+    this.gate = async (path) => {
+      if (!matches(path)) return;
+      reached();
+      await released;
+    };
+    return { release, arrived };
+  }
+
   clear(): void {
     this.#rules = [];
   }

@@ -24,6 +24,7 @@ afterEach(async () => {
 const uuid = () => crypto.randomUUID();
 const open = { attribute: 'done', op: 'eq', value: false } as const;
 
+/** A second sync manager over a device's database: the runtime's after the app restarted. */
 function managerOf({ runtime }: Device): SyncManager {
   return new SyncManager(
     { schema: runtime.schema, store: runtime.store, client: runtime.client, config: {} },
@@ -47,10 +48,29 @@ async function seedTasks(n: number, data: (i: number) => Record<string, unknown>
   return ids;
 }
 
+/**
+ * Four open tasks held by the sync down "open" (done = false). Then, on the server, one is
+ * deleted and two are closed; one of the closed ones was changed locally (`localTitle`).
+ */
+async function ghostScene(localTitle: string) {
+  const [deleted, closed, modified, kept] = await seedTasks(4, (i) => ({ title: `task ${i}`, done: false }));
+  const device = await world.device();
+  const { store, syncs } = device.runtime;
+  await syncs.syncDown({ entity: 'Task', constraint: open }, { name: 'open' });
+  await world.elsewhere('alice').upload([
+    { entity: 'Task', id: deleted, kind: 'delete', data: {} },
+    { entity: 'Task', id: closed, kind: 'update', data: { done: true } },
+    { entity: 'Task', id: modified, kind: 'update', data: { done: true } },
+  ]);
+  const session = device.runtime.session();
+  await session.commit(session.change((await store.get('Task', modified))!, { title: localTitle }));
+  return { deleted, closed, modified, kept, device, store, syncs };
+}
+
 describe('defining named syncs', () => {
   it('validates targets and options with typed errors, and keeps names unique across downs and ups', async () => {
     world = await startWorld();
-    const syncs = managerOf(await world.device());
+    const { syncs } = (await world.device()).runtime;
     await expect(syncs.defineSyncDown({ entity: 'Nope' })).rejects.toBeInstanceOf(SchemaError);
     await expect(syncs.defineSyncDown({ entity: 'Task', constraint: { attribute: 'nope', op: 'eq', value: 1 } })).rejects.toBeInstanceOf(
       ValidationError,
@@ -67,7 +87,7 @@ describe('defining named syncs', () => {
 
   it('reSync of an unknown id or name fails with a typed error', async () => {
     world = await startWorld();
-    const syncs = managerOf(await world.device());
+    const { syncs } = (await world.device()).runtime;
     await expect(syncs.reSync('nothing')).rejects.toBeInstanceOf(UnknownSyncError);
     await expect(syncs.cleanResyncGhosts('nothing')).rejects.toBeInstanceOf(UnknownSyncError);
   });
@@ -78,7 +98,7 @@ describe('reSync', () => {
     world = await startWorld();
     const ids = await seedTasks(30);
     const device = await world.device();
-    const syncs = managerOf(device);
+    const { syncs } = device.runtime;
     const defined = await syncs.defineSyncDown({ entity: 'Task' }, { name: 'tasks' });
 
     const updates: SyncState[] = [];
@@ -118,7 +138,7 @@ describe('reSync', () => {
     // The server's clock gives every write its own changedDate; make all 1,000 share one.
     await world.storage.query(`UPDATE sf_objects SET changed_date = '2026-01-01T00:00:00Z' WHERE entity = 'Task'`);
     const device = await world.device();
-    const syncs = managerOf(device);
+    const { syncs } = device.runtime;
     await syncs.defineSyncDown({ entity: 'Task' }, { name: 'tasks', batchSize: 250 });
 
     // Stop as soon as the first batch has arrived (the request for the second one is on its way).
@@ -149,7 +169,7 @@ describe('merge modes', () => {
     world = await startWorld();
     const [id] = await seedTasks(1);
     const device = await world.device();
-    const syncs = managerOf(device);
+    const { syncs } = device.runtime;
     await syncs.syncDown({ entity: 'Task' }, { name: 'tasks' });
     const session = device.runtime.session();
     await session.commit(session.change((await device.runtime.store.get('Task', id))!, { title: 'mine' }));
@@ -164,7 +184,7 @@ describe('merge modes', () => {
     world = await startWorld();
     const [id] = await seedTasks(1);
     const device = await world.device();
-    const syncs = managerOf(device);
+    const { syncs } = device.runtime;
     await syncs.syncDown({ entity: 'Task' }, { name: 'tasks', mergeMode: 'overwrite' });
     const session = device.runtime.session();
     await session.commit(session.change((await device.runtime.store.get('Task', id))!, { title: 'mine' }));
@@ -179,18 +199,7 @@ describe('merge modes', () => {
 describe('cleanResyncGhosts', () => {
   it('removes records deleted on the server or no longer matching, keeps locally modified ones, leaves status and checkpoint alone', async () => {
     world = await startWorld();
-    const [deleted, closed, modified, kept] = await seedTasks(4, (i) => ({ title: `task ${i}`, done: false }));
-    const device = await world.device();
-    const { store } = device.runtime;
-    const syncs = managerOf(device);
-    await syncs.syncDown({ entity: 'Task', constraint: open }, { name: 'open' });
-    await world.elsewhere('alice').upload([
-      { entity: 'Task', id: deleted, kind: 'delete', data: {} },
-      { entity: 'Task', id: closed, kind: 'update', data: { done: true } },
-      { entity: 'Task', id: modified, kind: 'update', data: { done: true } },
-    ]);
-    const session = device.runtime.session();
-    await session.commit(session.change((await store.get('Task', modified))!, { title: 'still working on it' }));
+    const { deleted, closed, modified, kept, device, store, syncs } = await ghostScene('still working on it');
 
     const before = await syncs.reSync('open');
     // The delta brings nothing for deleted or no longer matching records: they are ghosts now.
@@ -210,7 +219,7 @@ describe('cleanResyncGhosts', () => {
     world = await startWorld();
     const [small, big] = await seedTasks(2, (i) => ({ title: `task ${i}`, estimate: i === 0 ? 1 : 10 }));
     const device = await world.device();
-    const syncs = managerOf(device);
+    const { syncs } = device.runtime;
     await syncs.syncDown({ entity: 'Task', constraint: { attribute: 'estimate', op: 'lt', value: 5 } }, { name: 'small' });
     await syncs.syncDown({ entity: 'Task', constraint: { attribute: 'estimate', op: 'gte', value: 5 } }, { name: 'big' });
     expect(await device.runtime.store.count('Task')).toBe(2);
@@ -230,14 +239,12 @@ describe('cleanResyncGhosts', () => {
     world = await startWorld();
     await seedTasks(3);
     const device = await world.device();
-    const syncs = managerOf(device);
+    const { syncs } = device.runtime;
     await syncs.defineSyncUp({ entity: 'Task' }, { name: 'up' });
     await expect(syncs.cleanResyncGhosts('up')).rejects.toThrow(ValidationError);
     await syncs.defineSyncDown({ entity: 'Task' }, { name: 'down' });
 
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    device.network.gate = (path) => (path === '/api/download' ? held : Promise.resolve());
+    const { release } = device.network.hold('/api/download');
     const running = syncs.reSync('down');
     await expect(syncs.cleanResyncGhosts('down')).rejects.toBeInstanceOf(SyncRunningError);
     await expect(syncs.reSync('down')).rejects.toBeInstanceOf(SyncRunningError);
@@ -257,7 +264,7 @@ describe('cleanResyncGhosts', () => {
     world = await startWorld();
     await seedTasks(3);
     const device = await world.device();
-    const syncs = managerOf(device);
+    const { syncs } = device.runtime;
     await syncs.syncDown({ entity: 'Task' }, { name: 'down' });
     device.network.gate = async (path) => {
       if (path === '/api/ids') syncs.stop();
@@ -275,15 +282,13 @@ describe('stop and restart', () => {
     world = await startWorld();
     await seedTasks(20);
     const device = await world.device();
-    const syncs = managerOf(device);
+    const { syncs } = device.runtime;
     await syncs.defineSyncDown({ entity: 'Task' }, { name: 'a', batchSize: 5 });
     await syncs.defineSyncDown({ entity: 'Project' }, { name: 'b' });
     await syncs.defineSyncUp({ entity: 'Task' }, { name: 'up' });
     await syncs.defineSyncDown({ entity: 'Task', constraint: open }, { name: 'c' });
 
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    device.network.gate = (path) => (path === '/api/download' && device.network.downloadedIds.length >= 5 ? held : Promise.resolve());
+    const { release } = device.network.hold((path) => path === '/api/download' && device.network.downloadedIds.length >= 5);
     const results = [syncs.reSync('a'), syncs.reSync('b'), syncs.reSync('up')];
     const ghosts = expect(syncs.cleanResyncGhosts('c')).rejects.toBeInstanceOf(SyncStoppedError);
     await expect.poll(() => device.network.downloadedIds.length).toBe(5);
@@ -318,7 +323,7 @@ describe('stop and restart', () => {
     world = await startWorld();
     await seedTasks(12);
     const device = await world.device();
-    const first = managerOf(device);
+    const first = device.runtime.syncs;
     await first.defineSyncDown({ entity: 'Task' }, { name: 'a', batchSize: 5 });
     // Cut the run after its first stored batch, as a closed tab would.
     const { store } = device.runtime;
@@ -348,7 +353,7 @@ describe('the checkpoint', () => {
     world = await startWorld();
     const ids = await seedTasks(15);
     const device = await world.device();
-    const syncs = managerOf(device);
+    const { syncs } = device.runtime;
     await syncs.defineSyncDown({ entity: 'Task' }, { name: 'a', batchSize: 5 });
     const { store } = device.runtime;
     const apply = store.applyServerObjects.bind(store);
@@ -380,7 +385,7 @@ describe('sync up', () => {
     const device = await world.device();
     const { store } = device.runtime;
     await device.runtime.synchronize({ mode: 'all' });
-    const syncs = managerOf(device);
+    const { syncs } = device.runtime;
     await syncs.defineSyncUp({ entity: 'Task', fields: ['title'] }, { name: 'titles' });
 
     const session = device.runtime.session();
@@ -418,25 +423,21 @@ describe('the single-sync guard', () => {
     world = await startWorld();
     await seedTasks(3);
     const device = await world.device();
-    const syncs = managerOf(device);
+    const { syncs } = device.runtime;
     await syncs.defineSyncDown({ entity: 'Task' }, { name: 'down' });
 
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    device.network.gate = (path) => (path === '/api/download' ? held : Promise.resolve());
+    const first = device.network.hold('/api/download');
     const synchronizing = device.runtime.synchronize({ mode: 'all' });
     await expect(syncs.reSync('down')).rejects.toBeInstanceOf(SimultaneousSyncError);
     expect(await syncs.getSyncStatus('down')).toMatchObject({ status: 'new', startTime: null });
-    release();
+    first.release();
     await synchronizing;
 
-    let release2!: () => void;
-    const held2 = new Promise<void>((r) => (release2 = r));
-    device.network.gate = (path) => (path === '/api/download' ? held2 : Promise.resolve());
+    const second = device.network.hold('/api/download');
     const resyncing = syncs.reSync('down');
     await expect.poll(() => device.network.requests.filter((r) => r === 'POST /api/download').length).toBe(4);
     await expect(device.runtime.synchronize({ mode: 'unsynchronized' })).rejects.toBeInstanceOf(SimultaneousSyncError);
-    release2();
+    second.release();
     expect((await resyncing).status).toBe('done');
   });
 });
@@ -446,7 +447,7 @@ describe('declared syncs', () => {
     world = await startWorld();
     await seedTasks(2);
     const device = await world.device();
-    const syncs = managerOf(device);
+    const { syncs } = device.runtime;
     const declared = [
       { type: 'syncDown' as const, name: 'tasks', target: { entity: 'Task' } },
       { type: 'syncUp' as const, name: 'up', target: { entity: 'Task' } },
@@ -467,18 +468,7 @@ describe('declared syncs', () => {
 describe('a full sync down', () => {
   it('removes what it did not write (ghosts), never a locally modified record; an incremental reSync leaves ghosts', async () => {
     world = await startWorld();
-    const [deleted, closed, modified, kept] = await seedTasks(4, (i) => ({ title: `task ${i}`, done: false }));
-    const device = await world.device();
-    const { store } = device.runtime;
-    const syncs = managerOf(device);
-    await syncs.syncDown({ entity: 'Task', constraint: open }, { name: 'open' });
-    await world.elsewhere('alice').upload([
-      { entity: 'Task', id: deleted, kind: 'delete', data: {} },
-      { entity: 'Task', id: closed, kind: 'update', data: { done: true } },
-      { entity: 'Task', id: modified, kind: 'update', data: { done: true } },
-    ]);
-    const session = device.runtime.session();
-    await session.commit(session.change((await store.get('Task', modified))!, { title: 'mine' }));
+    const { modified, kept, store, syncs } = await ghostScene('mine');
 
     await syncs.reSync('open');
     expect(await store.count('Task')).toBe(4);

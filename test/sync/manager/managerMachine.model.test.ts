@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncManagerStoppedError } from '../../../src/errors.ts';
 import type { SyncState } from '../../../src/model/syncState.ts';
 import { managerMachine, type ManagerEvent, type ManagerTask } from '../../../src/sync/manager/managerMachine.ts';
-import { SyncManager } from '../../../src/sync/manager/SyncManager.ts';
 import { closeSharedStorage, startWorld, type World } from '../../support/world.ts';
 
 type Snapshot = SnapshotFrom<typeof managerMachine>;
@@ -107,10 +106,7 @@ describe('sync manager machine: every transition, replayed against a real manage
 
   it.each(paths.map((p) => [p.name, p] as const))('%s', async (_name, path) => {
     const device = await world.device();
-    const syncs = new SyncManager(
-      { schema: device.runtime.schema, store: device.runtime.store, client: device.runtime.client, config: {} },
-      device.runtime.store.db.name,
-    );
+    const { syncs } = device.runtime;
     // Each sync is one download request (an empty target), held until the model's task ends.
     for (let i = 0; i < 8; i++) {
       await syncs.defineSyncDown({ entity: 'Project', constraint: { attribute: 'name', op: 'eq', value: `none ${i}` } }, { name: `s${i}` });
