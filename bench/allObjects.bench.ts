@@ -9,7 +9,7 @@
  */
 import { benchArgs } from './support/args.ts';
 import { openDevice, tokenOf } from './support/device.ts';
-import { httpFetch, openFloorDb, sqlToDexie } from './support/floors.ts';
+import { floorVariants } from './support/floors.ts';
 import { timePhases } from './support/phases.ts';
 import { BENCH_DATABASE_URL, createBenchSchema, postgresVersion } from './support/postgres.ts';
 import { machineInfo, ratio, report, timing, type Metric } from './support/results.ts';
@@ -58,47 +58,7 @@ try {
           }
         },
       },
-      {
-        name: 'floor.sql+put',
-        async run(round) {
-          const floor = await openFloorDb();
-          try {
-            let ms = 0;
-            let sql = 0;
-            let put = 0;
-            for (const entity of ENTITIES) {
-              const r = await sqlToDexie(schema.pool, floor.db, entity, USER);
-              if (r.n !== COUNTS[entity]) throw new Error(`floor: ${r.n} ${entity}, expected ${COUNTS[entity]}`);
-              ms += r.ms;
-              sql += r.sqlMs;
-              put += r.putMs;
-            }
-            if (round >= WARMUP) {
-              floorParts.sql.push(sql);
-              floorParts.put.push(put);
-            }
-            return ms;
-          } finally {
-            await floor.dispose();
-          }
-        },
-      },
-      {
-        name: 'floor.http',
-        async run() {
-          const floor = await openFloorDb();
-          try {
-            let n = 0;
-            const ms = await timeIt(async () => {
-              for (const entity of ENTITIES) n += await httpFetch(server.url, tokenOf(USER), floor.db, entity);
-            });
-            if (n !== TOTAL) throw new Error(`http floor fetched ${n}`);
-            return ms;
-          } finally {
-            await floor.dispose();
-          }
-        },
-      },
+      ...floorVariants({ pool: schema.pool, serverUrl: server.url, token: tokenOf(USER), user: USER, counts: COUNTS, warmup: WARMUP, parts: floorParts }),
     ],
     {
       repetitions: REPS,

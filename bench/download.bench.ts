@@ -13,13 +13,13 @@
  */
 import { benchArgs } from './support/args.ts';
 import { onlyEntities, openDevice, tokenOf } from './support/device.ts';
-import { httpFetch, openFloorDb, sqlToDexie } from './support/floors.ts';
+import { floorVariants } from './support/floors.ts';
 import { BENCH_DATABASE_URL, createBenchSchema, postgresVersion } from './support/postgres.ts';
 import { machineInfo, ratio, report, timing, type Metric } from './support/results.ts';
 import { seedObjects } from './support/seed.ts';
 import { timePhases } from './support/phases.ts';
 import { startServerProcess } from './support/serverProcess.ts';
-import { formatMs, formatRate, interleave, median, timeIt } from './support/stats.ts';
+import { formatMs, formatRate, interleave, median } from './support/stats.ts';
 
 const args = benchArgs();
 const TASKS = args.quick ? 10_000 : 100_000;
@@ -53,39 +53,7 @@ try {
           }
         },
       },
-      {
-        name: 'floor.sql+put',
-        async run(round) {
-          const floor = await openFloorDb();
-          try {
-            const r = await sqlToDexie(schema.pool, floor.db, 'Task', USER);
-            if (r.n !== TASKS || (await floor.db.table('Task').count()) !== TASKS) throw new Error(`floor wrote ${r.n}`);
-            if (round >= WARMUP) {
-              parts.sql.push(r.sqlMs);
-              parts.put.push(r.putMs);
-            }
-            return r.ms;
-          } finally {
-            await floor.dispose();
-          }
-        },
-      },
-      {
-        name: 'floor.http',
-        async run() {
-          const floor = await openFloorDb();
-          try {
-            let n = 0;
-            const ms = await timeIt(async () => {
-              n = await httpFetch(server.url, tokenOf(USER), floor.db, 'Task');
-            });
-            if (n !== TASKS) throw new Error(`http floor fetched ${n}`);
-            return ms;
-          } finally {
-            await floor.dispose();
-          }
-        },
-      },
+      ...floorVariants({ pool: schema.pool, serverUrl: server.url, token: tokenOf(USER), user: USER, counts: { Task: TASKS }, warmup: WARMUP, parts }),
     ],
     {
       repetitions: REPS,

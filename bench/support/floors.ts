@@ -19,6 +19,7 @@ import type pg from 'pg';
 import type { SyncObject } from '../../src/model/values.ts';
 import { deleteDatabase } from './device.ts';
 import { floorStores } from './floorStores.ts';
+import { timeIt, type Variant } from './stats.ts';
 
 export const PAGE = 1000;
 
@@ -121,4 +122,68 @@ export async function httpFetch(serverUrl: string, token: string, db: Dexie, ent
     n += batch.objects.length;
   }
   return n;
+}
+
+/**
+ * The two floors as benchmark variants, over `counts`' entities in that order (association
+ * targets first): `floor.sql+put` (its SQL and bulkPut times pushed to `parts` after the
+ * warm-up) and `floor.http`. Each checks that it stored exactly the expected rows.
+ */
+export function floorVariants(options: {
+  pool: pg.Pool;
+  serverUrl: string;
+  token: string;
+  user: string;
+  counts: Readonly<Record<string, number>>;
+  warmup: number;
+  parts: { sql: number[]; put: number[] };
+}): Variant[] {
+  const { pool, serverUrl, token, user, counts, warmup, parts } = options;
+  const entities = Object.keys(counts);
+  const total = entities.reduce((sum, e) => sum + counts[e], 0);
+  return [
+    {
+      name: 'floor.sql+put',
+      async run(round) {
+        const floor = await openFloorDb();
+        try {
+          let ms = 0;
+          let sql = 0;
+          let put = 0;
+          for (const entity of entities) {
+            const r = await sqlToDexie(pool, floor.db, entity, user);
+            if (r.n !== counts[entity] || (await floor.db.table(entity).count()) !== counts[entity]) {
+              throw new Error(`floor wrote ${r.n} ${entity}, expected ${counts[entity]}`);
+            }
+            ms += r.ms;
+            sql += r.sqlMs;
+            put += r.putMs;
+          }
+          if (round >= warmup) {
+            parts.sql.push(sql);
+            parts.put.push(put);
+          }
+          return ms;
+        } finally {
+          await floor.dispose();
+        }
+      },
+    },
+    {
+      name: 'floor.http',
+      async run() {
+        const floor = await openFloorDb();
+        try {
+          let n = 0;
+          const ms = await timeIt(async () => {
+            for (const entity of entities) n += await httpFetch(serverUrl, token, floor.db, entity);
+          });
+          if (n !== total) throw new Error(`http floor fetched ${n}, expected ${total}`);
+          return ms;
+        } finally {
+          await floor.dispose();
+        }
+      },
+    },
+  ];
 }
