@@ -8,34 +8,13 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow } from '../../src/flow/format.ts';
 import { demoId, seedDemoData, wordCount } from '../../src/server/demo.ts';
+import { bin, cli, root, type CliResult } from '../support/cli.ts';
 import { closeSharedStorage, startWorld, type World } from '../support/world.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/syncflow.js');
 const flowFile = (name: string) => join(root, 'flows', `${name}.flow.json`);
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], options: { command?: string[] } = {}): Promise<CliResult> {
-  const [command, ...pre] = options.command ?? [process.execPath, bin];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, [...pre, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
