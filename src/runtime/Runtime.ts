@@ -164,10 +164,17 @@ export class Runtime {
     return result;
   }
 
-  /** Gives up a failed change for good, on the server and on this device. */
+  /**
+   * Gives up a failed change for good, on the server and on this device (for a conflict: the
+   * server's version stays; for a refused create: the object kept on the device goes).
+   */
   async dismissFailure(id: string): Promise<void> {
+    const failure = (await this.store.listFailures()).find((f) => f.id === id);
     await this.client.dismissFailure(id);
     await this.store.deleteFailure(id);
+    // A refused create kept on the device until now: given up, so it goes (the server never had
+    // it). An object with a newer local change stays: that change is the user's latest word.
+    if (failure?.kind === 'create') await this.store.removeObjects(failure.entity, [failure.objectId]);
   }
 
   /**

@@ -307,11 +307,16 @@ export class LocalStore {
       const removed: string[] = [];
       await this.db.table(FAILURES).bulkPut(refusals.map((r) => r.failure));
       const pending = (await changes.bulkGet(refusals.map((r) => objectKey(r.entity, r.id)))) as Array<LocalChange | undefined>;
+      const held = await this.heldIds();
       for (const [i, r] of refusals.entries()) {
         if (pending[i] && pending[i]!.seq !== r.seq) continue;
         await changes.delete(objectKey(r.entity, r.id));
         if (r.restore) await this.db.table(r.entity).put({ ...r.restore, [TAG]: '' });
-        else {
+        else if (r.failure.kind === 'create' || held.has(`${r.entity}:${r.id}`)) {
+          // Created on this device and never accepted by the server: the object stays with its
+          // failure until the user retries or dismisses it (only a server object can be "gone").
+          continue;
+        } else {
           await this.removeRows(r.entity, [r.id]);
           removed.push(r.id);
         }
@@ -331,13 +336,14 @@ export class LocalStore {
   async removeObjects(entity: string, ids: string[], options: { force?: boolean } = {}): Promise<number> {
     entityOf(this.schema, entity);
     if (ids.length === 0) return 0;
-    return this.serverWrite([entity, CHANGES, FILES], async () => {
+    return this.serverWrite([entity, CHANGES, FILES, FAILURES], async () => {
       const keys = ids.map((id) => objectKey(entity, id));
       const changes = this.db.table(CHANGES);
       const pending = await changes.bulkGet(keys);
       const rows = (await this.db.table(entity).bulkGet(ids)) as Array<Row | undefined>;
+      const held = options.force ? new Set<string>() : await this.heldIds();
       if (options.force) await changes.bulkDelete(keys.filter((_, i) => pending[i]));
-      const remove = ids.filter((_, i) => rows[i] && (options.force || !pending[i]));
+      const remove = ids.filter((id, i) => rows[i] && (options.force || (!pending[i] && !held.has(`${entity}:${id}`))));
       await this.removeRows(entity, remove);
       return new Set(remove).size;
     });
@@ -353,7 +359,7 @@ export class LocalStore {
    */
   async removeUntagged(entity: string, tag: string): Promise<number> {
     entityOf(this.schema, entity);
-    return this.serverWrite([entity, CHANGES, FILES], async () => {
+    return this.serverWrite([entity, CHANGES, FILES, FAILURES], async () => {
       // Two ranges either side of `tag` read only the untagged rows; `notEqual` would step a cursor
       // over every row the run tagged (quadratic on fake-indexeddb, one step per row in browsers).
       const table = this.db.table(entity);
@@ -362,7 +368,8 @@ export class LocalStore {
       if (ids.length === 0) return 0;
       const pending = (await this.db.table(CHANGES).where('entity').equals(entity).primaryKeys()) as Array<[string, string]>;
       const keep = new Set(pending.map(([, id]) => id));
-      const remove = ids.filter((id) => !keep.has(id));
+      const held = await this.heldIds();
+      const remove = ids.filter((id) => !keep.has(id) && !held.has(`${entity}:${id}`));
       await this.removeRows(entity, remove);
       return remove.length;
     });
@@ -617,6 +624,16 @@ export class LocalStore {
     const assoc = Object.hasOwn(def.associations, association) ? def.associations[association] : undefined;
     if (!assoc) throw ValidationError.at('association', `${entity} has no association "${association}"`);
     return assoc;
+  }
+
+  /**
+   * `entity:id` of objects created on this device whose create the server refused (an open
+   * create failure): the server never had them, so no sync removes them for being absent there.
+   * Read inside a transaction that includes FAILURES.
+   */
+  private async heldIds(): Promise<Set<string>> {
+    const failures = (await this.db.table(FAILURES).toArray()) as SynchronizationFailure[];
+    return new Set(failures.filter((f) => f.kind === 'create' && f.status === 'open').map((f) => `${f.entity}:${f.objectId}`));
   }
 
   /** Deletes rows and their files (inside a server-write transaction). */

@@ -18,7 +18,8 @@ export interface Selection {
 /**
  * Sorts the selection: an object held uncommitted by the caller's session, or not in the
  * local database at all (never committed, or deleted: deletions are not synchronized in this
- * mode), is skipped; a committed change is uploaded; the rest is only refreshed.
+ * mode), is skipped; a committed change is uploaded; the rest is only refreshed. New objects
+ * the selection refers to (directly or through other new objects) are uploaded with it.
  */
 export const classifySelection = fromPromise<Selection, { sync: SyncContext; request: SyncRequest }>(
   async ({ input }) => {
@@ -39,12 +40,42 @@ export const classifySelection = fromPromise<Selection, { sync: SyncContext; req
       if (change && change.kind !== 'delete') selection.changes.push(change);
       else selection.unchanged.push({ entity: object.$entity, id: object.id });
     }
+    await addReferencedCreates(input.sync, selection, seen);
     // Upload in the store's order: association targets before the objects that refer to them.
     const order = new Map(input.sync.schema.order.map((e, i) => [e, i]));
     selection.changes.sort((a, b) => order.get(a.entity)! - order.get(b.entity)! || a.seq - b.seq);
     return selection;
   },
 );
+
+/**
+ * Adds the closure of the selection's references over objects created on the device that the
+ * server has not confirmed yet: without them the server would refuse the selection's creates
+ * as invalid (a reference to an object it does not have). A reference to an object that is on
+ * the server already (no pending create) is not followed: it needs nothing.
+ */
+async function addReferencedCreates(sync: SyncContext, selection: Selection, seen: Set<string>): Promise<void> {
+  const queue: Array<{ entity: string; id: string }> = [
+    ...selection.changes.map((c) => ({ entity: c.entity, id: c.id })),
+    ...selection.unchanged,
+  ];
+  while (queue.length) {
+    const { entity, id } = queue.pop()!;
+    const object = await sync.store.get(entity, id);
+    if (!object) continue;
+    for (const [name, association] of Object.entries(sync.schema.entities[entity].associations)) {
+      const target = (object as Record<string, unknown>)[name];
+      if (typeof target !== 'string') continue;
+      const key = `${association.target}:${target}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const change = await sync.store.pendingChange(association.target, target);
+      if (change?.kind !== 'create') continue;
+      selection.changes.push(change);
+      queue.push({ entity: association.target, id: target });
+    }
+  }
+}
 
 function* flatten(objects: ReadonlyArray<unknown>): Generator<LocalObject> {
   for (const o of objects) {

@@ -12,7 +12,8 @@ export interface RefreshOutcome {
 /**
  * Brings the given objects up to the server's version (calculated attributes, event handler
  * changes). An object the server no longer returns is removed locally, unless it has a local
- * change made meanwhile: that change is uploaded by the next sync and decided by the server.
+ * change made meanwhile (uploaded by the next sync and decided by the server) or was created on
+ * this device and refused by the server (it stays with its failure until retried or dismissed).
  */
 export async function refreshObjects(
   ctx: SyncContext,
@@ -32,7 +33,9 @@ export async function refreshObjects(
       for (const id of missing) if (await ctx.store.pendingChange(entity, id)) keep.add(id);
       const gone = missing.filter((id) => !keep.has(id));
       await ctx.store.removeObjects(entity, gone);
-      outcome.removedIds.push(...gone);
+      // The store keeps device-created objects the server refused: they were never "gone".
+      const left = await ctx.store.getMany(entity, gone);
+      outcome.removedIds.push(...gone.filter((_, i) => !left[i]));
     }
     ctx.onProgress?.({ phase: 'refresh', entity, done: outcome.refreshed + outcome.removedIds.length, total: ids.length });
   }

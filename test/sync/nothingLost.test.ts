@@ -1,0 +1,115 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeSharedStorage, startWorld, type World } from '../support/world.ts';
+
+let world: World;
+beforeEach(async () => {
+  world = await startWorld();
+});
+afterEach(async () => {
+  await world.close();
+});
+afterAll(closeSharedStorage);
+
+const uuid = () => crypto.randomUUID();
+
+describe('selected mode: new objects the selection refers to', () => {
+  it('uploads a new Task together with the new Project it refers to, targets first', async () => {
+    const { runtime } = await world.device('alice');
+    const session = runtime.session();
+    const project = session.create('Project', { name: 'Made offline' });
+    const task = session.create('Task', { title: 'Refers to a new project', project: project.id });
+    await session.commit([task, project]);
+
+    const result = await runtime.synchronize({ mode: 'selected', objects: [task] });
+    expect(result.failures).toEqual([]);
+    expect(result.uploaded).toBe(2);
+    const alice = world.elsewhere('alice');
+    expect(await alice.get('Project', project.id)).toMatchObject({ name: 'Made offline' });
+    expect(await alice.get('Task', task.id)).toMatchObject({ project: project.id, words: 5 });
+    expect(await runtime.store.pendingCount()).toBe(0);
+  });
+
+  it('follows references of new objects transitively, and leaves unrelated changes marked', async () => {
+    const { runtime } = await world.device('alice');
+    const session = runtime.session();
+    const project = session.create('Project', { name: 'Root' });
+    const parent = session.create('Task', { title: 'Middle', project: project.id });
+    const other = session.create('Project', { name: 'Unrelated' });
+    await session.commit([parent, project, other]);
+    const attachment = session.create('Attachment', { name: 'a.txt', task: parent.id });
+    await session.commit(attachment);
+
+    const result = await runtime.synchronize({ mode: 'selected', objects: [attachment] });
+    expect(result.failures).toEqual([]);
+    const alice = world.elsewhere('alice');
+    expect(await alice.get('Attachment', attachment.id)).not.toBeNull();
+    expect(await alice.get('Task', parent.id)).not.toBeNull();
+    expect(await alice.get('Project', project.id)).not.toBeNull();
+    expect(await alice.get('Project', other.id)).toBeNull();
+    expect(await runtime.store.pendingChange('Project', other.id)).toMatchObject({ kind: 'create' });
+  });
+});
+
+describe('a device-created object the server refuses stays on the device with its failure', () => {
+  for (const mode of ['selected', 'unsynchronized', 'all'] as const) {
+    it(`in mode ${mode}, until the failure is retried or dismissed`, async () => {
+      const { runtime } = await world.device('alice');
+      const session = runtime.session();
+      const task = session.create('Task', { title: 'a forbidden title' });
+      await session.commit(task);
+
+      const first = await runtime.synchronize(mode === 'selected' ? { mode, objects: [task] } : { mode });
+      expect(first.failures).toHaveLength(1);
+      expect(first.failures[0]).toMatchObject({ objectId: task.id, kind: 'create', reason: 'rejected' });
+      expect(first.removedIds).toEqual([]);
+      expect(await runtime.store.get('Task', task.id)).toMatchObject({ title: 'a forbidden title' });
+
+      // Later syncs of every mode keep it: the server never had it, so its absence there means nothing.
+      await runtime.synchronize({ mode: 'all' });
+      await runtime.synchronize({ mode: 'unsynchronized' });
+      await runtime.synchronize({ mode: 'selected', objects: [task] });
+      expect(await runtime.store.get('Task', task.id)).toMatchObject({ title: 'a forbidden title' });
+      expect(await runtime.listFailures()).toHaveLength(1);
+
+      // Dismissed: the user gave it up, so it goes.
+      await runtime.dismissFailure(first.failures[0].id);
+      expect(await runtime.store.get('Task', task.id)).toBeUndefined();
+    });
+  }
+
+  it('comes back from the server when its failure is retried', async () => {
+    const { runtime } = await world.device('alice');
+    const session = runtime.session();
+    // Refers to a project the server does not have yet: refused as invalid, kept on the device.
+    const projectId = uuid();
+    const task = session.create('Task', { title: 'Points nowhere yet', project: projectId });
+    await session.commit(task);
+    const result = await runtime.synchronize({ mode: 'unsynchronized' });
+    expect(result.failures).toHaveLength(1);
+    expect(result.failures[0]).toMatchObject({ objectId: task.id, reason: 'invalid' });
+    await runtime.synchronize({ mode: 'all' });
+    expect(await runtime.store.get('Task', task.id)).toMatchObject({ title: 'Points nowhere yet' });
+
+    await world.elsewhere('alice').upload([{ entity: 'Project', id: projectId, kind: 'create', data: { name: 'Arrived' } }]);
+    const retried = await runtime.retryFailure(result.failures[0].id);
+    expect(retried.status).toBe('applied');
+    expect(await runtime.listFailures()).toEqual([]);
+    await runtime.synchronize({ mode: 'all' });
+    expect(await runtime.store.get('Task', task.id)).toMatchObject({ title: 'Points nowhere yet', words: 3 });
+  });
+
+  it('still removes a server object that is gone there (seed 004)', async () => {
+    const alice = world.elsewhere('alice');
+    const id = uuid();
+    await alice.upload([{ entity: 'Task', id, kind: 'create', data: { title: 'From the server' } }]);
+    const { runtime } = await world.device('alice');
+    await runtime.synchronize({ mode: 'all' });
+    const session = runtime.session();
+    const [changed] = await session.commit(session.change((await runtime.store.get('Task', id))!, { title: 'Edited' }));
+    await alice.upload([{ entity: 'Task', id, kind: 'delete', data: {} }]);
+    const result = await runtime.synchronize({ mode: 'selected', objects: [changed] });
+    expect(result.removedIds).toEqual([id]);
+    expect(await runtime.store.get('Task', id)).toBeUndefined();
+    expect(result.failures[0]).toMatchObject({ reason: 'deleted', data: { title: 'Edited' } });
+  });
+});
