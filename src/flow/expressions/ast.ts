@@ -36,27 +36,44 @@ export type Expr = Span &
 
 export type ExprOf<K extends Expr['kind']> = Extract<Expr, { kind: K }>;
 
+/**
+ * The binary nodes down an expression's left edge, top first, and the first operand below them.
+ * The parser folds a chain (`1 + 2 + ... + n`) into a left-leaning tree as deep as the chain is
+ * long: walkers loop over this list instead of recursing once per term.
+ */
+export function leftChain(e: ExprOf<'binary'>): { chain: Array<ExprOf<'binary'>>; first: Expr } {
+  const chain: Array<ExprOf<'binary'>> = [];
+  let first: Expr = e;
+  while (first.kind === 'binary') {
+    chain.push(first);
+    first = first.left;
+  }
+  return { chain, first };
+}
+
 /** The variables an expression reads (without `$`), in order of first use. */
 export function variablesOf(e: Expr, out: Set<string> = new Set()): Set<string> {
-  switch (e.kind) {
-    case 'path':
-      out.add(e.variable);
-      break;
-    case 'unary':
-      variablesOf(e.operand, out);
-      break;
-    case 'binary':
-      variablesOf(e.left, out);
-      variablesOf(e.right, out);
-      break;
-    case 'if':
-      variablesOf(e.condition, out);
-      variablesOf(e.then, out);
-      variablesOf(e.else, out);
-      break;
-    case 'call':
-      for (const a of e.args) variablesOf(a, out);
-      break;
+  // An explicit stack, children pushed last-first: a long chain costs no call stack.
+  const stack: Expr[] = [e];
+  while (stack.length) {
+    const x = stack.pop()!;
+    switch (x.kind) {
+      case 'path':
+        out.add(x.variable);
+        break;
+      case 'unary':
+        stack.push(x.operand);
+        break;
+      case 'binary':
+        stack.push(x.right, x.left);
+        break;
+      case 'if':
+        stack.push(x.else, x.then, x.condition);
+        break;
+      case 'call':
+        for (let i = x.args.length - 1; i >= 0; i--) stack.push(x.args[i]);
+        break;
+    }
   }
   return out;
 }

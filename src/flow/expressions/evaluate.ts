@@ -1,6 +1,6 @@
 import { SyncflowError } from '../../errors.ts';
-import type { Expr, ExprOf } from './ast.ts';
-import { FUNCTIONS, type FunctionContext } from './functions.ts';
+import { leftChain, type Expr, type ExprOf } from './ast.ts';
+import { describeValue, FUNCTIONS, type FunctionContext } from './functions.ts';
 
 /** What the evaluator needs from the running flow. */
 export interface EvalContext extends FunctionContext {
@@ -57,19 +57,24 @@ class Evaluator {
       case 'unary':
         if (e.op === 'not') return !(await this.condition(e.operand));
         return -this.number(await this.visit(e.operand), e.operand, 'negate');
-      case 'binary':
-        return this.binary(e);
+      case 'binary': {
+        // A chain is evaluated in a loop, from its first operand up: no recursion per term.
+        const { chain, first } = leftChain(e);
+        let value = await this.visit(first);
+        for (let i = chain.length - 1; i >= 0; i--) value = await this.binary(chain[i], value);
+        return value;
+      }
       case 'if':
         return (await this.condition(e.condition)) ? this.visit(e.then) : this.visit(e.else);
       case 'call': {
         const args: unknown[] = [];
         for (const a of e.args) args.push(await this.visit(a));
-        const f = FUNCTIONS[e.name];
-        if (!f) throw this.fail(e, `unknown function "${e.name}"`);
+        if (!Object.hasOwn(FUNCTIONS, e.name)) throw this.fail(e, `unknown function "${e.name}"`);
         try {
-          return f.invoke(args, this.ctx);
+          return FUNCTIONS[e.name].invoke(args, this.ctx);
         } catch (err) {
-          throw err instanceof SyncflowError ? this.fail(e, err.message) : err;
+          // A function given values of the wrong type at run time fails as the flow's error, never as a crash.
+          throw this.fail(e, err instanceof SyncflowError ? err.message : `${e.name} failed: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
     }
@@ -77,15 +82,19 @@ class Evaluator {
 
   /** A condition: booleans, and empty as false. */
   private async condition(e: Expr): Promise<boolean> {
-    const v = (await this.visit(e)) ?? null;
+    return this.asCondition(await this.visit(e), e);
+  }
+
+  private asCondition(value: unknown, at: Expr): boolean {
+    const v = value ?? null;
     if (v === null) return false;
-    if (typeof v !== 'boolean') throw this.fail(e, `expected a boolean, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'boolean') throw this.fail(at, `expected a boolean, got ${describeValue(v)}`);
     return v;
   }
 
   private number(v: unknown, at: Expr, what: string): number {
     if (v === null || v === undefined) throw this.fail(at, `cannot ${what} empty`);
-    if (typeof v !== 'number') throw this.fail(at, `cannot ${what} ${JSON.stringify(v)}: not a number`);
+    if (typeof v !== 'number') throw this.fail(at, `cannot ${what} ${describeValue(v)}: not a number`);
     return v;
   }
 
@@ -101,11 +110,13 @@ class Evaluator {
     return v ?? null;
   }
 
-  private async binary(e: ExprOf<'binary'>): Promise<unknown> {
+  /** `e`, whose left operand gave `leftValue`. */
+  private async binary(e: ExprOf<'binary'>, leftValue: unknown): Promise<unknown> {
+    const left = e.left;
     // and / or short-circuit, as authors expect from `$x != empty and $x/done`.
-    if (e.op === 'and') return (await this.condition(e.left)) && this.condition(e.right);
-    if (e.op === 'or') return (await this.condition(e.left)) || this.condition(e.right);
-    const l = (await this.visit(e.left)) ?? null;
+    if (e.op === 'and') return this.asCondition(leftValue, left) && this.condition(e.right);
+    if (e.op === 'or') return this.asCondition(leftValue, left) || this.condition(e.right);
+    const l = leftValue ?? null;
     const r = (await this.visit(e.right)) ?? null;
     switch (e.op) {
       case '=':
@@ -119,25 +130,25 @@ class Evaluator {
         if (l === null || r === null) return false;
         const bothNumbers = typeof l === 'number' && typeof r === 'number';
         const bothStrings = typeof l === 'string' && typeof r === 'string';
-        if (!bothNumbers && !bothStrings) throw this.fail(e.right, `cannot compare ${JSON.stringify(l)} with ${JSON.stringify(r)}`);
+        if (!bothNumbers && !bothStrings) throw this.fail(e.right, `cannot compare ${describeValue(l)} with ${describeValue(r)}`);
         const c = l < r ? -1 : l > r ? 1 : 0;
         return e.op === '<' ? c < 0 : e.op === '<=' ? c <= 0 : e.op === '>' ? c > 0 : c >= 0;
       }
       case '+':
         if (typeof l === 'string' || typeof r === 'string') return text(l) + text(r);
-        return this.number(l, e.left, 'add') + this.number(r, e.right, 'add');
+        return this.number(l, left, 'add') + this.number(r, e.right, 'add');
       case '-':
-        return this.number(l, e.left, 'subtract') - this.number(r, e.right, 'subtract');
+        return this.number(l, left, 'subtract') - this.number(r, e.right, 'subtract');
       case '*':
-        return this.number(l, e.left, 'multiply') * this.number(r, e.right, 'multiply');
+        return this.number(l, left, 'multiply') * this.number(r, e.right, 'multiply');
       case 'div': {
-        const a = this.number(l, e.left, 'divide');
+        const a = this.number(l, left, 'divide');
         const b = this.number(r, e.right, 'divide');
         if (b === 0) throw this.fail(e.right, 'division by zero');
         return a / b;
       }
       case 'mod': {
-        const a = this.number(l, e.left, 'take the remainder of');
+        const a = this.number(l, left, 'take the remainder of');
         const b = this.number(r, e.right, 'take the remainder of');
         if (b === 0) throw this.fail(e.right, 'division by zero');
         return a % b;
@@ -149,3 +160,4 @@ class Evaluator {
 function text(v: unknown): string {
   return v === null || v === undefined ? '' : String(v);
 }
+

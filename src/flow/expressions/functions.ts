@@ -38,17 +38,28 @@ const printable: Param = {
 };
 const textOrList: Param = { what: 'a string or a list', accepts: ok((t) => t.kind === 'string' || t.kind === 'enum' || t.kind === 'list') };
 
+/** A value for a message: JSON, cut short (a 64 KB string stays readable), never throwing (a cycle, a BigInt). */
+export function describeValue(v: unknown): string {
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = Object.prototype.toString.call(v);
+  }
+  return s.length > 60 ? `${s.slice(0, 60)}...` : s;
+}
+
 const fail = (message: string) => new SyncflowError('flow_runtime', message);
 
 function num(v: unknown, fn: string): number | null {
   if (v === null || v === undefined) return null;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw fail(`${fn}: ${JSON.stringify(v)} is not a number`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw fail(`${fn}: ${describeValue(v)} is not a number`);
   return v;
 }
 
 function str(v: unknown, fn: string): string | null {
   if (v === null || v === undefined) return null;
-  if (typeof v !== 'string') throw fail(`${fn}: ${JSON.stringify(v)} is not a string`);
+  if (typeof v !== 'string') throw fail(`${fn}: ${describeValue(v)} is not a string`);
   return v;
 }
 
@@ -56,7 +67,7 @@ function time(v: unknown, fn: string): number | null {
   const s = str(v, fn);
   if (s === null) return null;
   const t = Date.parse(s);
-  if (Number.isNaN(t)) throw fail(`${fn}: ${JSON.stringify(s)} is not a datetime`);
+  if (Number.isNaN(t)) throw fail(`${fn}: ${describeValue(s)} is not a datetime`);
   return t;
 }
 
@@ -79,7 +90,11 @@ const addTime = (unit: number, fn: string): FunctionDef => ({
   invoke: ([d, n]) => {
     const t = time(d, fn);
     const k = num(n, fn);
-    return t === null || k === null ? null : new Date(t + k * unit).toISOString();
+    if (t === null || k === null) return null;
+    const result = new Date(t + k * unit);
+    // Past year 275,760 (or with a huge k) there is no date: say so instead of a RangeError.
+    if (Number.isNaN(result.getTime())) throw fail(`${fn}: the result is outside the range of dates`);
+    return result.toISOString();
   },
 });
 
@@ -97,7 +112,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
     invoke: ([v]) => {
       if (v === null || v === undefined) return 0;
       if (typeof v === 'string' || Array.isArray(v)) return v.length;
-      throw fail(`length: ${JSON.stringify(v)} is not a string or a list`);
+      throw fail(`length: ${describeValue(v)} is not a string or a list`);
     },
   },
   contains: {
@@ -178,7 +193,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
     invoke: ([s]) => {
       const v = str(s, 'parseInteger');
       if (v === null) return null;
-      if (!/^\s*[-+]?\d+\s*$/.test(v) || !Number.isSafeInteger(Number(v))) throw fail(`parseInteger: ${JSON.stringify(v)} is not an integer`);
+      if (!/^\s*[-+]?\d+\s*$/.test(v) || !Number.isSafeInteger(Number(v))) throw fail(`parseInteger: ${describeValue(v)} is not an integer`);
       return Number(v);
     },
   },
@@ -189,7 +204,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
     invoke: ([s]) => {
       const v = str(s, 'parseDecimal');
       if (v === null) return null;
-      if (!/^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/.test(v)) throw fail(`parseDecimal: ${JSON.stringify(v)} is not a number`);
+      if (!/^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/.test(v)) throw fail(`parseDecimal: ${describeValue(v)} is not a number`);
       return Number(v);
     },
   },
@@ -204,7 +219,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
       // Date.UTC rolls 31 February over to March: refuse what is not a real date.
       if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo! - 1 || date.getUTCDate() !== d || date.getUTCHours() !== h ||
         date.getUTCMinutes() !== mi || date.getUTCSeconds() !== s) {
-        throw fail(`dateTime: ${args.join(', ')} is not a valid date and time`);
+        throw fail(`dateTime: ${args.map(describeValue).join(', ')} is not a valid date and time`);
       }
       return date.toISOString();
     },
@@ -225,8 +240,13 @@ function nullable(v: number | null, f: (x: number) => number): number | null {
 }
 
 function extreme(args: unknown[], fn: string, pick: (...xs: number[]) => number): number | null {
-  const xs = args.map((a) => num(a, fn)).filter((x): x is number => x !== null);
-  return xs.length ? pick(...xs) : null;
+  let out: number | null = null;
+  // A loop, not pick(...xs): spreading tens of thousands of arguments overflows the stack.
+  for (const a of args) {
+    const x = num(a, fn);
+    if (x !== null) out = out === null ? x : pick(out, x);
+  }
+  return out;
 }
 
 /** For messages: `round(number, integer?)`. */

@@ -1,6 +1,6 @@
 import { ExpressionError } from '../../errors.ts';
 import type { Schema } from '../../model/schema.ts';
-import type { Expr, ExprOf } from './ast.ts';
+import { leftChain, type Expr, type ExprOf } from './ast.ts';
 import { FUNCTIONS, signatureOf } from './functions.ts';
 import {
   describeType,
@@ -61,8 +61,13 @@ function infer(e: Expr, env: TypeEnv, report: Report): StaticType {
       if (!isLoose(t) && !isNumeric(t)) report(e.operand.start, `"-" needs a number, not ${describeType(t)}`);
       return isNumeric(t) ? t : Types.decimal;
     }
-    case 'binary':
-      return binary(e, env, report);
+    case 'binary': {
+      // A chain is checked in a loop, from its first operand up: no recursion per term.
+      const { chain, first } = leftChain(e);
+      let t = infer(first, env, report);
+      for (let i = chain.length - 1; i >= 0; i--) t = binary(chain[i], t, infer(chain[i].right, env, report), report);
+      return t;
+    }
     case 'if': {
       expectBoolean(infer(e.condition, env, report), e.condition, report, '"if"');
       const a = infer(e.then, env, report);
@@ -121,9 +126,8 @@ export function unify(a: StaticType, b: StaticType): StaticType | undefined {
   return sameType(a, b) ? a : undefined;
 }
 
-function binary(e: ExprOf<'binary'>, env: TypeEnv, report: Report): StaticType {
-  const l = infer(e.left, env, report);
-  const r = infer(e.right, env, report);
+/** The type of `e` given its operands' types `l` and `r`. */
+function binary(e: ExprOf<'binary'>, l: StaticType, r: StaticType, report: Report): StaticType {
   const mismatch = (what: string) =>
     report(e.right.start, `cannot ${what} ${describeType(l)} and ${describeType(r)}`);
   switch (e.op) {
@@ -177,7 +181,7 @@ function arithmetic(l: StaticType, r: StaticType, mismatch: (what: string) => vo
 function enumLiteral(t: StaticType, other: Expr, report: Report): boolean {
   if (t.kind !== 'enum' || other.kind !== 'literal' || other.type !== 'string') return false;
   if (!t.values.includes(other.value as string)) {
-    report(other.start, `'${other.value}' is not a value of the enumeration (${t.values.join(', ')})`);
+    report(other.start, `${quote(other.value as string)} is not a value of the enumeration (${t.values.join(', ')})`);
   }
   return true;
 }
@@ -199,4 +203,9 @@ function call(e: ExprOf<'call'>, env: TypeEnv, report: Report): StaticType {
     if (!p.accepts(t)) report(e.args[i].start, `${e.name} needs ${p.what} here, not ${describeType(t)}`);
   });
   return f.result(args);
+}
+
+/** A string literal for a message: quoted, and cut short so a 64 KB literal does not fill the message. */
+function quote(s: string): string {
+  return `'${s.length > 40 ? `${s.slice(0, 40)}...` : s}'`;
 }
