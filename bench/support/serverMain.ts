@@ -5,12 +5,14 @@
  */
 import { createDemoSyncServer } from '../../src/server/demo.ts';
 import { openStorage } from '../../src/server/storage/openStorage.ts';
+import { countingStorage } from './countingStorage.ts';
 
 const url = process.env.SYNCFLOW_BENCH_SERVER_DB;
 const schemaName = process.env.SYNCFLOW_BENCH_SERVER_SCHEMA;
 if (!url || !schemaName) throw new Error('serverMain: SYNCFLOW_BENCH_SERVER_DB and SYNCFLOW_BENCH_SERVER_SCHEMA are required');
 
-const storage = await openStorage({ url, schemaName });
+// Statements are counted for the write-path bench ('sql-count' over IPC answers the totals).
+const { storage, count } = countingStorage(await openStorage({ url, schemaName }));
 // cors: the memory bench's Chromium page runs on another origin.
 const server = await createDemoSyncServer(storage, { cors: true });
 const listening = await server.listen({ port: 0 });
@@ -25,6 +27,7 @@ const stop = async () => {
 };
 process.on('message', (m) => {
   if (m === 'stop') void stop();
+  if (m === 'sql-count') process.send!({ sqlCount: { ...count } });
 });
 process.once('SIGTERM', () => void stop());
 process.once('disconnect', () => void stop());

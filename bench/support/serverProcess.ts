@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onExit } from './postgres.ts';
+import type { StatementCount } from './countingStorage.ts';
 import { readProcessMemory, resetPeak, type ProcessMemory } from './processMemory.ts';
 
 /** A sync server running in a child process (its own heap, GC and RSS). */
@@ -11,6 +12,8 @@ export interface ServerProcess {
   memory(): ProcessMemory | null;
   /** Resets the process's peak RSS (VmHWM), see processMemory.ts. */
   resetPeak(): boolean;
+  /** Statements the server has sent to the database so far (see countingStorage.ts). */
+  sqlCount(): Promise<StatementCount>;
   stop(): Promise<void>;
 }
 
@@ -45,5 +48,16 @@ export async function startServerProcess(options: { databaseUrl: string; schemaN
     clearTimeout(timer);
   };
   onExit(stop);
-  return { url, pid, memory: () => readProcessMemory(pid), resetPeak: () => resetPeak(pid), stop };
+  const sqlCount = () =>
+    new Promise<StatementCount>((resolve) => {
+      const onMessage = (m: unknown) => {
+        const count = (m as { sqlCount?: StatementCount }).sqlCount;
+        if (!count) return;
+        child.off('message', onMessage);
+        resolve(count);
+      };
+      child.on('message', onMessage);
+      child.send('sql-count');
+    });
+  return { url, pid, memory: () => readProcessMemory(pid), resetPeak: () => resetPeak(pid), sqlCount, stop };
 }
