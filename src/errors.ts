@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'validation_failed'
   | 'not_found'
   | 'unauthorized'
+  | 'too_many_requests'
+  | 'request_timeout'
   | 'forbidden'
   | 'payload_too_large'
   | 'conflict'
@@ -66,6 +68,18 @@ export class ValidationError extends SyncflowError {
   }
   static at(path: string, message: string): ValidationError {
     return new ValidationError([{ path, message }]);
+  }
+}
+
+/** Too many failed sign-ins from one address: refused until the window ends (`Retry-After`). */
+export class TooManyRequestsError extends SyncflowError {
+  override name = 'TooManyRequestsError';
+  constructor(
+    message: string,
+    /** Whole seconds until requests are accepted again. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super('too_many_requests', message);
   }
 }
 
@@ -214,3 +228,7 @@ export function statusForCode(code: ErrorCode): number {
       return 500;
   }
 }
+    case 'too_many_requests':
+      return 429;
+    case 'request_timeout':
+      return 408;

@@ -1,19 +1,29 @@
 /**
  * The flows of a folder as the editor sees them: list, read, save (validated with the
  * runtime's own validator, written atomically) and create. Node-only.
+ *
+ * A flow is validated once per change, not on every list: each file's parse is kept per file
+ * version (inode, size, mtime, ctime: a save renames a new file in, so its inode changes), and
+ * its problems per version plus the versions of the flows it called (Call flow) when validated.
+ * No message names the folder: the page, and whoever sits in front of it, need not know it.
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SyncflowError } from '../../src/errors.ts';
+import { SyncflowError, ValidationError } from '../../src/errors.ts';
 import { FLOW_SCHEMA_FILE } from '../../src/flow/flowJsonSchema.ts';
 import type { Flow } from '../../src/flow/format.ts';
 import { validateFlow, type FlowProblem } from '../../src/flow/validateFlow.ts';
 import type { Schema } from '../../src/model/schema.ts';
+import { jsonDepthProblem } from './jsonDepth.ts';
 
 const SUFFIX = '.flow.json';
 /** A flow file's id is its file name without `.flow.json`; the same rule as a flow's name. */
 const ID = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+export const MAX_ID_LENGTH = 100;
+/** A bigger file is listed with a problem, unread: the editor saves at most 2 MB. */
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+export const NAME_RULE = `a flow name starts with a letter, uses only letters, digits, _, . and -, and has at most ${MAX_ID_LENGTH} characters`;
 
 export interface FlowSummary {
   /** The file name without `.flow.json`: the flow's address in the API. */
@@ -35,10 +45,32 @@ export class InvalidFlowError extends SyncflowError {
   }
 }
 
+export type ValidateFlow = typeof validateFlow;
+
+interface Parsed {
+  id: string;
+  file: string;
+  version: string;
+  flow: unknown;
+  error?: string;
+}
+
+interface Validated {
+  version: string;
+  /** Each flow name the validator asked for, and the version it found (null: none). */
+  deps: Map<string, string | null>;
+  problems: FlowProblem[];
+}
+
 export class FlowRepository {
+  readonly #parsed = new Map<string, Parsed>();
+  readonly #validated = new Map<string, Validated>();
+
+  /** @param validate the runtime's validator (a test may count its calls). */
   constructor(
     readonly dir: string,
     private readonly schema: Schema,
+    private readonly validate: ValidateFlow = validateFlow,
   ) {}
 
   /**
@@ -48,39 +80,31 @@ export class FlowRepository {
    * const flows = await new FlowRepository('flows', demoSchema).list();
    */
   async list(): Promise<FlowSummary[]> {
-    const files = (await readdir(this.dir)).filter((f) => f.endsWith(SUFFIX) && ID.test(f.slice(0, -SUFFIX.length))).sort();
-    const raw = await Promise.all(
-      files.map(async (file) => {
-        const id = file.slice(0, -SUFFIX.length);
-        const text = await readFile(join(this.dir, file), 'utf8');
-        try {
-          return { id, file, flow: JSON.parse(text) as unknown, error: undefined };
-        } catch (e) {
-          return { id, file, flow: null, error: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` };
-        }
-      }),
-    );
-    const byName = new Map<string, unknown>();
-    for (const r of raw) byName.set(nameOf(r.flow) ?? r.id, r.flow);
-    return raw.map((r) => {
-      const problems: FlowProblem[] = r.error
-        ? [{ path: '', message: r.error }]
-        : validateFlow(r.flow, { schema: this.schema, resolveFlow: (n) => byName.get(n) }).problems;
-      const description = (r.flow as { description?: unknown } | null)?.description;
+    const files = (await readdir(this.dir)).filter((f) => f.endsWith(SUFFIX) && isId(f.slice(0, -SUFFIX.length))).sort();
+    const parsed = (await Promise.all(files.map((file) => this.#parse(file)))).filter((p): p is Parsed => p !== null);
+    for (const file of this.#parsed.keys()) if (!files.includes(file)) this.#parsed.delete(file);
+    for (const file of this.#validated.keys()) if (!files.includes(file)) this.#validated.delete(file);
+
+    const byName = new Map<string, Parsed>();
+    for (const p of parsed) byName.set(nameOf(p.flow) ?? p.id, p);
+    return parsed.map((p) => {
+      const description = (p.flow as { description?: unknown } | null)?.description;
       return {
-        id: r.id,
-        file: r.file,
-        name: nameOf(r.flow) ?? r.id,
+        id: p.id,
+        file: p.file,
+        name: nameOf(p.flow) ?? p.id,
         ...(typeof description === 'string' ? { description } : {}),
-        flow: r.flow,
-        problems,
+        flow: p.flow,
+        problems: p.error ? [{ path: '', message: p.error }] : this.#problemsOf(p, byName),
       };
     });
   }
 
+  /** A flow by id: 400 for a name no flow can have, 404 when there is none. */
   async read(id: string): Promise<FlowSummary> {
+    checkId(id);
     const found = (await this.list()).find((f) => f.id === id);
-    if (!found) throw new SyncflowError('not_found', `No flow "${id}" in ${this.dir}`);
+    if (!found) throw new SyncflowError('not_found', `No flow "${id}"`);
     return found;
   }
 
@@ -90,17 +114,19 @@ export class FlowRepository {
    */
   async save(id: string, flow: unknown, options: { create?: boolean } = {}): Promise<FlowSummary> {
     checkId(id);
+    const depth = jsonDepthProblem(flow);
+    if (depth) throw new InvalidFlowError([depth]);
     const path = join(this.dir, id + SUFFIX);
     const exists = await stat(path).then(() => true, () => false);
     if (options.create && exists) throw new SyncflowError('conflict', `A flow "${id}" exists already`);
-    if (!options.create && !exists) throw new SyncflowError('not_found', `No flow "${id}" in ${this.dir}`);
-    const others = await this.list();
-    const byName = new Map<string, unknown>(others.filter((f) => f.id !== id).map((f) => [f.name, f.flow]));
+    if (!options.create && !exists) throw new SyncflowError('not_found', `No flow "${id}"`);
+    const others = (await this.list()).filter((f) => f.id !== id);
+    const byName = new Map<string, unknown>(others.map((f) => [f.name, f.flow]));
     const ownName = nameOf(flow);
     if (ownName !== undefined) byName.set(ownName, flow);
-    const { problems } = validateFlow(flow, { schema: this.schema, resolveFlow: (n) => byName.get(n) });
-    const clash = others.find((f) => f.id !== id && ownName !== undefined && f.name === ownName);
-    if (clash) problems.push({ path: 'name', message: `flow ${clash.file} is named "${ownName}" too: a name is unique in ${this.dir}` });
+    const problems = this.#validate(flow, (n) => byName.get(n));
+    const clash = others.find((f) => ownName !== undefined && f.name === ownName);
+    if (clash) problems.push({ path: 'name', message: `flow ${clash.file} is named "${ownName}" too: a flow's name is unique in the folder` });
     if (problems.length) throw new InvalidFlowError(problems);
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
@@ -108,7 +134,7 @@ export class FlowRepository {
       await rename(tmp, path);
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
-      throw e;
+      throw new SyncflowError('internal', `The flow "${id}" could not be written`, { cause: e });
     }
     return this.read(id);
   }
@@ -133,6 +159,57 @@ export class FlowRepository {
     };
     return this.save(name, flow, { create: true });
   }
+
+  /** A file parsed, once per version; null when it vanished between readdir and stat. */
+  async #parse(file: string): Promise<Parsed | null> {
+    const path = join(this.dir, file);
+    const s = await stat(path).catch(() => null);
+    if (!s?.isFile()) return null;
+    const version = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+    const cached = this.#parsed.get(file);
+    if (cached?.version === version) return cached;
+    const id = file.slice(0, -SUFFIX.length);
+    let parsed: Parsed;
+    if (s.size > MAX_FILE_BYTES) {
+      parsed = { id, file, version, flow: null, error: `the file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB` };
+    } else {
+      const text = await readFile(path, 'utf8').catch(() => null);
+      if (text === null) return null;
+      try {
+        const flow = JSON.parse(text) as unknown;
+        const depth = jsonDepthProblem(flow);
+        parsed = depth ? { id, file, version, flow: null, error: depth.message } : { id, file, version, flow };
+      } catch (e) {
+        parsed = { id, file, version, flow: null, error: `not valid JSON: ${e instanceof Error ? e.message : 'unreadable'}` };
+      }
+    }
+    this.#parsed.set(file, parsed);
+    return parsed;
+  }
+
+  /** The problems of a listed flow: from the cache while it and the flows it calls are unchanged. */
+  #problemsOf(p: Parsed, byName: ReadonlyMap<string, Parsed>): FlowProblem[] {
+    const cached = this.#validated.get(p.file);
+    if (cached?.version === p.version && [...cached.deps].every(([name, v]) => (byName.get(name)?.version ?? null) === v)) return cached.problems;
+    const deps = new Map<string, string | null>();
+    const problems = this.#validate(p.flow, (name) => {
+      const found = byName.get(name);
+      deps.set(name, found?.version ?? null);
+      return found?.flow;
+    });
+    this.#validated.set(p.file, { version: p.version, deps, problems });
+    return problems;
+  }
+
+  /** The validator's problems; a validator that throws (a stack overflow, say) is a problem too, never a 500. */
+  #validate(flow: unknown, resolveFlow: (name: string) => unknown): FlowProblem[] {
+    try {
+      return [...this.validate(flow, { schema: this.schema, resolveFlow }).problems];
+    } catch (e) {
+      const why = e instanceof RangeError ? 'it is too large or too deeply nested' : 'the validator failed';
+      return [{ path: '', message: `The flow could not be validated: ${why}` }];
+    }
+  }
 }
 
 function nameOf(flow: unknown): string | undefined {
@@ -140,8 +217,10 @@ function nameOf(flow: unknown): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
+function isId(id: string): boolean {
+  return id.length <= MAX_ID_LENGTH && ID.test(id);
+}
+
 function checkId(id: string): void {
-  if (!ID.test(id)) {
-    throw new InvalidFlowError([{ path: 'name', message: 'must start with a letter and use letters, digits, _, . and -' }]);
-  }
+  if (!isId(id)) throw ValidationError.at('name', `not a valid flow name: ${NAME_RULE}`);
 }

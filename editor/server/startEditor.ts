@@ -2,51 +2,66 @@
  * The editor's Node side: serves the built app, proxies `/api/*` to the sync server on the
  * same origin (the runtime in the page needs no CORS), and offers the flows API over a folder.
  *
- *   GET  /editor-api/config           { users: [{ id, token }] }  (the demo users to run flows as)
- *   GET  /editor-api/flows            { flows: FlowSummary[] }
- *   GET  /editor-api/flows/:id        FlowSummary
- *   PUT  /editor-api/flows/:id        save a flow (400 { error, problems } when it would not load)
- *   POST /editor-api/flows            { name } creates <name>.flow.json (409 when it exists)
+ * The editor is a signed-in user of the sync server like any other client: the user gives their
+ * bearer token once, the sync server says who it is (`GET /api/me`), and the editor keeps it in
+ * a server-side session behind an HttpOnly, SameSite=Strict cookie. The page never holds a
+ * token; the proxy adds the session's own token to every `/api/*` call.
+ *
+ *   GET    /editor-api/session        { user, roles, canAuthor }  (401 when not signed in)
+ *   POST   /editor-api/session        { token } signs in (401 for a token the sync server refuses)
+ *   DELETE /editor-api/session        signs out
+ *   GET    /editor-api/flows          { flows: FlowSummary[] }
+ *   GET    /editor-api/flows/:id      FlowSummary
+ *   PUT    /editor-api/flows/:id      save a flow (authors; 400 { error, problems } when it would not load)
+ *   POST   /editor-api/flows          { name } creates <name>.flow.json (authors; 409 when it exists)
+ *
+ * Every request must name the editor in `Host` (DNS rebinding); every write must come from the
+ * page's own Origin and, on the editor API, be `application/json` (no form or text/plain POST).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { demoSchema } from '../../src/demo/schema.ts';
-import { isSyncflowError, statusForCode } from '../../src/errors.ts';
+import { isSyncflowError, statusForCode, SyncflowError, ValidationError } from '../../src/errors.ts';
 import type { Schema } from '../../src/model/schema.ts';
-import { demoUsers } from '../../src/server/demo.ts';
+import { askSyncServer } from './askSyncServer.ts';
 import { ensureEditorBuilt } from './buildEditor.ts';
-import { FlowRepository, InvalidFlowError } from './flowRepository.ts';
-
-export interface EditorUser {
-  id: string;
-  token: string;
-}
+import { FlowRepository, InvalidFlowError, NAME_RULE } from './flowRepository.ts';
+import { jsonDepthProblem } from './jsonDepth.ts';
+import { allowedHostNames, checkHostAndOrigin, checkJsonBody, isWrite, type Refusal } from './requestGuard.ts';
+import { SessionStore, type EditorSession } from './SessionStore.ts';
 
 export interface StartEditorOptions {
   /** Default 0: any free port. */
   port?: number;
-  /** Default 127.0.0.1. */
+  /** Default 127.0.0.1: only this machine reaches the editor unless told otherwise. */
   host?: string;
-  /** The sync server, e.g. `http://127.0.0.1:4000`; `/api/*` is proxied to it. */
+  /**
+   * Host names the editor answers to besides localhost, 127.0.0.1, [::1] and `host`
+   * (e.g. the name of a reverse proxy in front of it). Any other Host is refused (421).
+   */
+  allowedHosts?: string[];
+  /** The sync server, e.g. `http://127.0.0.1:4000`; `/api/*` is proxied to it, sign-ins are checked by it. */
   syncServerUrl: string;
   /** The folder of `*.flow.json` files the editor opens and saves. */
   flowsDir: string;
   /** The app's schema flows are validated against (default: the demo app's). */
   schema?: Schema;
-  /** The users a flow can be run as (default: the demo users alice, bob, carol). */
-  users?: EditorUser[];
+  /** The sync server role that may save and create flows (default `author`); every signed-in user may open and run them. */
+  authorRole?: string;
   /** Where the built app is (default `editor/dist`, built when missing or stale). */
   distDir?: string;
-  /** Progress lines (the build); default silent. */
+  /** Progress lines (the build) and unexpected errors; default silent. */
   log?: (line: string) => void;
 }
 
 export interface RunningEditor {
   url: string;
+  /** The session cookie's name (it holds the port: two editors on one host keep their sign-ins apart). */
+  sessionCookie: string;
   close(): Promise<void>;
 }
 
@@ -64,6 +79,8 @@ const TYPES: Record<string, string> = {
 };
 
 const MAX_BODY = 2 * 1024 * 1024;
+/** Failed sign-ins per address and minute before 429 (guessing tokens through the editor). */
+const MAX_FAILED_SIGN_INS = 20;
 
 const CSP = [
   "default-src 'self'",
@@ -73,6 +90,8 @@ const CSP = [
   "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
 ].join('; ');
 
 /**
@@ -86,57 +105,133 @@ const CSP = [
 export async function startEditor(options: StartEditorOptions): Promise<RunningEditor> {
   const distDir = await ensureEditorBuilt({ distDir: options.distDir, log: options.log });
   const repository = new FlowRepository(options.flowsDir, options.schema ?? demoSchema);
-  const users = options.users ?? demoUsers.map(({ id, token }) => ({ id, token }));
+  const authorRole = options.authorRole ?? 'author';
   const target = new URL(options.syncServerUrl);
-  const sockets = new Set<import('node:net').Socket>();
+  const boundHost = options.host ?? '127.0.0.1';
+  const hostNames = allowedHostNames(boundHost, options.allowedHosts);
+  const sessions = new SessionStore();
+  const failedSignIns = new Map<string, { count: number; resetMs: number }>();
+  const sockets = new Set<Socket>();
+  let cookieName = 'syncflow_editor';
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((e) => sendError(res, e));
+    handle(req, res).catch((e) => sendError(res, e, options.log));
   });
+  // A request trickled in slowly does not hold a socket for ever.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 15_000;
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://editor');
-    const path = url.pathname;
-    if (path === '/api' || path.startsWith('/api/')) return proxy(req, res, target);
-    if (path.startsWith('/editor-api/')) return api(req, res, path.slice('/editor-api'.length));
+    const refusal = checkHostAndOrigin(req, hostNames);
+    if (refusal) return sendRefusal(res, refusal);
+    // The raw path: a URL parser would read `//host/x` as another host and tidy `..` away.
+    const path = (req.url ?? '/').split('?')[0];
+    const session = sessions.get(cookieOf(req, cookieName));
+    if (path === '/api' || path.startsWith('/api/')) {
+      if (!session) return sendJson(res, 401, { error: { code: 'unauthorized', message: 'Sign in to the editor first' } });
+      return proxy(req, res, target, session.token);
+    }
+    if (path.startsWith('/editor-api/')) return api(req, res, path.slice('/editor-api'.length), session);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 'not_found', message: 'Method not allowed' } });
     return serveStatic(res, distDir, path);
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  async function api(req: IncomingMessage, res: ServerResponse, path: string, session: EditorSession | undefined): Promise<void> {
     const method = req.method ?? 'GET';
-    if (path === '/config' && method === 'GET') return sendJson(res, 200, { users });
+    if (isWrite(method) && method !== 'DELETE') {
+      const notJson = checkJsonBody(req);
+      if (notJson) return sendRefusal(res, notJson);
+    }
+    if (path === '/session') {
+      if (method === 'POST') return signIn(req, res);
+      if (method === 'DELETE') {
+        if (session) sessions.delete(session.id);
+        res.writeHead(204, { 'set-cookie': `${cookieName}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`, 'cache-control': 'no-store' });
+        return void res.end();
+      }
+      if (method === 'GET') {
+        if (!session) return sendJson(res, 401, { error: { code: 'unauthorized', message: 'Not signed in' } });
+        return sendJson(res, 200, whoOf(session));
+      }
+    }
+    if (!session) return sendJson(res, 401, { error: { code: 'unauthorized', message: 'Sign in to the editor first' } });
     if (path === '/flows' && method === 'GET') return sendJson(res, 200, { flows: await repository.list() });
     if (path === '/flows' && method === 'POST') {
-      const body = (await readJson(req)) as { name?: unknown };
+      await requireAuthor(res, session);
+      const body = (await readJson(req)) as { name?: unknown } | null;
       if (typeof body?.name !== 'string') throw new InvalidFlowError([{ path: 'name', message: 'give the new flow a name' }]);
       return sendJson(res, 201, await repository.create(body.name));
     }
     const match = /^\/flows\/([^/]+)$/.exec(path);
-    if (match) {
-      const id = decodeURIComponent(match[1]);
+    if (match && (method === 'GET' || method === 'PUT')) {
+      const id = decodeName(match[1]);
       if (method === 'GET') return sendJson(res, 200, await repository.read(id));
-      if (method === 'PUT') return sendJson(res, 200, await repository.save(id, await readJson(req)));
+      await requireAuthor(res, session);
+      return sendJson(res, 200, await repository.save(id, await readJson(req)));
     }
-    sendJson(res, 404, { error: { code: 'not_found', message: `No ${method} ${path}` } });
+    sendJson(res, 404, { error: { code: 'not_found', message: 'No such editor API call' } });
   }
+
+  async function signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const address = req.socket.remoteAddress ?? '';
+    const failed = failedSignIns.get(address);
+    if (failed && failed.resetMs > Date.now() && failed.count >= MAX_FAILED_SIGN_INS) {
+      res.setHeader('retry-after', String(Math.ceil((failed.resetMs - Date.now()) / 1000)));
+      return sendJson(res, 429, { error: { code: 'too_many_requests', message: 'Too many failed sign-ins: wait a minute' } });
+    }
+    const body = (await readJson(req)) as { token?: unknown } | null;
+    const token = typeof body?.token === 'string' ? body.token.trim() : '';
+    const who = token ? await askSyncServer(target, token) : ({ refused: 'unauthorized' } as const);
+    if ('refused' in who) {
+      if (who.refused === 'too_many_requests') {
+        if (who.retryAfter) res.setHeader('retry-after', who.retryAfter);
+        return sendJson(res, 429, { error: { code: 'too_many_requests', message: 'Too many failed sign-ins: wait a minute' } });
+      }
+      const now = Date.now();
+      const entry = failed && failed.resetMs > now ? failed : { count: 0, resetMs: now + 60_000 };
+      entry.count++;
+      failedSignIns.set(address, entry);
+      return sendJson(res, 401, { error: { code: 'unauthorized', message: 'The sync server does not know this token' } });
+    }
+    failedSignIns.delete(address);
+    const session = sessions.create({ user: who.user, roles: who.roles, token });
+    res.setHeader('set-cookie', `${cookieName}=${session.id}; HttpOnly; SameSite=Strict; Path=/`);
+    sendJson(res, 200, whoOf(session));
+  }
+
+  /** Asks the sync server again before a write: a revoked token or a removed role applies at once. */
+  async function requireAuthor(res: ServerResponse, session: EditorSession): Promise<void> {
+    const who = await askSyncServer(target, session.token);
+    if ('refused' in who) {
+      if (who.refused === 'unauthorized') sessions.delete(session.id);
+      throw new SyncflowError('unauthorized', 'Your sign-in is no longer valid: sign in again');
+    }
+    sessions.setRoles(session.id, who.roles);
+    if (!who.roles.includes(authorRole)) {
+      throw new SyncflowError('forbidden', `Only users with the role "${authorRole}" may save or create flows; ${session.user} may open and run them`);
+    }
+  }
+
+  const whoOf = (session: EditorSession) => ({ user: session.user, roles: session.roles, canAuthor: session.roles.includes(authorRole) });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+    server.listen(options.port ?? 0, boundHost, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const address = server.address() as AddressInfo;
+  cookieName = `syncflow_editor_${address.port}`;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const shown = host === '0.0.0.0' || host === '[::]' ? 'localhost' : host;
   return {
     url: `http://${shown}:${address.port}`,
+    sessionCookie: cookieName,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -147,10 +242,12 @@ export async function startEditor(options: StartEditorOptions): Promise<RunningE
 
 // ---------------------------------------------------------------------------------------------
 
-function proxy(req: IncomingMessage, res: ServerResponse, target: URL): void {
+function proxy(req: IncomingMessage, res: ServerResponse, target: URL, token: string): void {
   const base = target.pathname.replace(/\/$/, '');
-  const headers = { ...req.headers, host: target.host };
+  // The session's token, whatever the page sent: a page acts only as its signed-in user.
+  const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: target.host, authorization: `Bearer ${token}` };
   delete headers.connection;
+  delete headers.cookie;
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const upstream = send(
     {
@@ -166,16 +263,22 @@ function proxy(req: IncomingMessage, res: ServerResponse, target: URL): void {
       answer.pipe(res);
     },
   );
-  upstream.on('error', (e) => {
-    if (!res.headersSent) sendJson(res, 502, { error: { code: 'network', message: `The sync server ${target.origin} is not reachable: ${e.message}` } });
-    else res.destroy(e);
+  upstream.on('error', () => {
+    if (!res.headersSent) sendJson(res, 502, { error: { code: 'network', message: `The sync server ${target.origin} is not reachable` } });
+    else res.destroy();
   });
   req.pipe(upstream);
 }
 
 async function serveStatic(res: ServerResponse, distDir: string, path: string): Promise<void> {
-  let file = normalize(join(distDir, decodeURIComponent(path)));
-  if (!file.startsWith(distDir + sep) && file !== distDir) return sendJson(res, 404, { error: { code: 'not_found', message: 'Not found' } });
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return sendJson(res, 400, { error: { code: 'validation_failed', message: 'The path is not a valid address (a bad %-escape)' } });
+  }
+  let file = normalize(join(distDir, decoded));
+  if ((!file.startsWith(distDir + sep) && file !== distDir) || decoded.includes('\0')) return sendJson(res, 404, { error: { code: 'not_found', message: 'Not found' } });
   let s = await stat(file).catch(() => null);
   if (s?.isDirectory()) {
     file = join(file, 'index.html');
@@ -183,7 +286,7 @@ async function serveStatic(res: ServerResponse, distDir: string, path: string): 
   }
   const isAsset = path.startsWith('/assets/');
   if (!s) {
-    if (isAsset || extname(path)) return sendJson(res, 404, { error: { code: 'not_found', message: `Not found: ${path}` } });
+    if (isAsset || extname(decoded)) return sendJson(res, 404, { error: { code: 'not_found', message: 'Not found' } });
     // The app's own routes fall back to the page.
     file = join(distDir, 'index.html');
     s = await stat(file);
@@ -191,6 +294,7 @@ async function serveStatic(res: ServerResponse, distDir: string, path: string): 
   res.writeHead(200, {
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
     'content-length': s.size,
+    'x-content-type-options': 'nosniff',
     // Hashed file names never change; the page itself is always revalidated.
     'cache-control': isAsset ? 'public, max-age=31536000, immutable' : 'no-cache',
     // No eval in the page: the runtime's parser and validator must work without it (style attributes are the canvas's).
@@ -199,33 +303,71 @@ async function serveStatic(res: ServerResponse, distDir: string, path: string): 
   createReadStream(file).pipe(res);
 }
 
+/** A flow id from the path: a bad %-escape is a bad name (400), not a crash. */
+function decodeName(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw ValidationError.at('name', `not a valid flow name (a bad %-escape): ${NAME_RULE}`);
+  }
+}
+
+function cookieOf(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new InvalidFlowError([{ path: '', message: 'the flow is larger than 2 MB' }]);
+    if (size > MAX_BODY) throw new SyncflowError('payload_too_large', 'The body is larger than 2 MB');
     chunks.push(chunk as Buffer);
   }
+  let value: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw new InvalidFlowError([{ path: '', message: 'the body is not valid JSON' }]);
   }
+  // Bounded here, at parse time: what comes next (validation, JSON.stringify) recurses.
+  const depth = jsonDepthProblem(value);
+  if (depth) throw new InvalidFlowError([depth]);
+  return value;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
   res.end(text);
 }
 
-function sendError(res: ServerResponse, e: unknown): void {
+function sendRefusal(res: ServerResponse, refusal: Refusal): void {
+  sendJson(res, refusal.status, { error: { code: refusal.code, message: refusal.message } });
+}
+
+/** The one place an error becomes an answer; an unexpected one says nothing of paths or internals. */
+function sendError(res: ServerResponse, e: unknown, log?: (line: string) => void): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  if (e instanceof InvalidFlowError) return sendJson(res, 400, { error: e.toJSON(), problems: e.problems });
-  if (isSyncflowError(e)) return sendJson(res, statusForCode(e.code), { error: e.toJSON() });
-  sendJson(res, 500, { error: { code: 'internal', message: e instanceof Error ? e.message : String(e) } });
+  if (e instanceof InvalidFlowError || e instanceof ValidationError) return sendJson(res, 400, { error: e.toJSON(), problems: e.problems });
+  if (isSyncflowError(e) && e.code === 'network') return sendJson(res, 502, { error: e.toJSON() });
+  if (isSyncflowError(e) && statusForCode(e.code) < 500) {
+    // A body refused before it was read: the client may still be sending it.
+    if (e.code === 'payload_too_large') res.setHeader('connection', 'close');
+    return sendJson(res, statusForCode(e.code), { error: e.toJSON() });
+  }
+  log?.(`editor: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  sendJson(res, 500, { error: { code: 'internal', message: 'The editor server failed; see its log' } });
 }

@@ -1,9 +1,10 @@
 /**
- * The `syncflow` command (bin/syncflow.js loads it). Commands: `run`, `syncs`, `resync`, `clean-ghosts`.
+ * The `syncflow` command (bin/syncflow.js loads it). Commands: `run`, `syncs`, `resync`, `clean-ghosts`, `token`.
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, runCommand } from './run.ts';
 import { syncCommands } from './syncs.ts';
+import { tokenCommand } from './token.ts';
 
 let exitCode: number = EXIT.ok;
 const program = new Command('syncflow')
@@ -13,6 +14,7 @@ const program = new Command('syncflow')
   // exitOverride is not inherited by added commands: a usage error must exit 2 there too.
   .addCommand(runCommand((code) => (exitCode = code)).exitOverride().showHelpAfterError());
 for (const command of syncCommands((code) => (exitCode = code))) program.addCommand(command.exitOverride().showHelpAfterError());
+program.addCommand(tokenCommand((code) => (exitCode = code)).exitOverride().showHelpAfterError());
 
 try {
   await program.parseAsync(process.argv);

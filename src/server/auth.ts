@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { SchemaError, SyncflowError } from '../errors.ts';
+import { SchemaError, SyncflowError, TooManyRequestsError } from '../errors.ts';
 import type { AuthUser } from './AuthUser.ts';
+import { wireDateSql } from './objectSql.ts';
 import type { Queryable, Storage } from './storage/Storage.ts';
 
 /** A user as configured: the bearer token is only ever stored hashed. */
@@ -39,15 +40,26 @@ export function checkUsers(users: unknown): UserConfig[] {
   return parsed.data;
 }
 
-/** Creates or updates users (token and roles as configured). */
+/**
+ * Creates or updates users (token and roles as configured). A user's configured token never
+ * expires; a new one replaces the old. A configured token revoked with `syncflow token revoke`
+ * stays revoked: configure another.
+ */
 export async function saveUsers(storage: Storage, users: readonly UserConfig[]): Promise<void> {
   if (!users.length) return;
   await storage.transaction(async (tx: Queryable) => {
     for (const u of users) {
+      const hash = hashToken(u.token);
       await tx.query(
         `INSERT INTO sf_users (id, token_hash, roles) VALUES ($1, $2, ARRAY(SELECT jsonb_array_elements_text($3::text::jsonb)))
          ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash, roles = excluded.roles`,
-        [u.id, hashToken(u.token), JSON.stringify(u.roles)],
+        [u.id, hash, JSON.stringify(u.roles)],
+      );
+      await tx.query(`DELETE FROM sf_tokens WHERE user_id = $1 AND source = 'configured' AND token_hash <> $2`, [u.id, hash]);
+      await tx.query(
+        `INSERT INTO sf_tokens (id, token_hash, user_id, source) VALUES (gen_random_uuid(), $2, $1, 'configured')
+         ON CONFLICT (token_hash) DO NOTHING`,
+        [u.id, hash],
       );
     }
   });
@@ -62,14 +74,76 @@ export async function setRoles(storage: Storage, user: string, roles: readonly s
   if (!rowCount) throw new SyncflowError('not_found', `No user "${user}"`);
 }
 
+/** Failed sign-ins allowed per client address in a window, before every request from it gets 429. */
+export interface SignInLimit {
+  /** Wrong, expired or revoked tokens accepted per window (default 100). */
+  max: number;
+  /** The window, in milliseconds (default 60 s). */
+  windowMs: number;
+}
+
+export const DEFAULT_SIGN_IN_LIMIT: SignInLimit = { max: 100, windowMs: 60_000 };
+
 /**
  * The user of an `Authorization: Bearer <token>` header, looked up on every request (no cache:
- * a role change made through another process applies at once). `unauthorized` when missing or unknown.
+ * a role change or a revocation made through another process applies at once).
+ *
+ * `unauthorized` when the token is missing, unknown, expired or revoked; each such token counts
+ * as a failed sign-in of `address` (in storage, so every process counts). Once `limit.max` have
+ * failed within `limit.windowMs`, every request from that address, even one with a valid token
+ * (else the limit would still tell a guess that hits), is refused with TooManyRequestsError until
+ * the window ends. One query per request: the token and the address's count are read together.
  */
-export async function authenticate(storage: Storage, header: string | undefined): Promise<AuthUser> {
+export async function authenticate(
+  storage: Storage,
+  header: string | undefined,
+  address = '',
+  limit: SignInLimit | false = DEFAULT_SIGN_IN_LIMIT,
+): Promise<AuthUser> {
   const token = /^Bearer +(\S+)\s*$/i.exec(header ?? '')?.[1];
   if (!token) throw new SyncflowError('unauthorized', 'A bearer token is required (Authorization: Bearer <token>)');
-  const { rows } = await storage.query<{ id: string; roles: string[] }>('SELECT id, roles FROM sf_users WHERE token_hash = $1', [hashToken(token)]);
-  if (!rows[0]) throw new SyncflowError('unauthorized', 'The bearer token is not valid');
-  return { id: rows[0].id, roles: rows[0].roles };
+  const windowMs = limit ? limit.windowMs : 0;
+  const { rows } = await storage.query<{
+    id: string | null;
+    roles: string[] | null;
+    expires: string | null;
+    expired: boolean | null;
+    revoked: boolean | null;
+    failures: number | null;
+    retry_after: number | null;
+  }>(
+    `SELECT a.id, a.roles, a.expires, a.expired, a.revoked, l.failures,
+            ceil(extract(epoch FROM l.window_start + $3::double precision * interval '1 millisecond' - now()))::int AS retry_after
+       FROM (SELECT 1) one
+       LEFT JOIN (SELECT u.id, u.roles, ${wireDateSql('t.expires_date')} AS expires, t.expires_date <= now() AS expired,
+                         t.revoked_date IS NOT NULL AS revoked
+                    FROM sf_tokens t JOIN sf_users u ON u.id = t.user_id WHERE t.token_hash = $1) a ON true
+       LEFT JOIN sf_signin_failures l
+         ON $4::boolean AND l.address = $2 AND l.window_start > now() - $3::double precision * interval '1 millisecond'`,
+    [hashToken(token), address, windowMs, limit !== false],
+  );
+  const row = rows[0];
+  if (limit && row.failures !== null && row.failures >= limit.max) {
+    const seconds = Math.max(1, row.retry_after ?? 1);
+    throw new TooManyRequestsError(`Too many failed sign-ins from this address: try again in ${seconds} s`, seconds);
+  }
+  if (row.id && !row.expired && !row.revoked) return { id: row.id, roles: row.roles ?? [] };
+  if (limit) await countFailedSignIn(storage, address, limit);
+  if (row.revoked) throw new SyncflowError('unauthorized', 'The bearer token was revoked');
+  if (row.expired) throw new SyncflowError('unauthorized', `The bearer token expired at ${row.expires}`);
+  throw new SyncflowError('unauthorized', 'The bearer token is not valid');
+}
+
+/** Counts one failed sign-in of `address` (a fixed window) and forgets the windows that ended. */
+async function countFailedSignIn(storage: Storage, address: string, limit: SignInLimit): Promise<void> {
+  await storage.query(
+    `WITH counted AS (
+       INSERT INTO sf_signin_failures AS l (address, window_start, failures) VALUES ($1, now(), 1)
+       ON CONFLICT (address) DO UPDATE SET
+         failures = CASE WHEN l.window_start <= now() - $2::double precision * interval '1 millisecond' THEN 1 ELSE l.failures + 1 END,
+         window_start = CASE WHEN l.window_start <= now() - $2::double precision * interval '1 millisecond' THEN now() ELSE l.window_start END
+       RETURNING 1)
+     DELETE FROM sf_signin_failures WHERE address <> $1 AND window_start <= now() - $2::double precision * interval '1 millisecond'`,
+    [address, limit.windowMs],
+  );
 }

@@ -1,13 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { SchemaError, SyncflowError, ValidationError } from '../errors.ts';
+import { SchemaError, SyncflowError, TooManyRequestsError, ValidationError } from '../errors.ts';
 import type { Schema } from '../model/schema.ts';
 import type { SyncObject } from '../model/values.ts';
 import type { ChangeRequest, ChangeResult, FailuresResponse, MeResponse, RetryResponse, UploadResponse } from '../transport/wire.ts';
 import { AccessPolicy, type AccessRules } from './access.ts';
-import { authenticate, checkUsers, saveUsers, setRoles, type UserConfig } from './auth.ts';
+import { authenticate, checkUsers, DEFAULT_SIGN_IN_LIMIT, saveUsers, setRoles, type SignInLimit, type UserConfig } from './auth.ts';
 import type { AuthUser } from './AuthUser.ts';
 import { download } from './download.ts';
-import { errorReply } from './errorReply.ts';
+import { clientErrorResponse, errorReply } from './errorReply.ts';
 import { dismissFailure, listFailures, retryFailure } from './failures.ts';
 import { fetchObjects } from './fetchObjects.ts';
 import { getFile, putFile } from './files.ts';
@@ -34,7 +34,27 @@ export interface SyncServerOptions {
   cors?: boolean;
   /** Fastify's logger option (default off). */
   logger?: FastifyServerOptions['logger'];
+  /** How long a client may take over a request or hold an idle socket (defaults: SERVER_TIMEOUTS). */
+  timeouts?: Partial<ServerTimeouts>;
+  /** Failed sign-ins allowed per client address (default 100 a minute); `false` turns the limit off. */
+  signInLimit?: SignInLimit | false;
+  /** Behind a proxy: trust its `X-Forwarded-For` for the client's address (fastify's `trustProxy`; default off). */
+  trustProxy?: FastifyServerOptions['trustProxy'];
 }
+
+/** Time limits of the HTTP server, in milliseconds. A slow or stalled client cannot hold a socket for long. */
+export interface ServerTimeouts {
+  /** From a request's first byte until its whole body has arrived; then 408 and the socket closes. */
+  requestMs: number;
+  /** Until a request's headers have arrived (at most `requestMs`). */
+  headersMs: number;
+  /** A socket on which no byte moves either way is destroyed (a stalled reader of a response too). */
+  idleMs: number;
+  /** How long a kept-alive socket waits for its next request. */
+  keepAliveMs: number;
+}
+
+export const SERVER_TIMEOUTS: ServerTimeouts = { requestMs: 30_000, headersMs: 10_000, idleMs: 120_000, keepAliveMs: 10_000 };
 
 export interface SyncServer {
   app: FastifyInstance;
@@ -106,7 +126,25 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstance {
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024, logger: options.logger ?? false });
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
+  const signInLimit = options.signInLimit ?? DEFAULT_SIGN_IN_LIMIT;
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    logger: options.logger ?? false,
+    trustProxy: options.trustProxy ?? false,
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // Node checks request and header deadlines on this interval (30 s by default, which would let a
+    // trickled body live up to twice the limit).
+    http: { connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(timeouts.requestMs / 4))) },
+    clientErrorHandler(error, socket) {
+      const response = socket.destroyed ? null : clientErrorResponse(error as { code?: unknown }, timeouts.requestMs);
+      if (response && socket.writable) socket.write(response);
+      socket.destroy();
+    },
+  });
+  app.server.headersTimeout = Math.min(timeouts.headersMs, timeouts.requestMs);
   // The authenticated user of each request (a WeakMap rather than a request decoration: no global typings).
   const users = new WeakMap<FastifyRequest, AuthUser>();
   // JSON only: a text/plain body is a 400 naming content-type, not a string handed to the endpoints.
@@ -117,6 +155,9 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
     const { status, body, internal } = errorReply(error);
     if (internal) req.log.error({ err: error }, 'request failed');
     if (status === 401) reply.header('www-authenticate', 'Bearer');
+    if (error instanceof TooManyRequestsError) reply.header('retry-after', String(error.retryAfterSeconds));
+    // A refused sign-in ends the connection: an unauthenticated client keeps no socket (nor a body it trickles).
+    if (status === 401 || status === 429) reply.header('connection', 'close');
     return reply.status(status).type(JSON_TYPE).send(body);
   });
   app.setNotFoundHandler((req, reply) =>
@@ -141,7 +182,7 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
   app.register(async (api) => {
     // Authenticate before the body is read: an anonymous request never costs a parse.
     api.addHook('onRequest', async (req) => {
-      users.set(req, await authenticate(ctx.storage, req.headers.authorization));
+      users.set(req, await authenticate(ctx.storage, req.headers.authorization, req.ip, signInLimit));
     });
 
     api.get('/api/me', async (req): Promise<MeResponse> => {
@@ -170,8 +211,7 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
     api.post('/api/ids', async (req) => listIds(ctx, userOf(req), parseRequest(idsBody, req.body)));
 
     api.get('/api/failures', async (req): Promise<FailuresResponse> => {
-      const { status } = parseRequest(failuresQuery, req.query, 'query');
-      return { failures: await listFailures(ctx, userOf(req), status) };
+      return listFailures(ctx, userOf(req), parseRequest(failuresQuery, req.query, 'query'));
     });
 
     api.post<{ Params: { id: string } }>('/api/failures/:id/retry', async (req): Promise<RetryResponse> => {

@@ -52,8 +52,9 @@ export const demoHandlers: Handlers = {
   },
 };
 
+/** alice is the flow author: the editor lets only the role `author` save flows. */
 export const demoUsers: UserConfig[] = [
-  { id: 'alice', token: 'alice-token', roles: ['user'] },
+  { id: 'alice', token: 'alice-token', roles: ['user', 'author'] },
   { id: 'bob', token: 'bob-token', roles: ['user'] },
   { id: 'carol', token: 'carol-token', roles: ['manager'] },
 ];

@@ -45,3 +45,20 @@ function toRequestError(error: unknown): SyncflowError {
 function withProblem(code: 'payload_too_large', path: string, message: string): SyncflowError {
   return Object.assign(new SyncflowError(code, `${path}: ${message}`), { problems: [{ path, message }] });
 }
+
+/**
+ * The raw HTTP answer to a connection-level error Node reports before any route runs (a request
+ * over its time limit, headers too large, bytes that are not HTTP), with the protocol's ErrorBody;
+ * the socket is closed after it. Null when nothing can be written (a reset or destroyed socket).
+ */
+export function clientErrorResponse(error: { code?: unknown }, requestLimitMs: number): string | null {
+  if (error.code === 'ECONNRESET') return null;
+  const [status, text, body]: [number, string, ErrorBody] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', { error: { code: 'request_timeout', message: `The request was not received within ${requestLimitMs} ms` } }]
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', { error: { code: 'payload_too_large', message: 'The request headers are larger than the server accepts' } }]
+        : [400, 'Bad Request', { error: { code: 'validation_failed', message: 'The request is not valid HTTP' } }];
+  const json = JSON.stringify(body);
+  return `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
+}

@@ -1,19 +1,56 @@
-import { SyncflowError } from '../errors.ts';
-import type { ChangeKind, ChangeResult, FailureStatus, SynchronizationFailure } from '../transport/wire.ts';
+import { SyncflowError, ValidationError } from '../errors.ts';
+import { DEFAULT_FAILURES_PAGE, type ChangeKind, type ChangeResult, type FailuresResponse, type FailureStatus, type SynchronizationFailure } from '../transport/wire.ts';
 import { applyChange } from './applyChange.ts';
 import type { AuthUser } from './AuthUser.ts';
 import { tickClock } from './clock.ts';
+import { isWireDate } from './isoDates.ts';
 import { FAILURE_COLUMNS } from './failureRecords.ts';
 import { ObjectTx } from './ObjectTx.ts';
 import type { ServerContext } from './ServerContext.ts';
 
-/** The user's own failures with this status, oldest first. */
-export async function listFailures(ctx: ServerContext, user: AuthUser, status: FailureStatus): Promise<SynchronizationFailure[]> {
-  const { rows } = await ctx.storage.query<SynchronizationFailure>(
-    `SELECT ${FAILURE_COLUMNS} FROM sf_failures f WHERE f.user_id = $1 AND f.status = $2 ORDER BY f.created_date, f.seq`,
-    [user.id, status],
+const FAILURE_CURSOR = 'f1';
+
+/** An opaque position in a user's failures list: after the failure with this (createdDate, seq). */
+function encodeFailureCursor(createdDate: string, seq: string): string {
+  return Buffer.from(`${FAILURE_CURSOR}|${createdDate}|${seq}`, 'utf8').toString('base64url');
+}
+
+function decodeFailureCursor(cursor: string): { createdDate: string; seq: string } {
+  const bad = () => ValidationError.at('query.cursor', 'is not a cursor of this server (pass back the nextCursor of the previous page)');
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw bad();
+  const [version, createdDate, seq, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (version !== FAILURE_CURSOR || rest.length || !isWireDate(createdDate) || !/^[1-9][0-9]{0,17}$/.test(seq ?? '')) throw bad();
+  return { createdDate, seq };
+}
+
+/**
+ * One page of the user's own failures with this status, oldest first, after `cursor`.
+ * The position is (createdDate, seq), not an offset: failures recorded or resolved meanwhile
+ * neither shift nor repeat the pages (a failure that changes status leaves this list).
+ */
+export async function listFailures(
+  ctx: ServerContext,
+  user: AuthUser,
+  request: { status: FailureStatus; limit?: number; cursor?: string | null },
+): Promise<FailuresResponse> {
+  const limit = request.limit ?? DEFAULT_FAILURES_PAGE;
+  const after = request.cursor ? decodeFailureCursor(request.cursor) : null;
+  const params: unknown[] = [user.id, request.status, limit + 1];
+  const where = ['f.user_id = $1', 'f.status = $2'];
+  if (after) {
+    params.push(after.createdDate, after.seq);
+    where.push('(f.created_date, f.seq) > ($4::timestamptz, $5::bigint)');
+  }
+  // One row more than asked tells whether another page follows.
+  const { rows } = await ctx.storage.query<SynchronizationFailure & { seq: string }>(
+    `SELECT ${FAILURE_COLUMNS}, f.seq::text AS seq FROM sf_failures f WHERE ${where.join(' AND ')}
+      ORDER BY f.created_date, f.seq LIMIT $3::int`,
+    params,
   );
-  return rows;
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor = rows.length > limit && last ? encodeFailureCursor(last.createdDate, last.seq) : null;
+  return { failures: page.map(({ seq: _seq, ...failure }) => failure), nextCursor };
 }
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ValidationError, type Problem } from '../errors.ts';
 import type { EntityDef, Schema } from '../model/schema.ts';
 import { isUuid } from '../model/values.ts';
-import { MAX_BATCH, MAX_UPLOAD_CHANGES, type ChangeRequest } from '../transport/wire.ts';
+import { MAX_BATCH, MAX_FAILURES_PAGE, MAX_UPLOAD_CHANGES, type ChangeRequest } from '../transport/wire.ts';
 
 /** Request bodies of the protocol (docs/protocol.md), checked before anything is read or written. */
 
@@ -46,6 +46,13 @@ export const idsBody = z.strictObject({
 
 export const failuresQuery = z.strictObject({
   status: z.enum(['open', 'resolved', 'dismissed']).default('open'),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,7}$/, `must be a whole number from 1 to ${MAX_FAILURES_PAGE}`)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(MAX_FAILURES_PAGE))
+    .optional(),
+  cursor: z.string().optional(),
 });
 
 /**

@@ -5,6 +5,7 @@ import type {
   DownloadResponse,
   ErrorBody,
   FailureStatus,
+  FailuresRequest,
   FailuresResponse,
   FetchResponse,
   IdsRequest,
@@ -15,6 +16,7 @@ import type {
 } from './wire.ts';
 
 export interface SyncClientOptions {
+import { MAX_FAILURES_PAGE } from './wire.ts';
   /** The sync server's base URL, e.g. `http://127.0.0.1:4000`. */
   baseUrl: string;
   /** Bearer token of the user. */
@@ -68,8 +70,24 @@ export class SyncClient {
     return this.#json('POST', '/api/ids', request, signal, (b) => Array.isArray(b?.ids));
   }
 
-  failures(status: FailureStatus = 'open', signal?: AbortSignal): Promise<FailuresResponse> {
-    return this.#json('GET', `/api/failures?status=${status}`, undefined, signal, (b) => Array.isArray(b?.failures));
+  /** One page of the user's failures (oldest first); pass `nextCursor` back as `cursor` for the next. */
+  failuresPage(request: FailuresRequest = {}, signal?: AbortSignal): Promise<FailuresResponse> {
+    const query = new URLSearchParams({ status: request.status ?? 'open' });
+    if (request.limit !== undefined) query.set('limit', String(request.limit));
+    if (request.cursor) query.set('cursor', request.cursor);
+    return this.#json('GET', `/api/failures?${query}`, undefined, signal, (b) => Array.isArray(b?.failures) && 'nextCursor' in b);
+  }
+
+  /** Every failure of the user with this status, oldest first, fetched page by page. */
+  async failures(status: FailureStatus = 'open', signal?: AbortSignal): Promise<FailuresResponse> {
+    const failures: FailuresResponse['failures'] = [];
+    let cursor: string | null = null;
+    do {
+      const page: FailuresResponse = await this.failuresPage({ status, limit: MAX_FAILURES_PAGE, cursor }, signal);
+      failures.push(...page.failures);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return { failures, nextCursor: null };
   }
 
   retryFailure(id: string, signal?: AbortSignal): Promise<RetryResponse> {

@@ -101,9 +101,19 @@ export interface IdsResponse {
   next: string | null;
 }
 
-/** GET /api/failures?status=open */
+/** GET /api/failures?status=open&limit=500&cursor=...: one page of the user's failures, oldest first. */
+export interface FailuresRequest {
+  status?: FailureStatus;
+  /** Page size, 1..1000 (default 500). */
+  limit?: number;
+  /** Opaque: the previous page's `nextCursor`; absent starts at the oldest. */
+  cursor?: string | null;
+}
+
 export interface FailuresResponse {
   failures: SynchronizationFailure[];
+  /** Pass as `cursor` for the next page; null when this is the last. */
+  nextCursor: string | null;
 }
 
 /** POST /api/failures/:id/retry: applies the stored change again. */
@@ -129,3 +139,5 @@ export interface ErrorBody {
 export const MAX_BATCH = 5000;
 export const DEFAULT_BATCH = 1000;
 export const MAX_UPLOAD_CHANGES = 1000;
+export const MAX_FAILURES_PAGE = 1000;
+export const DEFAULT_FAILURES_PAGE = 500;

@@ -69,6 +69,29 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
        t timestamptz NOT NULL)`,
     `INSERT INTO {s}.sf_clock (one, t) VALUES (true, 'epoch') ON CONFLICT (one) DO NOTHING`,
   ],
+  [
+    // Every bearer token: issued ones (syncflow token issue) and configured ones (the app's users list, no
+    // expiry). Only the sha256 of a token is kept; a revocation is a row update every process sees at once.
+    `CREATE TABLE IF NOT EXISTS {s}.sf_tokens (
+       id uuid PRIMARY KEY,
+       token_hash text NOT NULL UNIQUE,
+       user_id text NOT NULL REFERENCES {s}.sf_users (id) ON DELETE CASCADE,
+       source text NOT NULL CHECK (source IN ('configured', 'issued')),
+       created_date timestamptz NOT NULL DEFAULT now(),
+       expires_date timestamptz,
+       revoked_date timestamptz)`,
+    `CREATE INDEX IF NOT EXISTS sf_tokens_user ON {s}.sf_tokens (user_id, created_date)`,
+    // The tokens configured before this table existed stay valid.
+    `INSERT INTO {s}.sf_tokens (id, token_hash, user_id, source)
+       SELECT gen_random_uuid(), u.token_hash, u.id, 'configured' FROM {s}.sf_users u
+       ON CONFLICT (token_hash) DO NOTHING`,
+    // Failed sign-ins per client address in a fixed window (shared by every server process).
+    `CREATE TABLE IF NOT EXISTS {s}.sf_signin_failures (
+       address text PRIMARY KEY,
+       window_start timestamptz NOT NULL,
+       failures integer NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS sf_signin_failures_window ON {s}.sf_signin_failures (window_start)`,
+  ],
 ];
 
 /**
