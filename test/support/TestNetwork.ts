@@ -22,6 +22,8 @@ export class TestNetwork {
   #rules: Rule[] = [];
   /** Awaited before each request is sent. */
   gate: ((path: string) => Promise<void>) | null = null;
+  /** Called once a response body has fully arrived, before the client sees it (e.g. to stop a sync right then). */
+  onResponse: ((path: string) => void) | null = null;
 
   /** The next `times` requests whose path matches fail with `fault`. */
   inject(path: RegExp, fault: Fault, times = 1): void {
@@ -80,6 +82,7 @@ export class TestNetwork {
       const { objects } = JSON.parse(new TextDecoder().decode(body)) as { objects: Array<{ id: string }> };
       for (const o of objects) this.downloadedIds.push(o.id);
     }
+    this.onResponse?.(url.pathname);
     if (rule?.fault === 'responseLost') throw new TypeError('fetch failed: socket hang up (injected, after the server answered)');
     const nullBody = [101, 204, 205, 304].includes(res.status);
     return new Response(nullBody ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });

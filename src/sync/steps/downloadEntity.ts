@@ -72,9 +72,10 @@ export async function downloadEntity(
   while (pending) {
     const batch: DownloadResponse = await pending;
     total ??= batch.total ?? null;
-    throwIfCancelled(signal);
-    // Prefetch the next batch; a failure there surfaces when it is awaited.
-    pending = batch.cursor ? request(batch.cursor, false) : null;
+    // A received batch is stored (with its checkpoint) even when a stop came meanwhile: dropping
+    // it would only make the resumed run fetch it again. The stop takes effect before the next
+    // request instead. Prefetch the next batch; a failure there surfaces when it is awaited.
+    pending = batch.cursor && !signal?.aborted ? request(batch.cursor, false) : null;
     pending?.catch(() => undefined);
 
     const maxChangedDate = laterStamp(outcome.maxChangedDate, batch.maxChangedDate);
@@ -93,6 +94,7 @@ export async function downloadEntity(
     outcome.maxChangedDate = maxChangedDate;
     await options.onBatch?.({ ...info, objects: batch.objects });
     ctx.onProgress?.({ phase: 'download', entity, done, total });
+    if (batch.cursor && !pending) throwIfCancelled(signal);
   }
   return outcome;
 }
