@@ -224,11 +224,11 @@ export function statusForCode(code: ErrorCode): number {
       return 409;
     case 'payload_too_large':
       return 413;
-    default:
-      return 500;
-  }
-}
     case 'too_many_requests':
       return 429;
     case 'request_timeout':
       return 408;
+    default:
+      return 500;
+  }
+}

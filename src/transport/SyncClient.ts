@@ -14,9 +14,9 @@ import type {
   RetryResponse,
   UploadResponse,
 } from './wire.ts';
+import { MAX_FAILURES_PAGE } from './wire.ts';
 
 export interface SyncClientOptions {
-import { MAX_FAILURES_PAGE } from './wire.ts';
   /** The sync server's base URL, e.g. `http://127.0.0.1:4000`. */
   baseUrl: string;
   /** Bearer token of the user. */
