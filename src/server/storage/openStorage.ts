@@ -10,6 +10,10 @@ export interface StorageOptions {
   dataDir?: string;
   /** SQL schema holding the tables (default `public`); isolates runs sharing one database. */
   schemaName?: string;
+  /** PostgreSQL only: connections in this process's pool (default 10). */
+  poolSize?: number;
+  /** PostgreSQL only: `url` is a transaction-pooling proxy such as PgBouncer (see openPostgresStorage). */
+  pooled?: boolean;
 }
 
 /**
@@ -28,7 +32,11 @@ export async function openStorage(options: StorageOptions = {}): Promise<Storage
       throw ValidationError.at('url', 'must be a postgres:// connection URL');
     }
     if (options.dataDir) throw ValidationError.at('dataDir', 'only applies to the embedded database (no url)');
-    return openPostgresStorage({ url: options.url, schemaName: options.schemaName });
+    if (options.poolSize !== undefined && !(Number.isInteger(options.poolSize) && options.poolSize >= 1 && options.poolSize <= 1000)) {
+      throw ValidationError.at('poolSize', 'must be an integer from 1 to 1000');
+    }
+    return openPostgresStorage({ url: options.url, schemaName: options.schemaName, max: options.poolSize, pooled: options.pooled });
   }
+  if (options.pooled || options.poolSize !== undefined) throw ValidationError.at(options.pooled ? 'pooled' : 'poolSize', 'only applies to a PostgreSQL server (url)');
   return openPgliteStorage({ dataDir: options.dataDir, schemaName: options.schemaName });
 }
