@@ -99,7 +99,34 @@ const RESERVED = new Set(['latestError', 'currentObject']);
  * for (const p of problems) console.log(p.nodeId, p.path, p.message);
  */
 export function validateFlow(input: unknown, options: ValidateFlowOptions): { flow?: CompiledFlow; problems: FlowProblem[] } {
-  return new FlowChecker(options).check(input);
+  const checker = new FlowChecker(options);
+  try {
+    return checker.check(input);
+  } catch (e) {
+    // Never thrown for a flow the checks know (the property tests assert it); a last guard for what
+    // they do not (a getter that throws, a Proxy), so a caller always gets problems, never a crash.
+    const message = e instanceof Error ? e.message : String(e);
+    return { problems: [...checker.problemsSoFar(), { path: '', message: `the flow could not be checked: ${message}` }] };
+  }
+}
+
+/** How deep a node's JSON may nest (a Retrieve's constraints nest); deeper input would exhaust the stack of the checks. */
+export const MAX_NODE_DEPTH = 64;
+
+/** The path to the first value nested deeper than `max` levels, or undefined. Iterative: any depth costs no stack. */
+function tooDeep(value: unknown, max: number): PropertyKey[] | undefined {
+  const stack: Array<{ v: unknown; path: PropertyKey[] }> = [{ v: value, path: [] }];
+  // Each object once: a value built in code may share (or cycle through) objects; JSON never does.
+  const seen = new WeakSet<object>();
+  while (stack.length) {
+    const { v, path } = stack.pop()!;
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    seen.add(v);
+    if (path.length >= max) return path;
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, path: [...path, i] }));
+    else for (const [k, x] of Object.entries(v)) stack.push({ v: x, path: [...path, k] });
+  }
+  return undefined;
 }
 
 /**
@@ -215,6 +242,10 @@ class FlowChecker {
 
   constructor(private readonly options: ValidateFlowOptions) {}
 
+  problemsSoFar(): FlowProblem[] {
+    return this.problems;
+  }
+
   check(input: unknown): { flow?: CompiledFlow; problems: FlowProblem[] } {
     if (!isRecord(input)) return { problems: [{ path: '', message: 'a flow is a JSON object' }] };
     this.parse(input);
@@ -271,6 +302,13 @@ class FlowChecker {
     const rawNodes = Array.isArray(input.nodes) ? input.nodes : [];
     rawNodes.forEach((raw, index) => {
       const id = isRecord(raw) && typeof raw.id === 'string' ? raw.id : undefined;
+      const deep = tooDeep(raw, MAX_NODE_DEPTH);
+      if (deep) {
+        this.structureBroken = true;
+        if (id !== undefined) this.unparsed.add(id);
+        this.add(formatPath(`nodes[${index}]`, deep), `nests more than ${MAX_NODE_DEPTH} levels deep`, id);
+        return;
+      }
       const parsed = nodeSchema.safeParse(raw);
       if (!parsed.success) {
         this.structureBroken = true;
@@ -345,7 +383,11 @@ class FlowChecker {
   }
 
   private indexEdges(): void {
-    const push = (map: Map<string, EdgeInfo[]>, id: string, e: EdgeInfo) => map.set(id, [...(map.get(id) ?? []), e]);
+    const push = (map: Map<string, EdgeInfo[]>, id: string, e: EdgeInfo) => {
+      const list = map.get(id);
+      if (list) list.push(e);
+      else map.set(id, [e]);
+    };
     for (const e of this.edges) {
       const { edge } = e;
       const from = this.nodes.get(edge.from);
@@ -398,6 +440,12 @@ class FlowChecker {
   }
 
   private checkOutgoing(): void {
+    const bodies = new Map<string, string[]>();
+    for (const [id, loop] of this.parentOf) {
+      const body = bodies.get(loop);
+      if (body) body.push(id);
+      else bodies.set(loop, [id]);
+    }
     for (const [id, { node }] of this.nodes) {
       if (this.unparsedFrom.has(id)) continue;
       const normal = this.normalOut.get(id) ?? [];
@@ -447,7 +495,7 @@ class FlowChecker {
             this.nodeProblem(id, undefined, 'has no outgoing edge to what follows the loop');
             this.deadEnds.add(id);
           }
-          const body = [...this.nodes.keys()].filter((n) => this.parentOf.get(n) === id);
+          const body = bodies.get(id) ?? [];
           const entries = body.filter((n) => !this.incoming.get(n));
           if (body.length === 0) this.nodeProblem(id, undefined, `the loop's body is empty (its nodes have "parent": "${id}")`);
           else if (entries.length !== 1) {
@@ -527,10 +575,13 @@ class FlowChecker {
     const queue = [this.start!];
     this.reachable.add(this.start!);
     const preds = new Map<string, string[]>();
-    while (queue.length) {
-      const id = queue.shift()!;
+    // An index instead of shift(): shifting a long queue is linear each time.
+    for (let head = 0; head < queue.length; head++) {
+      const id = queue[head];
       for (const s of this.successors(id)) {
-        preds.set(s.to, [...(preds.get(s.to) ?? []), id]);
+        const list = preds.get(s.to);
+        if (list) list.push(id);
+        else preds.set(s.to, [id]);
         if (!this.reachable.has(s.to)) {
           this.reachable.add(s.to);
           queue.push(s.to);
@@ -646,8 +697,8 @@ class FlowChecker {
     const start = this.start!;
     this.definedAt.set(start, new Set(this.parameters.map((p) => p.name)));
     const queue = [start];
-    while (queue.length) {
-      const id = queue.shift()!;
+    for (let head = 0; head < queue.length; head++) {
+      const id = queue[head];
       const here = this.definedAt.get(id)!;
       for (const s of this.successors(id)) {
         const out = new Set([...here, ...s.gen]);

@@ -122,4 +122,48 @@ describe('parseExpression', () => {
       expect(failure('   ').position).toBe(0);
     });
   });
+
+  describe('large and hostile input (issue 16)', () => {
+    it('parses a sum of 16,000 terms (32 KB) as a left fold, without a stack overflow', () => {
+      const e = parseExpression(Array(16_000).fill('1').join('+'));
+      let depth = 0;
+      for (let x = e; x.kind === 'binary'; x = x.left) depth++;
+      expect(depth).toBe(15_999);
+      expect(e).toMatchObject({ kind: 'binary', op: '+', start: 0, end: 31_999 });
+    });
+
+    it('accepts 256 levels of nesting and refuses the 257th at its position', () => {
+      expect(parsed('('.repeat(256) + '1' + ')'.repeat(256))).toBe('1');
+      const e = failure('('.repeat(10_000) + '1' + ')'.repeat(10_000));
+      expect(e.position).toBe(256);
+      expect(e.message).toMatch(/nests more than 256 levels deep .* at 256$/);
+      expect(failure('not '.repeat(257) + 'true').position).toBe(256 * 4);
+      expect(failure('abs('.repeat(300) + '1' + ')'.repeat(300)).position).toBe(256 * 4);
+      expect(failure('$v' + '/m'.repeat(257)).message).toMatch(/at most 256 members/);
+    });
+
+    it('takes a string literal of 64 KB and refuses a longer expression at 65,536', () => {
+      const body = "it''s ".repeat(10_000);
+      const literal = `'${body}${'x'.repeat(65_534 - body.length)}'`;
+      expect(literal.length).toBe(65_536);
+      expect(parseExpression(literal)).toMatchObject({ kind: 'literal', value: expect.stringMatching(/^it's it's/) });
+      const e = failure(literal + ' ');
+      expect(e.position).toBe(65_536);
+      expect(e.message).toBe('The expression is 65537 characters long: at most 65536 are allowed');
+    });
+
+    it('reads Unicode names and strings, and refuses a lone surrogate outside a string', () => {
+      expect(parseExpression("$größe + 'x\ud800'")).toMatchObject({ left: { variable: 'größe' }, right: { value: 'x\ud800' } });
+      expect(failure('$a + \ud800').message).toBe('Expected an expression at 5, found "\\ud800"');
+      expect(failure('1 + 😀').message).toBe('Expected an expression at 4, found "😀"');
+    });
+
+    it('names a function that Object.prototype has as unknown, not as a crash', async () => {
+      const { evaluate } = await import('../../../src/flow/expressions/evaluate.ts');
+      await expect(evaluate(parseExpression('hasOwnProperty(1)'), { variable: () => null, member: () => null, now: () => new Date() })).rejects.toMatchObject({
+        code: 'flow_runtime',
+        message: 'unknown function "hasOwnProperty"',
+      });
+    });
+  });
 });
