@@ -1,4 +1,7 @@
-/** The editor page: flows and palette on the left, the canvas, the property panel, and a dock (problems, run). */
+/**
+ * The editor page: flows and palette on the left, the canvas, the property panel, and a dock
+ * (problems, run); the sign-in page until the server knows who is there.
+ */
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useState } from 'react';
 import { appSchema } from './appSchema.ts';
@@ -8,6 +11,7 @@ import { Palette } from './components/Palette.tsx';
 import { ProblemsPanel } from './components/ProblemsPanel.tsx';
 import { PropertyPanel } from './components/PropertyPanel.tsx';
 import { RunPanel } from './components/RunPanel.tsx';
+import { SignIn } from './components/SignIn.tsx';
 import { Toolbar } from './components/Toolbar.tsx';
 import { useRunStore } from './run/useRun.ts';
 import { isDirty, validationOf } from './store/editorStore.ts';
@@ -24,6 +28,20 @@ function isTextField(target: EventTarget | null): boolean {
 }
 
 export function App() {
+  const store = useEditorStore();
+  const auth = useEditor((s) => s.auth);
+  useEffect(() => {
+    store
+      .getState()
+      .checkSession()
+      .catch((e: unknown) => store.getState().setNotice({ kind: 'error', text: `Cannot reach the editor server: ${String(e)}` }));
+  }, [store]);
+  if (auth === 'signedOut') return <SignIn />;
+  if (auth === 'checking') return <div className="sign-in-page" data-testid="checking-session" />;
+  return <EditorPage />;
+}
+
+function EditorPage() {
   const store = useEditorStore();
   const run = useRunStore();
   const currentId = useEditor((s) => s.currentId);

@@ -1,13 +1,18 @@
-/** The editor server's flows API (editor/server/startEditor.ts), from the page. */
+/**
+ * The editor server's API (editor/server/startEditor.ts), from the page: the sign-in and the
+ * flows. The page never holds a token: the server keeps it in the session behind an HttpOnly cookie.
+ */
 import type { FlowProblem } from '../../src/flow/validateFlow.ts';
 // The server's own type of a listed flow (a type only: nothing of the server reaches the page).
 import type { FlowSummary } from '../server/flowRepository.ts';
 
 export type { FlowSummary };
 
-export interface EditorUser {
-  id: string;
-  token: string;
+/** Who is signed in, as the sync server says; only authors may save and create flows. */
+export interface EditorSession {
+  user: string;
+  roles: string[];
+  canAuthor: boolean;
 }
 
 /** The server refused a request; `problems` when a flow would not load. */
@@ -23,17 +28,22 @@ export class ApiError extends Error {
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`/editor-api${path}`, {
+    credentials: 'same-origin',
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  if (res.status === 204) return undefined as T;
   const json = (await res.json().catch(() => null)) as { error?: { message?: string }; problems?: FlowProblem[] } | null;
   if (!res.ok) throw new ApiError(res.status, json?.error?.message ?? `${method} ${path}: HTTP ${res.status}`, json?.problems ?? []);
   return json as T;
 }
 
 export const api = {
-  config: () => call<{ users: EditorUser[] }>('GET', '/config'),
+  /** Who is signed in (ApiError 401 when no one). */
+  session: () => call<EditorSession>('GET', '/session'),
+  signIn: (token: string) => call<EditorSession>('POST', '/session', { token }),
+  signOut: () => call<void>('DELETE', '/session'),
   list: () => call<{ flows: FlowSummary[] }>('GET', '/flows').then((r) => r.flows),
   read: (id: string) => call<FlowSummary>('GET', `/flows/${encodeURIComponent(id)}`),
   save: (id: string, flow: unknown) => call<FlowSummary>('PUT', `/flows/${encodeURIComponent(id)}`, flow),

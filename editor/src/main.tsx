@@ -12,7 +12,8 @@ import { EditorContext } from './store/useEditor.ts';
 
 const editor = createEditorStore({ api, schema: appSchema });
 // The runtime talks to `/api` of this origin: the editor server proxies it to the sync server.
-const run = createRunStore({ schema: appSchema, users: () => editor.getState().users, serverUrl: location.origin });
+// Flows run as the signed-in user: the editor server adds that user's token to each `/api` call.
+const run = createRunStore({ schema: appSchema, user: () => editor.getState().session?.user ?? null, serverUrl: location.origin });
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -13,7 +13,7 @@ import { centre, startEditorWorld, type EditorWorld } from './support/editorWorl
 let world: EditorWorld;
 
 beforeAll(async () => {
-  world = await startEditorWorld({ sync: false, prefix: 'authoring' });
+  world = await startEditorWorld({ prefix: 'authoring' });
   // Leaving a flow with unsaved changes asks first: yes.
   world.page.on('dialog', (d) => void d.accept().catch(() => undefined));
   await world.page.goto(world.url);

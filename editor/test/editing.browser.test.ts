@@ -8,7 +8,7 @@ import { dragEdge, startEditorWorld, type EditorWorld } from './support/editorWo
 let world: EditorWorld;
 
 beforeAll(async () => {
-  world = await startEditorWorld({ sync: false, prefix: 'editing' });
+  world = await startEditorWorld({ prefix: 'editing' });
   await world.page.goto(world.url);
   await world.page.getByTestId('flow-item-renameTask').waitFor();
 });

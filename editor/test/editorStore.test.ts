@@ -31,7 +31,9 @@ function fakeApi(): EditorApi & { saved: unknown[] } {
   const saved: unknown[] = [];
   return {
     saved,
-    config: async () => ({ users: [{ id: 'alice', token: 'alice-token' }] }),
+    session: async () => ({ user: 'alice', roles: ['author'], canAuthor: true }),
+    signIn: async () => ({ user: 'alice', roles: ['author'], canAuthor: true }),
+    signOut: async () => undefined,
     list: async () => [summary(flow)],
     read: async () => summary(flow),
     save: async (_id, f) => {

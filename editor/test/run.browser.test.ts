@@ -1,6 +1,6 @@
 /**
  * Running flows in the page: the embedded runtime on the browser's IndexedDB against the
- * sync server behind the editor's `/api`, as a chosen demo user.
+ * sync server behind the editor's `/api`, as the signed-in user (alice, then bob).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allObjectsMachine } from '../../src/sync/machines/allObjects.ts';
@@ -11,7 +11,7 @@ import { startEditorWorld, type EditorWorld } from './support/editorWorld.ts';
 let world: EditorWorld;
 
 beforeAll(async () => {
-  world = await startEditorWorld({ sync: true, prefix: 'run' });
+  world = await startEditorWorld({ prefix: 'run' });
   await world.page.goto(world.url);
   await world.page.getByTestId('flow-item-createForbiddenTask').waitFor();
 });
@@ -51,7 +51,7 @@ describe('running a flow in the editor', { timeout: 60_000 }, () => {
     await page.getByTestId('flow-item-createForbiddenTask').click();
     await page.getByTestId('node-sync').waitFor();
     await page.getByTestId('tab-run').click();
-    expect(await page.getByTestId('run-user').inputValue()).toBe('alice');
+    expect(await page.getByTestId('run-user').textContent()).toBe('alice');
     await recordMachineStates();
     await page.getByTestId('run-start').click();
     await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('ended');
@@ -100,9 +100,13 @@ describe('running a flow in the editor', { timeout: 60_000 }, () => {
     await world.screenshot();
   });
 
-  it('runs a flow with parameters as another user, in mode selected', async () => {
+  it('runs a flow with parameters as the signed-in user bob, in mode selected', async () => {
     const { page } = world;
-    await page.getByTestId('run-user').selectOption('bob');
+    // No picking another user: sign out, and in as bob.
+    await world.signOut();
+    await world.signIn('bob-token');
+    await page.getByTestId('tab-run').click();
+    expect(await page.getByTestId('run-user').textContent()).toBe('bob');
     await page.getByTestId('sync-all').click();
     await expect.poll(() => page.getByTestId('sync-state-done').getAttribute('data-current'), { timeout: 20_000 }).toBe('true');
     expect(await machineStates()).toEqual(Object.keys(allObjectsMachine.root.states));

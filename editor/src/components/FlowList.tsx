@@ -6,6 +6,7 @@ export function FlowList() {
   const store = useEditorStore();
   const flows = useEditor((s) => s.flows);
   const currentId = useEditor((s) => s.currentId);
+  const canAuthor = useEditor((s) => s.session?.canAuthor ?? false);
   const [name, setName] = useState('');
   const [creating, setCreating] = useState(false);
   const confirmLeave = () => !store.getState().flow || JSON.stringify(store.getState().flow) === store.getState().savedJson || window.confirm('Discard the unsaved changes?');
@@ -21,7 +22,7 @@ export function FlowList() {
     <div className="flow-list" data-testid="flow-list">
       <div className="flow-list-head">
         <h2>Flows</h2>
-        <button type="button" onClick={() => setCreating((c) => !c)} data-testid="new-flow" aria-expanded={creating}>
+        <button type="button" onClick={() => setCreating((c) => !c)} disabled={!canAuthor} title={canAuthor ? 'Create a flow' : 'Only authors may create flows'} data-testid="new-flow" aria-expanded={creating}>
           + New
         </button>
       </div>

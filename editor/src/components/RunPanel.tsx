@@ -1,6 +1,6 @@
 /**
- * Runs the open flow in the page as a demo user: the embedded runtime on IndexedDB against
- * `/api` of this origin. Shows the trace, the sync machine's states (the current one
+ * Runs the open flow in the page as the signed-in user: the embedded runtime on IndexedDB
+ * against `/api` of this origin (the editor server adds the user's token). Shows the trace, the sync machine's states (the current one
  * highlighted, live), the local database and the SynchronizationFailures (retry / dismiss).
  */
 import { useEffect, useRef, useState } from 'react';
@@ -25,10 +25,9 @@ export function RunPanel() {
 function RunControls() {
   const editor = useEditorStore();
   const run = useRunStore();
-  const users = useEditor((s) => s.users);
+  const user = useEditor((s) => s.session?.user);
   const flow = useEditor((s) => s.flow);
   const problems = useEditor((s) => validationOf(s, appSchema)?.problems.length ?? 0);
-  const userId = useRun((s) => s.userId);
   const status = useRun((s) => s.status);
   const outcome = useRun((s) => s.outcome);
   const busy = useRun((s) => s.busy);
@@ -48,14 +47,9 @@ function RunControls() {
   return (
     <section className="run-col run-controls" aria-label="Run">
       <div className="row">
-        <label htmlFor="run-user">As</label>
-        <select id="run-user" value={userId} onChange={(e) => run.getState().setUser(e.target.value)} disabled={status === 'running'} data-testid="run-user">
-          {users.map((u) => (
-            <option key={u.id} value={u.id}>
-              {u.id}
-            </option>
-          ))}
-        </select>
+        <span className="muted">
+          As <strong data-testid="run-user">{user}</strong>
+        </span>
         <button type="button" className="primary" disabled={!flow || problems > 0 || status === 'running'} onClick={start} title={problems ? 'Fix the problems first' : 'Run the flow in this page'} data-testid="run-start">
           ▶ Run
         </button>
@@ -231,7 +225,7 @@ function MachineDiagram({ sync }: { sync: NonNullable<RunState['sync']> }) {
 function LocalDatabase() {
   const objects = useRun((s) => s.objects);
   const error = useRun((s) => s.dataError);
-  const userId = useRun((s) => s.userId);
+  const userId = useEditor((s) => s.session?.user);
   const run = useRunStore();
   const [entity, setEntity] = useState(appSchema.order.includes('Task') ? 'Task' : appSchema.order[0]);
   useEffect(() => {

@@ -1,4 +1,4 @@
-/** The top bar: the open flow, undo / redo, delete, layout, save, and the last notice. */
+/** The top bar: the open flow, undo / redo, delete, layout, save, the last notice, and who is signed in. */
 import { appSchema } from '../appSchema.ts';
 import { isDirty, validationOf } from '../store/editorStore.ts';
 import { useEditor, useEditorStore } from '../store/useEditor.ts';
@@ -16,7 +16,11 @@ export function Toolbar() {
   const saving = useEditor((s) => s.saving);
   const notice = useEditor((s) => s.notice);
   const file = useEditor((s) => s.flows.find((f) => f.id === s.currentId)?.file);
-  const saveTitle = problems ? `Fix the ${problems} problem(s) first: a flow that would not load is not saved` : dirty ? 'Save (Ctrl+S)' : 'No unsaved changes';
+  const session = useEditor((s) => s.session);
+  const canAuthor = session?.canAuthor ?? false;
+  const saveTitle = !canAuthor
+    ? 'Only authors may save flows: you may open and run them'
+    : problems ? `Fix the ${problems} problem(s) first: a flow that would not load is not saved` : dirty ? 'Save (Ctrl+S)' : 'No unsaved changes';
   return (
     <header className="toolbar" role="toolbar" aria-label="Editor">
       <div className="brand">syncflow</div>
@@ -46,12 +50,29 @@ export function Toolbar() {
       <button type="button" disabled={!flow} onClick={() => store.getState().autoLayout()} title="Lay the flow out again" data-testid="layout">
         Layout
       </button>
-      <button type="button" className="primary" disabled={!flow || problems > 0 || !dirty || saving} onClick={() => void store.getState().save()} title={saveTitle} data-testid="save">
+      <button type="button" className="primary" disabled={!canAuthor || !flow || problems > 0 || !dirty || saving} onClick={() => void store.getState().save()} title={saveTitle} data-testid="save">
         {saving ? 'Saving…' : 'Save'}
       </button>
       <div className={`notice ${notice?.kind ?? ''}`} role="status" aria-live="polite" title={notice?.text} data-testid="notice">
         {notice?.text}
       </div>
+      <span className="who muted" data-testid="signed-in-as" title={session?.roles.join(', ')}>
+        {session?.user}
+        {canAuthor ? '' : ' (read only)'}
+      </span>
+      <button
+        type="button"
+        onClick={() => {
+          // A fresh page after sign-out: nothing of this user's flows or local database stays in memory.
+          void store
+            .getState()
+            .signOut()
+            .then(() => location.reload());
+        }}
+        data-testid="sign-out"
+      >
+        Sign out
+      </button>
     </header>
   );
 }

@@ -1,6 +1,7 @@
 /**
- * Running flows in the page: an embedded runtime per demo user (its own IndexedDB database,
- * talking to `/api` of this origin), the interpreter, and what the run panel shows — the
+ * Running flows in the page: an embedded runtime for the signed-in user (its own IndexedDB
+ * database, talking to `/api` of this origin, where the editor server adds the user's token from
+ * the session), the interpreter, and what the run panel shows — the
  * trace, the running sync machine's states, the local database and the SynchronizationFailures.
  * A vanilla zustand store with the immer middleware, as the editor's.
  */
@@ -17,7 +18,6 @@ import type { LocalObject } from '../../../src/store/types.ts';
 import { syncMachines, type SyncActor } from '../../../src/sync/Synchronizer.ts';
 import type { SyncMode, SyncPhase } from '../../../src/sync/types.ts';
 import type { ChangeKind, SynchronizationFailure } from '../../../src/transport/wire.ts';
-import type { EditorUser } from '../api.ts';
 import { runtimeHost } from './flowHost.ts';
 import { machineGraph, statePath, topState, type MachineGraph } from './machineGraph.ts';
 
@@ -62,7 +62,6 @@ export interface SyncView {
 export type ObjectRow = LocalObject & { $pending?: ChangeKind };
 
 export interface RunState {
-  userId: string;
   /** Parameter values as typed: text for values, an id for objects, ids joined by commas for lists. */
   params: Record<string, string>;
   status: 'idle' | 'running' | 'ended' | 'failed';
@@ -78,7 +77,6 @@ export interface RunState {
   dataError: string | null;
   busy: boolean;
 
-  setUser(userId: string): void;
   setParam(name: string, value: string): void;
   run(flow: Flow, resolveFlow: (name: string) => unknown): Promise<void>;
   stop(): void;
@@ -103,20 +101,26 @@ const MAX_ROWS = 200;
  * const run = createRunStore({ schema: demoSchema, users, serverUrl: location.origin });
  * await run.getState().run(flow, (name) => flowsByName.get(name));
  */
-export function createRunStore(options: { schema: Schema; users: () => EditorUser[]; serverUrl: string }): RunStore {
+/**
+ * The bearer token the page's runtime sends: a placeholder, since the editor server replaces the
+ * Authorization of every proxied call with the signed-in user's own token (the page holds none).
+ */
+const SESSION_TOKEN = 'editor-session';
+
+export function createRunStore(options: { schema: Schema; user: () => string | null; serverUrl: string }): RunStore {
   const runtimes = new Map<string, Promise<Runtime>>();
   let controller: AbortController | null = null;
   let seq = 0;
 
   return createStore<RunState>()(
     immer((set, get) => {
-      const runtimeFor = (userId: string): Promise<Runtime> => {
+      const runtimeFor = (): Promise<Runtime> => {
+        const userId = options.user();
+        if (!userId) return Promise.reject(new Error('sign in to run flows'));
         let found = runtimes.get(userId);
         if (!found) {
-          const user = options.users().find((u) => u.id === userId);
-          if (!user) return Promise.reject(new Error(`unknown user "${userId}"`));
-          // One database per user: switching users never mixes their objects.
-          found = createRuntime({ schema: options.schema, serverUrl: options.serverUrl, token: user.token, dbName: `syncflow-editor-${user.id}` });
+          // One database per user: a sign-in as someone else never mixes their objects.
+          found = createRuntime({ schema: options.schema, serverUrl: options.serverUrl, token: SESSION_TOKEN, dbName: `syncflow-editor-${userId}` });
           found.catch(() => runtimes.delete(userId));
           runtimes.set(userId, found);
         }
@@ -259,7 +263,6 @@ export function createRunStore(options: { schema: Schema; users: () => EditorUse
       };
 
       return {
-        userId: options.users()[0]?.id ?? 'alice',
         params: {},
         status: 'idle',
         outcome: null,
@@ -272,24 +275,12 @@ export function createRunStore(options: { schema: Schema; users: () => EditorUse
         dataError: null,
         busy: false,
 
-        setUser(userId) {
-          set((s) => {
-            s.userId = userId;
-            s.params = {};
-            s.objects = {};
-            s.failures = [];
-            s.sync = null;
-          });
-          void get().refreshData();
-        },
-
         setParam(name, value) {
           set((s) => void (s.params[name] = value));
         },
 
         async run(flow, resolveFlow) {
           if (get().status === 'running') return;
-          const userId = get().userId;
           set((s) => {
             s.status = 'running';
             s.outcome = null;
@@ -300,7 +291,7 @@ export function createRunStore(options: { schema: Schema; users: () => EditorUse
           });
           controller = new AbortController();
           try {
-            const runtime = await runtimeFor(userId);
+            const runtime = await runtimeFor();
             const parameters: Record<string, unknown> = {};
             for (const p of flow.parameters ?? []) parameters[p.name] = await parameterValue(runtime, p.name, p.type, get().params[p.name] ?? '');
             const host = runtimeHost(runtime, {
@@ -333,7 +324,7 @@ export function createRunStore(options: { schema: Schema; users: () => EditorUse
         async synchronize(mode) {
           set((s) => void (s.busy = true));
           try {
-            const runtime = await runtimeFor(get().userId);
+            const runtime = await runtimeFor();
             const result = await runtime.synchronize({ mode }, { onActor: (actor) => watchActor(actor, runtime) });
             trace({ depth: 0, flow: '', kind: 'sync', text: `synchronized (${mode}): ${result.uploaded} uploaded, ${result.downloaded} downloaded, ${result.removed} removed, ${result.failed} failed` });
           } catch (e) {
@@ -346,7 +337,7 @@ export function createRunStore(options: { schema: Schema; users: () => EditorUse
 
         async refreshData() {
           try {
-            const runtime = await runtimeFor(get().userId);
+            const runtime = await runtimeFor();
             const pending = new Map((await runtime.store.pendingChanges()).map((c) => [`${c.entity}:${c.id}`, c.kind]));
             const objects: Record<string, ObjectRow[]> = {};
             for (const entity of options.schema.order) {
@@ -370,7 +361,7 @@ export function createRunStore(options: { schema: Schema; users: () => EditorUse
         async retryFailure(id) {
           set((s) => void (s.busy = true));
           try {
-            const runtime = await runtimeFor(get().userId);
+            const runtime = await runtimeFor();
             const result = await runtime.retryFailure(id);
             trace({
               depth: 0,
@@ -389,7 +380,7 @@ export function createRunStore(options: { schema: Schema; users: () => EditorUse
         async dismissFailure(id) {
           set((s) => void (s.busy = true));
           try {
-            const runtime = await runtimeFor(get().userId);
+            const runtime = await runtimeFor();
             await runtime.dismissFailure(id);
             trace({ depth: 0, flow: '', kind: 'sync', text: `dismissed failure ${shortId(id)}` });
           } catch (e) {

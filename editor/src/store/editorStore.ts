@@ -12,7 +12,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ActivityType, Flow, FlowEdge, FlowNode, NodeType } from '../../../src/flow/format.ts';
 import type { FlowProblem } from '../../../src/flow/validateFlow.ts';
 import type { Schema } from '../../../src/model/schema.ts';
-import { ApiError, type EditorUser, type FlowSummary } from '../api.ts';
+import { ApiError, type EditorSession, type FlowSummary } from '../api.ts';
 import { edgeIndex, edgeKeys, freshEdgeId, freshName, layoutMissing, numbered, type XY } from '../flow/graph.ts';
 import { newActivity, newNode } from '../flow/kinds.ts';
 import { validate, type Validation } from '../flow/validation.ts';
@@ -44,7 +44,9 @@ export type FieldPath = ReadonlyArray<string | number>;
 
 /** The server side the store talks to (the page's `api`, or a fake in tests). */
 export interface EditorApi {
-  config(): Promise<{ users: EditorUser[] }>;
+  session(): Promise<EditorSession>;
+  signIn(token: string): Promise<EditorSession>;
+  signOut(): Promise<void>;
   list(): Promise<FlowSummary[]>;
   read(id: string): Promise<FlowSummary>;
   save(id: string, flow: unknown): Promise<FlowSummary>;
@@ -53,7 +55,11 @@ export interface EditorApi {
 
 export interface EditorState {
   flows: FlowSummary[];
-  users: EditorUser[];
+  /** Who is signed in: 'checking' until the server said, then the session or 'signedOut'. */
+  auth: 'checking' | 'signedOut' | 'signedIn';
+  session: EditorSession | null;
+  /** Why the last sign-in failed. */
+  signInError: string | null;
   /** The open flow's id (its file name without `.flow.json`). */
   currentId: string | null;
   flow: Flow | null;
@@ -71,6 +77,10 @@ export interface EditorState {
   /** Problems the server answered to the last refused save. */
   serverProblems: FlowProblem[];
 
+  /** Asks the server who is signed in (the page holds no token: the session cookie is HttpOnly). */
+  checkSession(): Promise<void>;
+  signIn(token: string): Promise<boolean>;
+  signOut(): Promise<void>;
   init(): Promise<void>;
   refreshList(): Promise<void>;
   open(id: string): Promise<void>;
@@ -197,7 +207,9 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
 
       return {
         flows: [],
-        users: [],
+        auth: 'checking',
+        session: null,
+        signInError: null,
         currentId: null,
         flow: null,
         savedJson: null,
@@ -210,10 +222,50 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
         saving: false,
         serverProblems: [],
 
-        async init() {
-          const [config, flows] = await Promise.all([api.config(), api.list()]);
+        async checkSession() {
+          try {
+            const session = await api.session();
+            set((s) => {
+              s.session = castDraft(session);
+              s.auth = 'signedIn';
+            });
+          } catch (e) {
+            if (!(e instanceof ApiError && e.status === 401)) throw e;
+            set((s) => {
+              s.session = null;
+              s.auth = 'signedOut';
+            });
+          }
+        },
+
+        async signIn(token) {
+          try {
+            const session = await api.signIn(token.trim());
+            set((s) => {
+              s.session = castDraft(session);
+              s.auth = 'signedIn';
+              s.signInError = null;
+            });
+            return true;
+          } catch (e) {
+            set((s) => {
+              s.signInError = e instanceof ApiError && e.status === 401 ? 'The sync server does not know this token.' : e instanceof Error ? e.message : String(e);
+            });
+            return false;
+          }
+        },
+
+        async signOut() {
+          await api.signOut();
           set((s) => {
-            s.users = castDraft(config.users);
+            s.session = null;
+            s.auth = 'signedOut';
+          });
+        },
+
+        async init() {
+          const flows = await api.list();
+          set((s) => {
             s.flows = castDraft(flows);
           });
         },

@@ -1,7 +1,8 @@
 /**
  * A browser test's world: the editor as `npm start` serves it (startEditor, the built app,
- * `/api` proxied to a real sync server with the demo app on in-memory PGlite), over a temp
- * copy of `flows/` plus the test fixtures, and Debian's Chromium driven by playwright-core.
+ * `/api` proxied to a real sync server with the demo app on in-memory PGlite, which also checks
+ * sign-ins), over a temp copy of `flows/` plus the test fixtures, and Debian's Chromium driven by
+ * playwright-core, signed in through the sign-in page.
  */
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,10 @@ export interface EditorWorld {
   /** Errors the page threw (a test ends by expecting none). */
   pageErrors: string[];
   readFlow(id: string): Promise<Record<string, unknown>>;
+  /** Opens the editor and signs in through its sign-in page (the page must show it). */
+  signIn(token: string): Promise<void>;
+  /** Signs out from the toolbar and waits for the sign-in page. */
+  signOut(): Promise<void>;
   /**
    * Keeps the page's picture for the review: `screenshots/<file prefix>--<the test's name>.png`,
    * one per test (a second one in the same test is an error).
@@ -56,10 +61,10 @@ export function slug(text: string): string {
 }
 
 /**
- * @param options.sync start a real sync server (the run tests); without it `/api` points nowhere.
  * @param options.prefix the screenshots' file prefix (the test file's theme).
+ * @param options.token signed in as this user (default alice, an author); null: not signed in.
  */
-export async function startEditorWorld(options: { sync: boolean; prefix: string }): Promise<EditorWorld> {
+export async function startEditorWorld(options: { prefix: string; token?: string | null }): Promise<EditorWorld> {
   const flowsDir = await mkdtemp(join(tmpdir(), 'syncflow-editor-flows-'));
   for (const [dir, names] of [
     [join(repo, 'flows'), await readdir(join(repo, 'flows'))],
@@ -71,10 +76,10 @@ export async function startEditorWorld(options: { sync: boolean; prefix: string 
   let editor: RunningEditor | null = null;
   let browser: Browser | null = null;
   try {
-    const [server, executablePath] = await Promise.all([options.sync ? startDemoServer({ port: 0 }) : Promise.resolve(null), chromiumPath()]);
+    const [server, executablePath] = await Promise.all([startDemoServer({ port: 0 }), chromiumPath()]);
     demo = server;
     [editor, browser] = await Promise.all([
-      startEditor({ port: 0, syncServerUrl: demo?.url ?? 'http://127.0.0.1:9', flowsDir }),
+      startEditor({ port: 0, syncServerUrl: demo.url, flowsDir }),
       chromium.launch({ executablePath, args: CHROMIUM_ARGS }),
     ]);
   } catch (e) {
@@ -91,8 +96,15 @@ export async function startEditorWorld(options: { sync: boolean; prefix: string 
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
   });
   await mkdir(screenshotsDir, { recursive: true });
-  const running = { editor, demo, browser };
+  const running = { editor, demo: demo!, browser };
   const taken = new Set<string>();
+  const signIn = async (token: string) => {
+    await page.goto(running.editor.url);
+    await page.getByTestId('sign-in-token').fill(token);
+    await page.getByTestId('sign-in-submit').click();
+    await page.getByTestId('flow-list').waitFor();
+  };
+  if (options.token !== null) await signIn(options.token ?? 'alice-token');
   return {
     url: editor.url,
     flowsDir,
@@ -100,6 +112,11 @@ export async function startEditorWorld(options: { sync: boolean; prefix: string 
     browser,
     pageErrors,
     readFlow: async (id) => JSON.parse(await readFile(join(flowsDir, `${id}.flow.json`), 'utf8')) as Record<string, unknown>,
+    signIn,
+    async signOut() {
+      await page.getByTestId('sign-out').click();
+      await page.getByTestId('sign-in').waitFor();
+    },
     screenshot: async () => {
       const test = expect.getState().currentTestName?.split(' > ').pop();
       if (!test) throw new Error('screenshot() outside a test');
@@ -112,7 +129,7 @@ export async function startEditorWorld(options: { sync: boolean; prefix: string 
     async close() {
       await running.browser.close();
       await running.editor.close();
-      await running.demo?.close();
+      await running.demo.close();
       await rm(flowsDir, { recursive: true, force: true });
     },
   };
