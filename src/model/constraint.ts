@@ -32,17 +32,28 @@ export const CURRENT_USER = '[%CurrentUser%]';
 
 const OPS: readonly ComparisonOp[] = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'contains', 'startsWith'];
 const MAX_DEPTH = 16;
+/**
+ * The most comparisons one constraint may hold, and the most values of one `in` list: a
+ * constraint becomes one SQL statement, whose parameters and plan must stay small (PostgreSQL
+ * takes at most 65,535 parameters).
+ */
+export const MAX_COMPARISONS = 1000;
+export const MAX_IN_VALUES = 1000;
 
 /** Checks a constraint against an entity; throws a ValidationError naming the bad part. */
 export function validateConstraint(schema: Schema, entity: string, constraint: unknown, path = 'constraint'): Constraint {
   const def = entityOf(schema, entity, 'entity');
   const problems: Problem[] = [];
+  let comparisons = 0;
   const members = new Set<string>([
     ...SYSTEM_ATTRIBUTES,
     ...Object.keys(def.attributes),
     ...Object.keys(def.associations),
   ]);
   const walk = (c: unknown, at: string, depth: number): void => {
+    // Every leaf counts (comparisons and malformed parts alike), so the work and the problems stay bounded.
+    const branch = typeof c === 'object' && c !== null && ('and' in c || 'or' in c || 'not' in c);
+    if (!branch && ++comparisons > MAX_COMPARISONS) return;
     if (depth > MAX_DEPTH) return void problems.push({ path: at, message: 'is nested too deeply' });
     if (typeof c !== 'object' || c === null || Array.isArray(c)) {
       return void problems.push({ path: at, message: 'must be an object' });
@@ -56,7 +67,7 @@ export function validateConstraint(schema: Schema, entity: string, constraint: u
       if (!Array.isArray(list) || list.length === 0) {
         return void problems.push({ path: `${at}.${k}`, message: 'must be a non-empty list' });
       }
-      list.forEach((x, i) => walk(x, `${at}.${k}[${i}]`, depth + 1));
+      for (let i = 0; i < list.length && comparisons <= MAX_COMPARISONS; i++) walk(list[i], `${at}.${k}[${i}]`, depth + 1);
       return;
     }
     if ('not' in o) {
@@ -74,6 +85,9 @@ export function validateConstraint(schema: Schema, entity: string, constraint: u
     const v = o.value;
     if (o.op === 'in') {
       if (!Array.isArray(v) || !v.every(isScalar)) problems.push({ path: `${at}.value`, message: 'must be a list of values' });
+      else if (v.length > MAX_IN_VALUES) {
+        problems.push({ path: `${at}.value`, message: `has ${v.length} values; the limit is ${MAX_IN_VALUES.toLocaleString('en')}` });
+      }
     } else if (o.op === 'contains' || o.op === 'startsWith') {
       if (typeof v !== 'string') problems.push({ path: `${at}.value`, message: 'must be a string' });
     } else if (!isScalar(v)) {
@@ -81,6 +95,9 @@ export function validateConstraint(schema: Schema, entity: string, constraint: u
     }
   };
   walk(constraint, path, 0);
+  if (comparisons > MAX_COMPARISONS) {
+    problems.unshift({ path, message: `has more than ${MAX_COMPARISONS.toLocaleString('en')} comparisons (the limit)` });
+  }
   if (problems.length) throw new ValidationError(problems);
   return constraint as Constraint;
 }

@@ -19,11 +19,52 @@ export interface SyncObject {
 export type Values = Record<string, unknown>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
+
+/**
+ * The instant an ISO 8601 date and time with a zone stands for, or null when it is malformed or
+ * names no real moment: `Date` would silently move `2025-02-30` to March 2nd and `24:00` to the
+ * next day, so every part is checked against the calendar first.
+ *
+ * @example
+ * parseIsoDateTime('2024-02-29T10:00:00+02:00') // 2024-02-29T08:00:00.000Z
+ * parseIsoDateTime('2025-02-30T10:00:00Z')      // null
+ */
+export function parseIsoDateTime(value: string): Date | null {
+  const m = ISO_DATETIME.exec(value);
+  if (!m) return null;
+  const [y, mo, d, h, mi, s = '00', zh = '00', zm = '00'] = m.slice(1);
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  const real =
+    day.getUTCFullYear() === Number(y) && day.getUTCMonth() === Number(mo) - 1 && day.getUTCDate() === Number(d) &&
+    Number(h) <= 23 && Number(mi) <= 59 && Number(s) <= 59 && Number(zh) <= 15 && Number(zm) <= 59;
+  if (!real) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/**
+ * Why a string cannot be stored by every storage (PostgreSQL's text and jsonb refuse U+0000
+ * and lone UTF-16 surrogates, e.g. an emoji cut in half), or null when it can.
+ */
+export function unstorableText(value: string): string | null {
+  if (value.includes('\u0000')) return 'must not contain the character U+0000';
+  if (LONE_SURROGATE.test(value)) return 'must not contain a lone surrogate (half of a UTF-16 pair, e.g. a cut emoji)';
+  return null;
+}
+
+/** `text` with each U+0000 and lone surrogate replaced by U+FFFD (same length): storable anywhere. */
+export function storableText(text: string): string {
+  return text.replace(UNSTORABLE, '\ufffd');
+}
+
+// Code units, not code points (no `u` flag): a high surrogate without its low half, or the reverse.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** A new object id, made on the device. */
 export function newId(): string {
@@ -87,6 +128,7 @@ function checkAttribute(def: AttributeDef, value: unknown): { value: unknown } |
   switch (def.type) {
     case 'string':
       if (typeof value !== 'string') return 'must be a string';
+      if (unstorableText(value)) return unstorableText(value)!;
       if (def.maxLength !== undefined && value.length > def.maxLength) return `is longer than ${def.maxLength} characters`;
       if (def.required && value === '') return 'is required';
       return { value };
@@ -97,8 +139,8 @@ function checkAttribute(def: AttributeDef, value: unknown): { value: unknown } |
     case 'boolean':
       return typeof value === 'boolean' ? { value } : 'must be true or false';
     case 'datetime': {
-      const d = value instanceof Date ? value : typeof value === 'string' && ISO_DATETIME.test(value) ? new Date(value) : null;
-      if (!d || Number.isNaN(d.getTime())) return 'must be an ISO 8601 date and time';
+      const d = value instanceof Date ? value : typeof value === 'string' ? parseIsoDateTime(value) : null;
+      if (!d || Number.isNaN(d.getTime())) return 'must be an ISO 8601 date and time (a real calendar date, with a zone)';
       return { value: d.toISOString() };
     }
     case 'enum':

@@ -166,8 +166,8 @@ export class ObjectTx {
 
   /**
    * Checks that every association value names an existing object of its target entity —
-   * one the user may read, with `asUser` — unless `pending` says a later change of the same
-   * upload creates it. Throws a ValidationError naming `${path}.${association}`.
+   * one the user may read, with `asUser` — unless `pending` accepts it unchecked (the upload
+   * then verifies that its create applied: see upload). Throws a ValidationError naming `${path}.${association}`.
    */
   async checkReferences(
     entity: string,

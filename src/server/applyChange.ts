@@ -25,8 +25,8 @@ class ChangeFailure extends Error {
  * outcome says why. Unexpected errors (a bug, a lost connection) are rethrown: the request
  * fails as a whole and the device retries it later, rather than losing the change as "invalid".
  *
- * @param pending says whether a later change of the same upload creates an object, so a
- *   reference to it is accepted whatever the order.
+ * @param pending says which references to accept unchecked (new objects of the same upload that
+ *   refer to each other in a cycle); the upload verifies them afterwards (see upload).
  */
 export async function applyChange(
   otx: ObjectTx,
@@ -91,6 +91,10 @@ async function apply(
     // An update, or a create the device sends again after losing the answer.
     if (!existing.readable) throw notFound(entity, id);
     if (!existing.writable) throw new ChangeFailure('inaccessible', `You may not change ${entity} ${id}`);
+    if (kind === 'update' && change.base != null && changedSince(existing.object.changedDate, change.base)) {
+      // Leave-if-changed (a sync up's merge mode): the device's base version is out of date.
+      throw new ChangeFailure('conflict', `${entity} ${id} was changed on the server since the device's version (${change.base})`);
+    }
     const values = validateValues(schema, entity, change.data, { partial: kind === 'update', path: 'data' });
     await otx.checkReferences(entity, values, 'data', { asUser: true, self: id, pending });
     const previous = existing.object;
@@ -188,6 +192,11 @@ function handlerContext(otx: ObjectTx, kind: ChangeKind, previous: SyncObject | 
       return otx.remove(entity, checkId(entity, id));
     },
   };
+}
+
+/** The server's changedDate is later than the device's base (both fixed-width wire stamps: text order is time order). */
+function changedSince(current: string | null, base: string): boolean {
+  return current !== null && current > base;
 }
 
 function pick(object: Values, names: readonly string[]): Values {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ValidationError, type Problem } from '../errors.ts';
 import type { EntityDef, Schema } from '../model/schema.ts';
-import { isUuid } from '../model/values.ts';
+import { isUuid, unstorableText } from '../model/values.ts';
 import { MAX_BATCH, MAX_FAILURES_PAGE, MAX_UPLOAD_CHANGES, type ChangeRequest } from '../transport/wire.ts';
 
 /** Request bodies of the protocol (docs/protocol.md), checked before anything is read or written. */
@@ -18,6 +18,7 @@ export const uploadBody = z.strictObject({
         id: z.string(),
         kind: z.enum(['create', 'update', 'delete']),
         data: z.record(z.string(), z.unknown()).default({}),
+        base: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/, 'must be a changedDate of this server (YYYY-MM-DDTHH:MM:SS.ffffffZ)').nullish(),
       }),
     )
     .max(MAX_UPLOAD_CHANGES),
@@ -97,9 +98,30 @@ export function requestId(value: string, path = 'id'): string {
 }
 
 /**
+ * How deep the data of a change may nest (data itself is level 0). No member value is an
+ * object, so anything deeper is invalid anyway; the bound keeps every later step (JSON
+ * rendering, jsonb, a failure record) away from stack overflows.
+ */
+export const MAX_DATA_DEPTH = 32;
+
+const TOO_DEEP = '[nested too deeply: not kept]';
+
+/** Changes refused at parse time, with the failure message they get (see refusedChange). */
+const refused = new WeakMap<ChangeRequest, string>();
+
+/**
+ * Why a change of a parsed upload is refused whatever the data base holds (its data nests
+ * deeper than MAX_DATA_DEPTH), or undefined. Such a change fails alone as `invalid`.
+ */
+export function refusedChange(change: ChangeRequest): string | undefined {
+  return refused.get(change);
+}
+
+/**
  * An upload body, checked as a whole before anything is applied: a change naming an unknown
  * entity or a malformed id makes the request a 400 (nothing written), naming `changes[i].field`.
- * Member values are checked per change later, where a bad one becomes an `invalid` failure.
+ * Member values are checked per change later, where a bad one becomes an `invalid` failure; so
+ * does data nested too deeply, whose copy keeps the first MAX_DATA_DEPTH levels (refusedChange).
  */
 export function parseUploadRequest(schema: Schema, body: unknown): ChangeRequest[] {
   const { changes } = parseRequest(uploadBody, body);
@@ -107,7 +129,29 @@ export function parseUploadRequest(schema: Schema, body: unknown): ChangeRequest
   changes.forEach((c, i) => {
     if (!Object.hasOwn(schema.entities, c.entity)) problems.push({ path: `changes[${i}].entity`, message: `unknown entity "${c.entity}"` });
     if (!isUuid(c.id)) problems.push({ path: `changes[${i}].id`, message: 'must be a UUID' });
+    if (unstorableText(c.changeId)) problems.push({ path: `changes[${i}].changeId`, message: 'must not contain a lone surrogate' });
   });
   if (problems.length) throw new ValidationError(problems);
-  return changes.map((c) => ({ ...c, id: c.id.toLowerCase() }));
+  return changes.map((c) => {
+    const deep = Object.keys(c.data).find((k) => deeperThan(c.data[k], MAX_DATA_DEPTH - 1));
+    const parsed: ChangeRequest = { ...c, id: c.id.toLowerCase(), ...(deep === undefined ? {} : { data: truncated(c.data, 0) as Record<string, unknown> }) };
+    if (deep !== undefined) refused.set(parsed, `data.${deep}: is nested too deeply (more than ${MAX_DATA_DEPTH} levels); deeper levels are not kept`);
+    return parsed;
+  });
+}
+
+/** Whether a JSON value nests more than `levels` levels below itself (recursion stops there). */
+function deeperThan(value: unknown, levels: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (levels <= 0) return true;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) if (deeperThan(v, levels - 1)) return true;
+  return false;
+}
+
+/** A copy of a JSON value with what lies below MAX_DATA_DEPTH replaced by a marker string. */
+function truncated(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_DATA_DEPTH) return TOO_DEEP;
+  if (Array.isArray(value)) return value.map((v) => truncated(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, truncated(v, depth + 1)]));
 }

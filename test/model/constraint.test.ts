@@ -37,4 +37,19 @@ describe('constraints', () => {
     expect(() => validateConstraint(demoSchema, 'Task', { attribute: 'owner', op: 'in', value: 'x' })).toThrow(/constraint.value: must be a list/);
     expect(() => validateConstraint(demoSchema, 'Task', { or: [] })).toThrow(/constraint.or: must be a non-empty list/);
   });
+
+  it('bounds the comparisons of a constraint and the values of an in list', () => {
+    const eq = (i: number) => ({ attribute: 'title', op: 'eq', value: `t${i}` });
+    expect(() => validateConstraint(demoSchema, 'Task', { or: Array.from({ length: 1000 }, (_, i) => eq(i)) })).not.toThrow();
+    expect(() => validateConstraint(demoSchema, 'Task', { or: Array.from({ length: 1001 }, (_, i) => eq(i)) })).toThrow(
+      /^constraint: has more than 1,000 comparisons \(the limit\)/,
+    );
+    const spread = { and: Array.from({ length: 40 }, () => ({ or: Array.from({ length: 30 }, () => ({ not: 1 })) })) };
+    const e = (() => { try { validateConstraint(demoSchema, 'Task', spread); } catch (x) { return x as { problems: unknown[] }; } })();
+    expect(e!.problems.length).toBeLessThanOrEqual(1002);
+    expect(() => validateConstraint(demoSchema, 'Task', { attribute: 'title', op: 'in', value: Array.from({ length: 1001 }, String) })).toThrow(
+      /constraint.value: has 1001 values; the limit is 1,000/,
+    );
+  });
 });
+

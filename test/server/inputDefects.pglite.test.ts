@@ -1,0 +1,4 @@
+import { inputDefectTests } from './inputDefects.ts';
+import { pgliteTarget } from './support.ts';
+
+inputDefectTests(pgliteTarget());

@@ -1,0 +1,4 @@
+import { inputDefectTests } from './inputDefects.ts';
+import { postgresTarget } from './support.ts';
+
+inputDefectTests(postgresTarget());
