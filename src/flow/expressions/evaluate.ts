@@ -61,7 +61,19 @@ class Evaluator {
         // A chain is evaluated in a loop, from its first operand up: no recursion per term.
         const { chain, first } = leftChain(e);
         let value = await this.visit(first);
-        for (let i = chain.length - 1; i >= 0; i--) value = await this.binary(chain[i], value);
+        for (let i = chain.length - 1; i >= 0; i--) {
+          const node = chain[i];
+          if (node.op === 'and' || node.op === 'or') {
+            // and / or short-circuit, as authors expect from `$x != empty and $x/done`.
+            const l = this.asCondition(value, node.left);
+            value = node.op === 'and' ? l && (await this.condition(node.right)) : l || (await this.condition(node.right));
+          } else {
+            // Literals and plain variables are read without an await: a long chain costs no microtask per term.
+            const r = node.right;
+            const rv = r.kind === 'literal' ? r.value : r.kind === 'path' && r.members.length === 0 ? this.ctx.variable(r.variable) : await this.visit(r);
+            value = this.binary(node, value, rv);
+          }
+        }
         return value;
       }
       case 'if':
@@ -110,15 +122,15 @@ class Evaluator {
     return v ?? null;
   }
 
-  /** `e`, whose left operand gave `leftValue`. */
-  private async binary(e: ExprOf<'binary'>, leftValue: unknown): Promise<unknown> {
+  /** `e` (any operator but and / or), whose operands gave `leftValue` and `rightValue`. */
+  private binary(e: ExprOf<'binary'>, leftValue: unknown, rightValue: unknown): unknown {
     const left = e.left;
-    // and / or short-circuit, as authors expect from `$x != empty and $x/done`.
-    if (e.op === 'and') return this.asCondition(leftValue, left) && this.condition(e.right);
-    if (e.op === 'or') return this.asCondition(leftValue, left) || this.condition(e.right);
     const l = leftValue ?? null;
-    const r = (await this.visit(e.right)) ?? null;
+    const r = rightValue ?? null;
     switch (e.op) {
+      case 'and':
+      case 'or':
+        throw this.fail(e, `"${e.op}" is evaluated by the chain`);
       case '=':
         return valuesEqual(l, r);
       case '!=':

@@ -126,10 +126,16 @@ export function unify(a: StaticType, b: StaticType): StaticType | undefined {
   return sameType(a, b) ? a : undefined;
 }
 
+// Module-level helpers, not closures per node: a 10,000-term chain would create 10,000 of each.
+const isText = (t: StaticType) => t.kind === 'string' || t.kind === 'enum';
+const isArithmetic = (t: StaticType) => isLoose(t) || isNumeric(t);
+
+function mismatch(e: ExprOf<'binary'>, l: StaticType, r: StaticType, report: Report, what: string): void {
+  report(e.right.start, `cannot ${what} ${describeType(l)} and ${describeType(r)}`);
+}
+
 /** The type of `e` given its operands' types `l` and `r`. */
 function binary(e: ExprOf<'binary'>, l: StaticType, r: StaticType, report: Report): StaticType {
-  const mismatch = (what: string) =>
-    report(e.right.start, `cannot ${what} ${describeType(l)} and ${describeType(r)}`);
   switch (e.op) {
     case 'and':
     case 'or':
@@ -148,28 +154,26 @@ function binary(e: ExprOf<'binary'>, l: StaticType, r: StaticType, report: Repor
       if (!isOrdered(l, r)) report(e.right.start, `cannot order ${describeType(l)} and ${describeType(r)} with "${e.op}"`);
       return Types.boolean;
     case '+': {
-      const isText = (t: StaticType) => t.kind === 'string' || t.kind === 'enum';
       if (isText(l) || isText(r)) {
         const other = isText(l) ? r : l;
-        if (other.kind === 'list' || other.kind === 'object') mismatch('add');
+        if (other.kind === 'list' || other.kind === 'object') mismatch(e, l, r, report, 'add');
         return Types.string;
       }
-      return arithmetic(l, r, mismatch, 'add');
+      return arithmetic(e, l, r, report, 'add');
     }
     case '-':
     case '*':
     case 'mod':
-      return arithmetic(l, r, mismatch, e.op === '-' ? 'subtract' : e.op === '*' ? 'multiply' : 'take the remainder of');
+      return arithmetic(e, l, r, report, e.op === '-' ? 'subtract' : e.op === '*' ? 'multiply' : 'take the remainder of');
     case 'div':
-      arithmetic(l, r, mismatch, 'divide');
+      arithmetic(e, l, r, report, 'divide');
       return Types.decimal;
   }
 }
 
-function arithmetic(l: StaticType, r: StaticType, mismatch: (what: string) => void, what: string): StaticType {
-  const ok = (t: StaticType) => isLoose(t) || isNumeric(t);
-  if (!ok(l) || !ok(r)) {
-    mismatch(what);
+function arithmetic(e: ExprOf<'binary'>, l: StaticType, r: StaticType, report: Report, what: string): StaticType {
+  if (!isArithmetic(l) || !isArithmetic(r)) {
+    mismatch(e, l, r, report, what);
     return Types.unknown;
   }
   if (l.kind === 'integer' && r.kind === 'integer') return Types.integer;
