@@ -25,6 +25,8 @@ export interface EntityDef {
   associations: Readonly<Record<string, AssociationDef>>;
   /** Objects of this entity carry file contents (downloaded by all-objects sync). */
   file: boolean;
+  /** Rarely changes (stable or enum-like): sync profiles with GlobalExclusions leave it out. */
+  stable?: boolean;
 }
 
 export interface Schema {
@@ -43,6 +45,7 @@ export type SchemaInput = {
       attributes?: Record<string, AttributeDef>;
       associations?: Record<string, AssociationDef>;
       file?: boolean;
+      stable?: boolean;
     }
   >;
 };
@@ -66,6 +69,7 @@ const schemaInputSchema = z.strictObject({
         .record(z.string(), z.strictObject({ target: z.string(), required: z.boolean().optional() }))
         .optional(),
       file: z.boolean().optional(),
+      stable: z.boolean().optional(),
     }),
   ),
 });
@@ -124,6 +128,7 @@ export function defineSchema(input: SchemaInput): Schema {
       attributes: Object.freeze({ ...attributes }),
       associations: Object.freeze({ ...associations }),
       file: def.file ?? false,
+      ...(def.stable ? { stable: true } : {}),
     });
   }
   if (problems.length) throw new SchemaError(problems);

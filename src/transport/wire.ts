@@ -17,6 +17,12 @@ export interface ChangeRequest {
   kind: ChangeKind;
   /** create: all members; update: the changed members only; delete: the last local values (kept on failure). */
   data: Values;
+  /**
+   * Update only, optional: the changedDate of the server version the change was made on. When
+   * given, the server refuses the update with reason `conflict` if the object changed since
+   * (a named sync up in mode leaveIfChanged); absent, the changed members simply win.
+   */
+  base?: string | null;
 }
 
 /** POST /api/upload  (at most 1,000 changes per request) */
@@ -24,7 +30,7 @@ export interface UploadRequest {
   changes: ChangeRequest[];
 }
 
-export type FailureReason = 'deleted' | 'inaccessible' | 'rejected' | 'invalid';
+export type FailureReason = 'deleted' | 'inaccessible' | 'rejected' | 'invalid' | 'conflict';
 
 export type FailureStatus = 'open' | 'resolved' | 'dismissed';
 
@@ -43,6 +49,11 @@ export interface SynchronizationFailure {
   message: string;
   status: FailureStatus;
   createdDate: string;
+  /**
+   * Device side, reason `conflict`: the server's version the change was not applied over (the
+   * other of the two versions; `data` is the device's). Not sent by the server.
+   */
+  server?: SyncObject | null;
 }
 
 export type ChangeResult =
