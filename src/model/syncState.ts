@@ -30,6 +30,17 @@ export interface SyncUpTarget {
  */
 export type MergeMode = 'leaveIfChanged' | 'overwrite';
 
+/**
+ * How a sync up treats a record changed on the server since the device's version of it (its
+ * base changedDate). `overwrite` (default, as in Salesforce): the uploaded members win.
+ * `leaveIfChanged`: the server's record stays and the local change becomes a
+ * SynchronizationFailure with reason `conflict` holding both versions (retry = apply anyway,
+ * dismiss = keep the server's).
+ */
+export interface SyncUpOptions {
+  mergeMode?: MergeMode;
+}
+
 export interface SyncDownOptions {
   mergeMode?: MergeMode;
   /** Records per request, 1..5000 (default 1000): smaller batches checkpoint more often. */
@@ -78,4 +89,4 @@ export type SyncUpdate = (state: SyncState) => void;
 /** A named sync as an app declares it (e.g. in its configuration), defined on first start. */
 export type SyncDefinition =
   | { type: 'syncDown'; name: string; target: SyncDownTarget; options?: SyncDownOptions }
-  | { type: 'syncUp'; name: string; target: SyncUpTarget };
+  | { type: 'syncUp'; name: string; target: SyncUpTarget; options?: SyncUpOptions };

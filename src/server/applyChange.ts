@@ -91,10 +91,8 @@ async function apply(
     // An update, or a create the device sends again after losing the answer.
     if (!existing.readable) throw notFound(entity, id);
     if (!existing.writable) throw new ChangeFailure('inaccessible', `You may not change ${entity} ${id}`);
-    if (kind === 'update' && change.base != null && changedSince(existing.object.changedDate, change.base)) {
-      // Leave-if-changed (a sync up's merge mode): the device's base version is out of date.
-      throw new ChangeFailure('conflict', `${entity} ${id} was changed on the server since the device's version (${change.base})`);
-    }
+    const conflict = baseConflict(change, existing.object);
+    if (conflict) throw conflict;
     const values = validateValues(schema, entity, change.data, { partial: kind === 'update', path: 'data' });
     await otx.checkReferences(entity, values, 'data', { asUser: true, self: id, pending });
     const previous = existing.object;
@@ -194,9 +192,15 @@ function handlerContext(otx: ObjectTx, kind: ChangeKind, previous: SyncObject | 
   };
 }
 
-/** The server's changedDate is later than the device's base (both fixed-width wire stamps: text order is time order). */
-function changedSince(current: string | null, base: string): boolean {
-  return current !== null && current > base;
+/**
+ * Leave-if-changed (a sync up's merge mode): an update that carries the changedDate of its base
+ * version fails as a `conflict` when the object changed on the server since. Both are fixed-width
+ * wire stamps, so text order is time order. Null when the update may apply.
+ */
+export function baseConflict(change: ChangeRequest, current: SyncObject): ChangeFailure | null {
+  if (change.kind !== 'update' || change.base == null) return null;
+  if (current.changedDate === null || current.changedDate <= change.base) return null;
+  return new ChangeFailure('conflict', `${change.entity} ${change.id} was changed on the server since the device's version (${change.base})`);
 }
 
 function pick(object: Values, names: readonly string[]): Values {

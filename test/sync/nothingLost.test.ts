@@ -2,9 +2,10 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeSharedStorage, startWorld, type World } from '../support/world.ts';
 
 let world: World;
+// PGlite starts in the first hook: seconds, more on a busy machine.
 beforeEach(async () => {
   world = await startWorld();
-});
+}, 120_000);
 afterEach(async () => {
   await world.close();
 });
@@ -146,5 +147,84 @@ describe('stop keeps the batch it has received', () => {
     expect(device.network.downloadedIds).toHaveLength(2500); // none twice
     const ratio = device.network.bytesReceived / clean.network.bytesReceived;
     expect(ratio).toBeLessThanOrEqual(1.05);
+  }, 120_000);
+});
+
+describe('sync up merge modes', () => {
+  /** A task on the server and on alice's device, edited locally, then changed on the server by carol. */
+  async function conflictScene() {
+    const id = uuid();
+    const alice = world.elsewhere('alice');
+    await alice.upload([{ entity: 'Task', id, kind: 'create', data: { title: 'Base', priority: 'low', assignee: 'carol' } }]);
+    const device = await world.device('alice');
+    await device.runtime.synchronize({ mode: 'all' });
+    const session = device.runtime.session();
+    await session.commit(session.change((await device.runtime.store.get('Task', id))!, { title: 'Mine', done: true }));
+    await world.elsewhere('carol').upload([{ entity: 'Task', id, kind: 'update', data: { title: 'Theirs' } }]);
+    return { id, device, alice };
+  }
+
+  it('leaveIfChanged does not overwrite a record changed on the server since; the conflict holds both versions', async () => {
+    const { id, device, alice } = await conflictScene();
+    const { runtime } = device;
+    const state = await runtime.syncs.syncUp({ entity: 'Task' }, { name: 'up', mergeMode: 'leaveIfChanged' });
+    expect(state.status).toBe('done');
+    expect(await alice.get('Task', id)).toMatchObject({ title: 'Theirs', done: null });
+    const [failure] = await runtime.listFailures();
+    expect(failure).toMatchObject({ objectId: id, reason: 'conflict', kind: 'update', data: { title: 'Mine', done: true } });
+    expect(failure.server).toMatchObject({ id, title: 'Theirs' });
+    // The device shows the server's version; the local change lives on in the failure.
+    expect(await runtime.store.get('Task', id)).toMatchObject({ title: 'Theirs' });
+    expect(await runtime.store.pendingChange('Task', id)).toBeUndefined();
+
+    // Retry = apply anyway.
+    const retried = await runtime.retryFailure(failure.id);
+    expect(retried.status).toBe('applied');
+    expect(await alice.get('Task', id)).toMatchObject({ title: 'Mine', done: true });
+    expect(await runtime.store.get('Task', id)).toMatchObject({ title: 'Mine', done: true });
+  });
+
+  it('leaveIfChanged applies a change whose base is still current; dismissing a conflict keeps the server version', async () => {
+    const { id, device, alice } = await conflictScene();
+    const { runtime } = device;
+    await runtime.syncs.syncUp({ entity: 'Task' }, { name: 'up', mergeMode: 'leaveIfChanged' });
+    const [failure] = await runtime.listFailures();
+    await runtime.dismissFailure(failure.id);
+    expect(await runtime.store.get('Task', id)).toMatchObject({ title: 'Theirs' });
+    expect(await alice.get('Task', id)).toMatchObject({ title: 'Theirs' });
+
+    // Now the device holds the current version: an edit on it goes through.
+    const session = runtime.session();
+    await session.commit(session.change((await runtime.store.get('Task', id))!, { priority: 'high' }));
+    await runtime.syncs.reSync('up');
+    expect(await runtime.listFailures()).toEqual([]);
+    expect(await alice.get('Task', id)).toMatchObject({ title: 'Theirs', priority: 'high' });
+  });
+
+  it('overwrite (the default) wins; the Synchronize modes merge changed attributes, last writer wins per attribute', async () => {
+    const first = await conflictScene();
+    await first.device.runtime.syncs.syncUp({ entity: 'Task' }, { name: 'up' });
+    expect(await first.alice.get('Task', first.id)).toMatchObject({ title: 'Mine', done: true });
+    expect(await first.device.runtime.listFailures()).toEqual([]);
+
+    const second = await conflictScene();
+    await world.elsewhere('carol').upload([{ entity: 'Task', id: second.id, kind: 'update', data: { priority: 'normal' } }]);
+    await second.device.runtime.synchronize({ mode: 'unsynchronized' });
+    // Only the members alice changed were sent: carol's priority stays, alice's title wins.
+    expect(await second.alice.get('Task', second.id)).toMatchObject({ title: 'Mine', done: true, priority: 'normal' });
+  });
+
+  it('refuses a malformed base with a typed 400 that names the field', async () => {
+    const alice = world.elsewhere('alice');
+    const id = uuid();
+    await alice.upload([{ entity: 'Task', id, kind: 'create', data: { title: 'x' } }]);
+    const res = await fetch(`${world.url}/api/upload`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer alice-token', 'x-device-id': 'd', 'content-type': 'application/json' },
+      body: JSON.stringify({ changes: [{ changeId: uuid(), entity: 'Task', id, kind: 'update', data: { title: 'y' }, base: 'yesterday' }] }),
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain('changes[0].base');
+    expect(await alice.get('Task', id)).toMatchObject({ title: 'x' });
   });
 });

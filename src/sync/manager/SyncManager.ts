@@ -1,6 +1,6 @@
 import { createActor, waitFor, type Actor } from 'xstate';
 import { SyncManagerStoppedError, SyncNameTakenError, SyncRunningError, SyncStoppedError, UnknownSyncError, ValidationError } from '../../errors.ts';
-import type { SyncDefinition, SyncDownOptions, SyncDownTarget, SyncState, SyncUpdate, SyncUpTarget } from '../../model/syncState.ts';
+import type { SyncDefinition, SyncDownOptions, SyncDownTarget, SyncState, SyncUpdate, SyncUpOptions, SyncUpTarget } from '../../model/syncState.ts';
 import { acquireSyncLock } from '../lock.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { cleanGhosts } from './cleanGhostsTask.ts';
@@ -54,7 +54,7 @@ export class SyncManager {
   }
 
   /** Defines a sync up without running it. */
-  async defineSyncUp(target: SyncUpTarget, options: { name?: string } = {}): Promise<SyncState> {
+  async defineSyncUp(target: SyncUpTarget, options: SyncUpOptions & { name?: string } = {}): Promise<SyncState> {
     const state = newSyncUp(this.context.schema, target, options);
     await this.context.store.createSyncState(state);
     return state;
@@ -73,7 +73,7 @@ export class SyncManager {
         existing ??
           (d.type === 'syncDown'
             ? await this.defineSyncDown(d.target, { ...d.options, name: d.name })
-            : await this.defineSyncUp(d.target, { name: d.name })),
+            : await this.defineSyncUp(d.target, { ...d.options, name: d.name })),
       );
     }
     return out;
@@ -93,8 +93,11 @@ export class SyncManager {
     return this.#submitSync(state, true, onUpdate);
   }
 
-  /** A sync up of a new target (defined here) or of a defined one: uploads its entity's local changes. */
-  async syncUp(target: SyncUpTarget | string, options: { name?: string } = {}, onUpdate: SyncUpdate = ignore): Promise<SyncState> {
+  /**
+   * A sync up of a new target (defined here) or of a defined one: uploads its entity's local
+   * changes; `mergeMode: 'leaveIfChanged'` keeps records changed on the server since (conflict failures).
+   */
+  async syncUp(target: SyncUpTarget | string, options: SyncUpOptions & { name?: string } = {}, onUpdate: SyncUpdate = ignore): Promise<SyncState> {
     this.#assertAccepting();
     const state = typeof target === 'string' ? await this.#find(target, 'syncUp') : await this.defineSyncUp(target, options);
     return this.#submitSync(state, true, onUpdate);

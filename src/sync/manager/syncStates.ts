@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { toSyncflowError, ValidationError } from '../../errors.ts';
 import { validateConstraint } from '../../model/constraint.ts';
 import { entityOf, type Schema } from '../../model/schema.ts';
-import type { SyncDownOptions, SyncDownTarget, SyncState, SyncStateStatus, SyncType, SyncUpdate, SyncUpTarget } from '../../model/syncState.ts';
+import type { SyncDownOptions, SyncDownTarget, SyncState, SyncStateStatus, SyncType, SyncUpdate, SyncUpOptions, SyncUpTarget } from '../../model/syncState.ts';
 import { newId } from '../../model/values.ts';
 import { MAX_BATCH } from '../../transport/wire.ts';
 import type { SyncContext } from '../SyncContext.ts';
@@ -23,7 +23,7 @@ const downOptions = z.strictObject({
   batchSize: z.int().min(1).max(MAX_BATCH).optional(),
 });
 const upShape = z.strictObject({ entity: z.string(), fields: z.array(z.string()).min(1).optional() });
-const upOptions = z.strictObject({ name });
+const upOptions = z.strictObject({ name, mergeMode: z.enum(['leaveIfChanged', 'overwrite']).optional() });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, path: string): T {
   const result = schema.safeParse(value);
@@ -46,7 +46,7 @@ export function newSyncDown(schema: Schema, target: SyncDownTarget, options: Syn
 }
 
 /** A new sync up's state; `fields` must be members of the entity. */
-export function newSyncUp(schema: Schema, target: SyncUpTarget, options: { name?: string } = {}): SyncState {
+export function newSyncUp(schema: Schema, target: SyncUpTarget, options: SyncUpOptions & { name?: string } = {}): SyncState {
   const t = parse(upShape, target, 'target');
   const o = parse(upOptions, options, 'options');
   const def = entityOf(schema, t.entity, 'target.entity');
@@ -55,7 +55,7 @@ export function newSyncUp(schema: Schema, target: SyncUpTarget, options: { name?
     .filter(({ f }) => !(f in def.attributes) && !(f in def.associations))
     .map(({ f, i }) => ({ path: `target.fields.${i}`, message: `"${f}" is not a member of ${t.entity}` }));
   if (problems.length) throw new ValidationError(problems);
-  return initial('syncUp', o.name ?? null, t, {});
+  return initial('syncUp', o.name ?? null, t, { mergeMode: o.mergeMode ?? 'overwrite' });
 }
 
 function initial(type: SyncType, name: string | null, target: SyncState['target'], options: SyncDownOptions): SyncState {

@@ -26,7 +26,7 @@ export async function runSyncUp(ctx: SyncContext, state: SyncState, signal: Abor
       },
       changes,
       signal,
-      { fields: target.fields },
+      { fields: target.fields, leaveIfChanged: state.options.mergeMode === 'leaveIfChanged' },
     );
   } catch (error) {
     return endState(ctx, current, signal.aborted ? 'stopped' : 'failed', error, onUpdate);

@@ -20,6 +20,12 @@ export interface UploadOptions {
    * members stay marked after the upload; creates and deletes are always whole.
    */
   fields?: readonly string[];
+  /**
+   * Each update carries the changedDate of the server version it was made on (`base`): the
+   * server refuses it as a `conflict` when the record changed there since (a sync up's
+   * leave-if-changed). Without it the changed members win (the Synchronize modes).
+   */
+  leaveIfChanged?: boolean;
 }
 
 /**
@@ -43,7 +49,7 @@ export async function uploadChanges(
   ctx.onProgress?.({ phase: 'upload', entity: changes[0]?.entity ?? null, done, total: changes.length });
   for (const batch of chunk(changes, MAX_UPLOAD_CHANGES)) {
     throwIfCancelled(signal);
-    const requests = await toRequests(ctx, batch, options.fields);
+    const requests = await toRequests(ctx, batch, options.fields, options.leaveIfChanged);
     const sent = new Map(requests.map((r) => [r.request.changeId, r]));
     const { results } = await ctx.client.upload(
       requests.map((r) => r.request),
@@ -82,7 +88,12 @@ interface Outgoing {
   remaining?: string[];
 }
 
-async function toRequests(ctx: SyncContext, changes: readonly LocalChange[], fields?: readonly string[]): Promise<Outgoing[]> {
+async function toRequests(
+  ctx: SyncContext,
+  changes: readonly LocalChange[],
+  fields?: readonly string[],
+  withBase = false,
+): Promise<Outgoing[]> {
   const only = fields && new Set(fields);
   const out: Outgoing[] = [];
   for (const [entity, group] of groupBy(changes, (c) => c.entity)) {
@@ -92,6 +103,7 @@ async function toRequests(ctx: SyncContext, changes: readonly LocalChange[], fie
     for (const change of group) {
       let data: Record<string, unknown>;
       let remaining: string[] | undefined;
+      let base: string | null = null;
       if (change.kind === 'delete') {
         data = change.data ?? {};
       } else {
@@ -105,10 +117,12 @@ async function toRequests(ctx: SyncContext, changes: readonly LocalChange[], fie
           if (members.length === 0) continue; // nothing of this change is in the field list
         }
         data = change.kind === 'create' ? values : Object.fromEntries(members.map((m) => [m, values[m]]));
+        // The local row keeps the changedDate of the server version the edit was made on.
+        if (withBase && change.kind === 'update') base = object.changedDate;
       }
       out.push({
         change,
-        request: { changeId: change.changeId, entity, id: change.id, kind: change.kind, data },
+        request: { changeId: change.changeId, entity, id: change.id, kind: change.kind, data, ...(base ? { base } : {}) },
         remaining: remaining?.length ? remaining : undefined,
       });
     }
@@ -133,7 +147,10 @@ async function recordRefused(
     const { objects } = await ctx.client.fetchObjects(entity, group.map((r) => r.change.id), signal);
     const byId = new Map(objects.map((o) => [o.id, o]));
     for (const { change, failure } of group) {
-      refusals.push({ entity, id: change.id, seq: change.seq, failure, restore: byId.get(change.id) ?? null });
+      const restore = byId.get(change.id) ?? null;
+      // A conflict keeps both versions: the device's change (data) and the server's record.
+      const kept = failure.reason === 'conflict' ? { ...failure, server: restore } : failure;
+      refusals.push({ entity, id: change.id, seq: change.seq, failure: kept, restore });
     }
   }
   throwIfCancelled(signal);
