@@ -103,6 +103,21 @@ export class ServerError extends SyncflowError {
   }
 }
 
+/**
+ * File contents larger than the limit (the client's before sending a byte, or the server's
+ * for the size an upload declares). Nothing was stored; a device keeps the contents marked.
+ */
+export class FileTooLargeError extends SyncflowError {
+  override name = 'FileTooLargeError';
+  constructor(
+    readonly size: number,
+    /** null when only the server knows it (a device learns of its limit from a 413). */
+    readonly limit: number | null,
+  ) {
+    super('payload_too_large', `The file is ${size} bytes, over the ${limit === null ? "server's" : `${limit}-byte`} file size limit`);
+  }
+}
+
 /** The server answered something that does not follow the sync protocol. */
 export class ProtocolError extends SyncflowError {
   override name = 'ProtocolError';

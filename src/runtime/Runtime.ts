@@ -37,6 +37,8 @@ export interface RuntimeOptions {
   IDBKeyRange?: typeof IDBKeyRange;
   /** Custom fetch (tests inject network faults with it). */
   fetch?: typeof fetch;
+  /** File uploads: the largest file sent (default 64 MiB) and the bytes per resumable chunk (default 4 MiB). */
+  files?: { maxFileSize?: number; chunkSize?: number };
   onProgress?: (progress: Progress) => void;
   /** Flows `runFlow(name)` and Call flow find by name (more with `registerFlows`). */
   flows?: FlowSource;
@@ -292,7 +294,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     deviceId = newId();
     await store.setMeta('deviceId', deviceId);
   }
-  const client = new SyncClient({ baseUrl: options.serverUrl, token: options.token, deviceId, fetch: options.fetch });
+  const client = new SyncClient({
+    baseUrl: options.serverUrl,
+    token: options.token,
+    deviceId,
+    fetch: options.fetch,
+    maxFileSize: options.files?.maxFileSize,
+    fileChunkSize: options.files?.chunkSize,
+  });
   // The user is kept with the database: a later start without `user` still knows it.
   if (options.user) await store.setMeta('user', options.user);
   const user = options.user ?? (await store.getMeta<string>('user')) ?? null;

@@ -10,7 +10,7 @@ import { download } from './download.ts';
 import { clientErrorResponse, errorReply } from './errorReply.ts';
 import { dismissFailure, listFailures, retryFailure } from './failures.ts';
 import { fetchObjects } from './fetchObjects.ts';
-import { getFile, putFile } from './files.ts';
+import { fileUploadStatus, getFile, putFile, putFileChunk } from './files.ts';
 import { checkHandlers, type Handlers } from './handlers.ts';
 import { listIds } from './listIds.ts';
 import { ensureReferenceIndexes } from './referenceIndexes.ts';
@@ -225,15 +225,20 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
     api.register(async (files) => {
       // File bodies are raw bytes of any content type.
       files.removeAllContentTypeParsers();
-      files.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.fileLimit ?? 64 * 1024 * 1024 }, (_req, body, done) =>
+      const fileLimit = options.fileLimit ?? 64 * 1024 * 1024;
+      files.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: fileLimit }, (_req, body, done) =>
         done(null, body),
       );
 
       files.get<{ Params: { entity: string; id: string } }>('/api/files/:entity/:id', async (req, reply) => {
         const file = await getFile(ctx, userOf(req), req.params.entity, req.params.id);
+        // A user's file is never rendered as a page of this origin: no sniffing, and anything but
+        // a raster image downloads (a stored text/html or SVG would run its scripts inline).
         return reply
           .type(file.contentType)
           .header('cache-control', 'no-store')
+          .header('x-content-type-options', 'nosniff')
+          .header('content-disposition', isInlineImage(file.contentType) ? 'inline' : 'attachment')
           .send(Buffer.from(file.content.buffer, file.content.byteOffset, file.content.byteLength));
       });
 
@@ -242,9 +247,36 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
         const contentType = req.headers['content-type'] || 'application/octet-stream';
         return { object: await putFile(ctx, userOf(req), req.params.entity, req.params.id, content, contentType) };
       });
+
+      type UploadRoute = { Params: { entity: string; id: string; uploadId: string }; Querystring: { offset?: string; size?: string } };
+
+      files.get<UploadRoute>('/api/files/:entity/:id/uploads/:uploadId', async (req) =>
+        fileUploadStatus(ctx, userOf(req), req.params.entity, req.params.id, req.params.uploadId),
+      );
+
+      files.put<UploadRoute>('/api/files/:entity/:id/uploads/:uploadId', async (req) => {
+        const chunk = {
+          offset: byteCount(req.query.offset, 'offset'),
+          size: byteCount(req.query.size, 'size'),
+          contentType: req.headers['content-type'] || 'application/octet-stream',
+          data: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        };
+        return putFileChunk(ctx, userOf(req), req.params.entity, req.params.id, req.params.uploadId, chunk, fileLimit);
+      });
     });
   });
   return app;
+}
+
+/** Raster images may show inline; every other type (SVG, HTML, text, ...) downloads as an attachment. */
+function isInlineImage(contentType: string): boolean {
+  return /^image\/(png|jpeg|gif|webp|avif|bmp)\s*(;|$)/i.test(contentType);
+}
+
+/** A byte position or size in a query string: a whole number. */
+function byteCount(raw: string | undefined, path: string): number {
+  if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) throw ValidationError.at(path, 'must be a whole number of bytes');
+  return Number(raw);
 }
 
 /**

@@ -23,9 +23,12 @@ export async function fetchObjects(ctx: ServerContext, user: AuthUser, request: 
   if (!ids.length) return '{"objects":[],"missing":[]}';
 
   const p = new SqlParams();
+  // Objects of a file entity carry `$file` (size or null), as in /api/download: a refresh knows which contents to fetch.
+  const file = ctx.schema.entities[request.entity].file;
   const { rows } = await ctx.storage.query<{ objects: string; found: string[] | null }>(
     `SELECT coalesce(json_agg(x.obj ORDER BY x.id), '[]')::text AS objects, array_agg(x.id::text) AS found
-       FROM (SELECT o.id, ${objectJsonSql('o')} AS obj FROM sf_objects o
+       FROM (SELECT o.id, ${file ? `${objectJsonSql('o')} || jsonb_build_object('$file', f.size)` : objectJsonSql('o')} AS obj
+               FROM sf_objects o${file ? ' LEFT JOIN sf_files f ON f.entity = o.entity AND f.id = o.id' : ''}
               WHERE o.entity = ${p.add(request.entity)} AND o.id = ANY(${p.array(ids, 'uuid')})
                 AND ${ctx.access.sql(request.entity, 'read', user, p)}) x`,
     p.values,

@@ -5,6 +5,7 @@ import { entityOf, type Schema } from '../model/schema.ts';
 import { newId, type SyncObject } from '../model/values.ts';
 import type { SynchronizationFailure } from '../transport/wire.ts';
 import type { ChangeTracking } from './changeTracking.ts';
+import { attachedRow, fileVersionsOf, notPendingKeys, pendingFileIds, PENDING_VERSION, type FileRow, type PendingFile } from './fileContents.ts';
 import { countQuery, runQuery } from './runQuery.ts';
 import { Session } from './Session.ts';
 import { allMembers, CHANGES, FAILURES, FILES, membersOf, META, objectKey, SYNC_ROWS, SYNC_STATES, TAG, toLocalObject, type Row } from './tables.ts';
@@ -342,8 +343,9 @@ export class LocalStore {
       const pending = await changes.bulkGet(keys);
       const rows = (await this.db.table(entity).bulkGet(ids)) as Array<Row | undefined>;
       const held = options.force ? new Set<string>() : await this.heldIds();
+      const unsent = options.force ? new Set<string>() : await this.unsentFileIds(entity);
       if (options.force) await changes.bulkDelete(keys.filter((_, i) => pending[i]));
-      const remove = ids.filter((id, i) => rows[i] && (options.force || (!pending[i] && !held.has(`${entity}:${id}`))));
+      const remove = ids.filter((id, i) => rows[i] && (options.force || (!pending[i] && !held.has(`${entity}:${id}`) && !unsent.has(id))));
       await this.removeRows(entity, remove);
       return new Set(remove).size;
     });
@@ -367,7 +369,7 @@ export class LocalStore {
       const ids = [...below, ...above] as string[];
       if (ids.length === 0) return 0;
       const pending = (await this.db.table(CHANGES).where('entity').equals(entity).primaryKeys()) as Array<[string, string]>;
-      const keep = new Set(pending.map(([, id]) => id));
+      const keep = new Set([...pending.map(([, id]) => id), ...(await this.unsentFileIds(entity))]);
       const held = await this.heldIds();
       const remove = ids.filter((id) => !keep.has(id) && !held.has(`${entity}:${id}`));
       await this.removeRows(entity, remove);
@@ -410,54 +412,147 @@ export class LocalStore {
   // ---------------------------------------------------------------- files
 
   /**
-   * Stores the file contents of an object (a downloaded file; not a tracked change). `version`
-   * is the object's changedDate the contents belong to: the next sync fetches them again only
-   * when the object's changedDate moves.
+   * Attaches file contents to an object on the device: they are marked for upload, and every
+   * sync mode that uploads the object then uploads them (resumably). Until the server has them
+   * no sync replaces or deletes them, nor removes their object. Attaching again replaces the
+   * contents and starts a new upload.
    *
    * @example
-   * await store.putFile('Attachment', id, bytes, 'image/png', object.changedDate);
+   * await store.putFile('Attachment', attachment.id, bytes, 'image/png');
    */
-  async putFile(entity: string, id: string, data: Uint8Array, contentType: string, version: string | null = null): Promise<void> {
+  async putFile(entity: string, id: string, data: Uint8Array, contentType: string): Promise<void> {
     entityOf(this.schema, entity);
-    await this.db.table(FILES).put({ entity, id, data, contentType, version: version ?? '' });
+    await this.db.table(FILES).put(attachedRow(entity, id, data, contentType));
   }
 
   /**
-   * The version (object changedDate) of every stored file of an entity, by object id, read from
-   * an index: no contents are loaded.
+   * Stores contents downloaded from the server, `version` being the object's changedDate they
+   * belong to (the next sync fetches them again only when it moves). Contents attached on the
+   * device and not uploaded yet win: they are kept, and false is answered.
+   *
+   * @example
+   * await store.applyServerFile('Attachment', id, bytes, 'image/png', object.changedDate);
+   */
+  async applyServerFile(entity: string, id: string, data: Uint8Array, contentType: string, version: string): Promise<boolean> {
+    entityOf(this.schema, entity);
+    return this.db.transaction('rw', [FILES], async () => {
+      const row = (await this.db.table(FILES).get(objectKey(entity, id))) as FileRow | undefined;
+      if (row?.version === PENDING_VERSION) return false;
+      await this.db.table(FILES).put({ entity, id, data, contentType, version } satisfies FileRow);
+      return true;
+    });
+  }
+
+  /**
+   * The version of every stored file of an entity, by object id, read from an index: no
+   * contents are loaded. Pending contents (not on the server yet) have version `PENDING_VERSION` ('').
    *
    * @example
    * const versions = await store.fileVersions('Attachment');
    */
   async fileVersions(entity: string): Promise<Map<string, string>> {
     entityOf(this.schema, entity);
-    const keys = (await this.db
-      .table(FILES)
-      .where('[entity+id+version]')
-      .between([entity, Dexie.minKey, Dexie.minKey], [entity, Dexie.maxKey, Dexie.maxKey])
-      .keys()) as unknown as Array<[string, string, string]>;
-    return new Map(keys.map(([, id, version]) => [id, version]));
+    return fileVersionsOf(this.db, entity);
   }
 
   /**
-   * Forgets the file contents of objects (the server has none for them any more).
+   * Objects whose contents wait for upload, file entities in schema order.
+   *
+   * @example
+   * for (const { entity, id } of await store.pendingFiles()) console.log(entity, id);
+   */
+  async pendingFiles(): Promise<Array<{ entity: string; id: string }>> {
+    const out: Array<{ entity: string; id: string }> = [];
+    for (const entity of this.schema.order) {
+      if (!this.schema.entities[entity].file) continue;
+      for (const id of await pendingFileIds(this.db, entity)) out.push({ entity, id });
+    }
+    return out;
+  }
+
+  /**
+   * The pending contents of an object and their upload id; undefined when none wait.
+   *
+   * @example
+   * const file = await store.pendingFile('Attachment', id);
+   */
+  async pendingFile(entity: string, id: string): Promise<PendingFile | undefined> {
+    const row = (await this.db.table(FILES).get(objectKey(entity, id))) as FileRow | undefined;
+    if (row?.version !== PENDING_VERSION) return undefined;
+    // Contents stored before uploads had ids get one now, kept until they are uploaded.
+    if (!row.uploadId) {
+      row.uploadId = newId();
+      await this.db.table(FILES).put(row);
+    }
+    return { data: row.data, contentType: row.contentType, uploadId: row.uploadId };
+  }
+
+  /**
+   * The server has the contents of upload `uploadId`: they are no longer pending and belong to
+   * the object's `version` (changedDate). Contents attached again meanwhile stay pending.
+   *
+   * @example
+   * await store.markFileUploaded('Attachment', id, file.uploadId, object.changedDate);
+   */
+  async markFileUploaded(entity: string, id: string, uploadId: string, version: string): Promise<boolean> {
+    return this.db.transaction('rw', [FILES], async () => {
+      const row = (await this.db.table(FILES).get(objectKey(entity, id))) as FileRow | undefined;
+      if (!row || row.version !== PENDING_VERSION || row.uploadId !== uploadId) return false;
+      const { uploadId: _, ...rest } = row;
+      await this.db.table(FILES).put({ ...rest, version } satisfies FileRow);
+      return true;
+    });
+  }
+
+  /**
+   * Forgets downloaded contents the server no longer has. Contents attached on the device and
+   * not uploaded yet are kept.
    *
    * @example
    * await store.removeFiles('Attachment', ids);
    */
   async removeFiles(entity: string, ids: string[]): Promise<void> {
     entityOf(this.schema, entity);
-    if (ids.length) await this.db.table(FILES).bulkDelete(ids.map((id) => objectKey(entity, id)));
+    if (ids.length === 0) return;
+    await this.db.transaction('rw', [FILES], async () => {
+      await this.db.table(FILES).bulkDelete(await notPendingKeys(this.db, entity, ids));
+    });
   }
 
   /**
-   * The file contents of an object, if stored.
+   * For objects just refreshed from the server (their rows carry the server's `$file`): which
+   * contents to download (the server has some, of another version than stored) and which
+   * stored ones the server no longer has. Pending contents are in neither list.
+   *
+   * @example
+   * const { fetch, drop } = await store.fileRefreshPlan('Attachment', refreshedIds);
+   */
+  async fileRefreshPlan(entity: string, ids: readonly string[]): Promise<{ fetch: Array<{ id: string; version: string }>; drop: string[] }> {
+    entityOf(this.schema, entity);
+    const rows = (await this.db.table(entity).bulkGet([...ids])) as Array<(Row & { $file?: number | null }) | undefined>;
+    const versions = await fileVersionsOf(this.db, entity);
+    const plan = { fetch: [] as Array<{ id: string; version: string }>, drop: [] as string[] };
+    for (const row of rows) {
+      if (!row || row.$file === undefined) continue; // not refreshed with file information
+      const version = versions.get(row.id);
+      if (version === PENDING_VERSION) continue;
+      if (row.$file === null) {
+        if (version !== undefined) plan.drop.push(row.id);
+      } else if (version !== row.changedDate) {
+        plan.fetch.push({ id: row.id, version: row.changedDate as string });
+      }
+    }
+    return plan;
+  }
+
+  /**
+   * The file contents of an object, if stored (pending or downloaded).
    *
    * @example
    * const file = await store.getFile('Attachment', id);
    */
   async getFile(entity: string, id: string): Promise<{ data: Uint8Array; contentType: string } | undefined> {
-    const file = (await this.db.table(FILES).get(objectKey(entity, id))) as { data: Uint8Array; contentType: string } | undefined;
+    const file = (await this.db.table(FILES).get(objectKey(entity, id))) as FileRow | undefined;
     return file && { data: file.data, contentType: file.contentType };
   }
 
@@ -571,7 +666,8 @@ export class LocalStore {
     if (ids.length === 0) return 0;
     return this.serverWrite([entity, CHANGES, FILES, SYNC_ROWS], async () => {
       const pending = await this.db.table(CHANGES).bulkGet(ids.map((id) => objectKey(entity, id)));
-      const free = ids.filter((_, i) => !pending[i]);
+      const unsent = await this.unsentFileIds(entity);
+      const free = ids.filter((id, i) => !pending[i] && !unsent.has(id));
       const rows = this.db.table(SYNC_ROWS);
       await rows.bulkDelete(free.map((id) => [sync, id]));
       const stillHeld = new Set(((await rows.where('id').anyOf(free).toArray()) as Array<{ id: string }>).map((r) => r.id));
@@ -634,6 +730,11 @@ export class LocalStore {
   private async heldIds(): Promise<Set<string>> {
     const failures = (await this.db.table(FAILURES).toArray()) as SynchronizationFailure[];
     return new Set(failures.filter((f) => f.kind === 'create' && f.status === 'open').map((f) => `${f.entity}:${f.objectId}`));
+  }
+
+  /** Objects of a file entity whose contents have not reached the server: no sync removes them. */
+  private async unsentFileIds(entity: string): Promise<Set<string>> {
+    return this.schema.entities[entity].file ? pendingFileIds(this.db, entity) : new Set();
   }
 
   /** Deletes rows and their files (inside a server-write transaction). */

@@ -38,6 +38,12 @@ export interface SyncResult {
   skipped: string[];
   /** Ids of objects removed locally: in selected mode the flow's variables holding them become empty. */
   removedIds: string[];
+  /**
+   * File contents moved by this run (absent when none): uploaded (attached on the device) and
+   * downloaded; `refused` files the server will not take as they stand (too large, object gone
+   * or read-only), which stay on the device marked for upload.
+   */
+  files?: { uploaded: number; downloaded: number; refused: Array<{ entity: string; id: string; code: string; message: string }> };
 }
 
 export type SyncPhase = 'upload' | 'download' | 'files' | 'refresh';

@@ -146,7 +146,20 @@ export interface ErrorBody {
 /**
  * Files: GET /api/files/:entity/:id answers the contents (404 when none);
  * PUT /api/files/:entity/:id stores them (body: the bytes, Content-Type kept).
+ * Resumable: GET /api/files/:entity/:id/uploads/:uploadId answers a FileUploadStatus, and
+ * PUT /api/files/:entity/:id/uploads/:uploadId?offset=&size= stores one chunk (body: its bytes).
  */
+export interface FileUploadStatus {
+  /** Bytes the server holds: the next chunk starts here. */
+  offset: number;
+  /** The declared size of the whole file; null when the server knows no such upload. */
+  size: number | null;
+  /** The contents are in (swapped into the object's file). */
+  complete: boolean;
+  /** After the chunk that completed the upload: the object, its changedDate moved. */
+  object?: SyncObject;
+}
+
 export const MAX_BATCH = 5000;
 export const DEFAULT_BATCH = 1000;
 export const MAX_UPLOAD_CHANGES = 1000;

@@ -272,9 +272,20 @@ describe('files and metadata', () => {
     store = await openTestStore();
     const attachment = fromServer({ name: 'a.txt', task: newId() });
     await store.applyServerObjects('Attachment', [attachment]);
-    await store.putFile('Attachment', attachment.id, new Uint8Array([1]), 'text/plain');
+    await store.applyServerFile('Attachment', attachment.id, new Uint8Array([1]), 'text/plain', attachment.changedDate!);
     await store.removeObjects('Attachment', [attachment.id]);
     expect(await store.getFile('Attachment', attachment.id)).toBeUndefined();
+  });
+
+  it('keeps an object whose contents were attached on the device and never reached the server', async () => {
+    store = await openTestStore();
+    const attachment = fromServer({ name: 'a.txt', task: newId() });
+    await store.applyServerObjects('Attachment', [attachment]);
+    await store.putFile('Attachment', attachment.id, new Uint8Array([1]), 'text/plain');
+    expect(await store.removeObjects('Attachment', [attachment.id])).toBe(0);
+    expect(await store.applyServerFile('Attachment', attachment.id, new Uint8Array([2]), 'text/plain', 'v2')).toBe(false);
+    expect((await store.getFile('Attachment', attachment.id))!.data).toEqual(new Uint8Array([1]));
+    expect(await store.pendingFiles()).toEqual([{ entity: 'Attachment', id: attachment.id }]);
   });
 
   it('keeps small metadata values and reserves keys starting with $', async () => {

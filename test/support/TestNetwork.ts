@@ -17,6 +17,8 @@ export class TestNetwork {
   readonly requests: string[] = [];
   /** Bytes of every response body received. */
   bytesReceived = 0;
+  /** Bytes of every request body handed to the network (sent, or lost on the way). */
+  bytesSent = 0;
   /** Ids of the objects received from /api/download, in order (repeats included). */
   readonly downloadedIds: string[] = [];
   #rules: Rule[] = [];
@@ -65,6 +67,8 @@ export class TestNetwork {
     const url = new URL(String(input instanceof Request ? input.url : input));
     const method = init?.method ?? 'GET';
     this.requests.push(`${method} ${url.pathname}`);
+    const body = init?.body;
+    this.bytesSent += typeof body === 'string' ? new TextEncoder().encode(body).byteLength : ArrayBuffer.isView(body) ? body.byteLength : 0;
     if (this.gate) await this.gate(url.pathname);
     const rule = this.#rules.find((r) => r.times > 0 && r.path.test(url.pathname));
     if (rule) rule.times--;
@@ -76,15 +80,15 @@ export class TestNetwork {
       });
     }
     const res = await fetch(input, init);
-    const body = new Uint8Array(await res.arrayBuffer());
-    this.bytesReceived += body.byteLength;
+    const received = new Uint8Array(await res.arrayBuffer());
+    this.bytesReceived += received.byteLength;
     if (url.pathname === '/api/download' && res.ok) {
-      const { objects } = JSON.parse(new TextDecoder().decode(body)) as { objects: Array<{ id: string }> };
+      const { objects } = JSON.parse(new TextDecoder().decode(received)) as { objects: Array<{ id: string }> };
       for (const o of objects) this.downloadedIds.push(o.id);
     }
     this.onResponse?.(url.pathname);
     if (rule?.fault === 'responseLost') throw new TypeError('fetch failed: socket hang up (injected, after the server answered)');
     const nullBody = [101, 204, 205, 304].includes(res.status);
-    return new Response(nullBody ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    return new Response(nullBody ? null : received, { status: res.status, statusText: res.statusText, headers: res.headers });
   };
 }

@@ -1,6 +1,6 @@
 import { IDBKeyRange, indexedDB } from 'fake-indexeddb';
 import { demoSchema } from '../../src/demo/schema.ts';
-import { createRuntime, type Runtime } from '../../src/runtime/Runtime.ts';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime/Runtime.ts';
 import { openStorage, type Storage, type SyncServer } from '../../src/server/index.ts';
 import { createDemoSyncServer, demoUsers } from '../../src/server/demo.ts';
 import type { SyncConfig } from '../../src/sync/types.ts';
@@ -29,7 +29,7 @@ export interface World {
   storage: Storage;
   server: SyncServer;
   /** A device of `user` (default alice) with its own offline database and a fault-injecting network. */
-  device(user?: string, options?: { syncConfig?: SyncConfig; dbName?: string }): Promise<Device>;
+  device(user?: string, options?: { syncConfig?: SyncConfig; dbName?: string; files?: RuntimeOptions['files'] }): Promise<Device>;
   /** Talks to the server as another device of `user`, for changes made "elsewhere". */
   elsewhere(user: string): Elsewhere;
   close(): Promise<void>;
@@ -94,6 +94,7 @@ export async function startWorld(): Promise<World> {
         token,
         dbName: options.dbName ?? `${schemaName}_${user}_${++deviceCount}`,
         syncConfig: options.syncConfig,
+        files: options.files,
         indexedDB,
         IDBKeyRange,
         fetch: network.fetch,

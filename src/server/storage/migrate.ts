@@ -92,6 +92,25 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
        failures integer NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS sf_signin_failures_window ON {s}.sf_signin_failures (window_start)`,
   ],
+  [
+    // Resumable file uploads (docs/protocol.md, "Resumable file uploads"): a session per upload id,
+    // its chunks staged apart from sf_files until the last one arrives and they are swapped in at once.
+    `CREATE TABLE IF NOT EXISTS {s}.sf_file_uploads (
+       upload_id uuid PRIMARY KEY,
+       user_id text NOT NULL,
+       entity text NOT NULL,
+       id uuid NOT NULL,
+       content_type text NOT NULL,
+       size bigint NOT NULL,
+       received bigint NOT NULL DEFAULT 0,
+       completed boolean NOT NULL DEFAULT false,
+       created_date timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE IF NOT EXISTS {s}.sf_file_chunks (
+       upload_id uuid NOT NULL REFERENCES {s}.sf_file_uploads (upload_id) ON DELETE CASCADE,
+       start bigint NOT NULL,
+       data bytea NOT NULL,
+       PRIMARY KEY (upload_id, start))`,
+  ],
 ];
 
 /**

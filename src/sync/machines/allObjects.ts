@@ -1,8 +1,10 @@
 import { assign, fromPromise, setup } from 'xstate';
+import { PENDING_VERSION } from '../../store/fileContents.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { downloadEntity } from '../steps/downloadEntity.ts';
 import { downloadFiles, type FileToFetch } from '../steps/downloadFiles.ts';
 import { uploadChanges, type UploadOutcome } from '../steps/uploadChanges.ts';
+import { downloadRefreshedContents, uploadPendingFiles, withDownloadedFiles, withUploadedFiles } from './fileStates.ts';
 import { errorOf, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
 
 export interface FullDownloadOutcome {
@@ -44,9 +46,11 @@ export const downloadAll = fromPromise<FullDownloadOutcome, SyncContext>(async (
         onBatch: known
           ? ({ objects }) => {
               for (const o of objects) {
+                // Contents attached on the device and not uploaded yet are neither replaced nor dropped.
+                if (known.get(o.id) === PENDING_VERSION) continue;
                 if (o.$file == null) {
                   if (known.has(o.id)) droppedFiles.push(o.id);
-                } else if (known.get(o.id) !== o.changedDate) {
+                } else if (o.changedDate && known.get(o.id) !== o.changedDate) {
                   changedFiles.push({ id: o.id, version: o.changedDate });
                 }
               }
@@ -74,7 +78,7 @@ export const downloadChangedFiles = fromPromise<number, { sync: SyncContext; fil
 /**
  * Synchronize, mode "all objects": upload, then download everything the user may read.
  *
- * uploading → downloading → downloadingFiles → done; any request failing → failed;
+ * uploading → uploadingFiles → downloading → downloadingFiles → done; any request failing → failed;
  * CANCEL → cancelled. Committed local changes stay marked until the server confirms them,
  * so a failed or cancelled run loses nothing and the next one resumes.
  */
@@ -85,7 +89,7 @@ export const allObjectsMachine = setup({
     events: {} as { type: 'CANCEL' },
     output: {} as SyncMachineOutput,
   },
-  actors: { uploadAll, downloadAll, downloadChangedFiles },
+  actors: { uploadAll, uploadPendingFiles, downloadAll, downloadChangedFiles },
 }).createMachine({
   id: 'allObjects',
   context: (args) => ({ ...initialContext(args), files: [] }),
@@ -97,7 +101,7 @@ export const allObjectsMachine = setup({
         src: 'uploadAll',
         input: ({ context }) => context.sync,
         onDone: {
-          target: 'downloading',
+          target: 'uploadingFiles',
           actions: assign({
             result: ({ context, event }) => ({
               ...context.result,
@@ -107,6 +111,19 @@ export const allObjectsMachine = setup({
               removedIds: event.output.removedIds,
             }),
           }),
+        },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
+      },
+      on: { CANCEL: 'cancelled' },
+    },
+    uploadingFiles: {
+      invoke: {
+        id: 'uploadFiles',
+        src: 'uploadPendingFiles',
+        input: ({ context }) => ({ sync: context.sync, only: null }),
+        onDone: {
+          target: 'downloading',
+          actions: assign({ result: ({ context, event }) => withUploadedFiles(context.result, event.output) }),
         },
         onError: { target: 'failed', actions: assign({ error: errorOf }) },
       },
@@ -137,7 +154,10 @@ export const allObjectsMachine = setup({
         id: 'files',
         src: 'downloadChangedFiles',
         input: ({ context }) => ({ sync: context.sync, files: context.files }),
-        onDone: 'done',
+        onDone: {
+          target: 'done',
+          actions: assign({ result: ({ context, event }) => withDownloadedFiles(context.result, event.output) }),
+        },
         onError: { target: 'failed', actions: assign({ error: errorOf }) },
       },
       on: { CANCEL: 'cancelled' },

@@ -4,6 +4,7 @@ import type { SyncContext } from '../SyncContext.ts';
 import type { SyncRequest } from '../types.ts';
 import { uploadChanges, type UploadOutcome } from '../steps/uploadChanges.ts';
 import { refreshAll } from './unsynchronized.ts';
+import { downloadRefreshedContents, uploadPendingFiles, withDownloadedFiles, withUploadedFiles } from './fileStates.ts';
 import { errorOf, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
 
 export interface Selection {
@@ -94,7 +95,7 @@ export const uploadSelected = fromPromise<UploadOutcome, { sync: SyncContext; ch
  * object the server no longer has for this user is removed locally and its discarded change
  * kept as a SynchronizationFailure; `removedIds` tells the flow which variables become empty.
  *
- * classifying → uploading → refreshing → done; a failing request → failed; CANCEL → cancelled.
+ * classifying → uploading → uploadingFiles → refreshing → downloadingFiles → done; a failing request → failed; CANCEL → cancelled.
  */
 export const selectedMachine = setup({
   types: {
@@ -103,7 +104,7 @@ export const selectedMachine = setup({
     events: {} as { type: 'CANCEL' },
     output: {} as SyncMachineOutput,
   },
-  actors: { classifySelection, uploadSelected, refreshAll },
+  actors: { classifySelection, uploadSelected, uploadPendingFiles, refreshAll, downloadRefreshedContents },
 }).createMachine({
   id: 'selected',
   context: (args) => ({ ...initialContext(args), selection: { changes: [], unchanged: [], skipped: [] } }),
@@ -131,7 +132,7 @@ export const selectedMachine = setup({
         src: 'uploadSelected',
         input: ({ context }) => ({ sync: context.sync, changes: context.selection.changes }),
         onDone: {
-          target: 'refreshing',
+          target: 'uploadingFiles',
           actions: assign({
             result: ({ context, event }) => ({
               ...context.result,
@@ -151,19 +152,45 @@ export const selectedMachine = setup({
       },
       on: { CANCEL: 'cancelled' },
     },
+    uploadingFiles: {
+      invoke: {
+        id: 'uploadFiles',
+        src: 'uploadPendingFiles',
+        input: ({ context }) => ({ sync: context.sync, only: context.selection.unchanged }),
+        onDone: {
+          target: 'refreshing',
+          actions: assign({ result: ({ context, event }) => withUploadedFiles(context.result, event.output) }),
+        },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
+      },
+      on: { CANCEL: 'cancelled' },
+    },
     refreshing: {
       invoke: {
         id: 'refresh',
         src: 'refreshAll',
         input: ({ context }) => ({ sync: context.sync, objects: context.selection.unchanged }),
         onDone: {
-          target: 'done',
+          target: 'downloadingFiles',
           actions: assign({
             result: ({ context, event }) => {
               const removedIds = [...context.result.removedIds, ...event.output.removedIds];
               return { ...context.result, downloaded: event.output.refreshed, removed: removedIds.length, removedIds };
             },
           }),
+        },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
+      },
+      on: { CANCEL: 'cancelled' },
+    },
+    downloadingFiles: {
+      invoke: {
+        id: 'files',
+        src: 'downloadRefreshedContents',
+        input: ({ context }) => ({ sync: context.sync, objects: context.selection.unchanged }),
+        onDone: {
+          target: 'done',
+          actions: assign({ result: ({ context, event }) => withDownloadedFiles(context.result, event.output) }),
         },
         onError: { target: 'failed', actions: assign({ error: errorOf }) },
       },

@@ -3,6 +3,7 @@ import type { SyncContext } from '../SyncContext.ts';
 import { groupBy } from '../steps/chunk.ts';
 import { refreshObjects } from '../steps/refreshObjects.ts';
 import { uploadAll } from './allObjects.ts';
+import { downloadRefreshedContents, uploadPendingFiles, withDownloadedFiles, withUploadedFiles } from './fileStates.ts';
 import { errorOf, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
 
 export interface RefreshInput {
@@ -28,7 +29,7 @@ export const refreshAll = fromPromise<{ refreshed: number; removedIds: string[] 
  * included, then refresh exactly the uploaded objects from the server (its event handlers
  * may have calculated attributes). Its cost follows the number of changes, not the store.
  *
- * uploading → refreshing → done; a failing request → failed; CANCEL → cancelled.
+ * uploading → uploadingFiles → refreshing → downloadingFiles → done; a failing request → failed; CANCEL → cancelled.
  */
 export const unsynchronizedMachine = setup({
   types: {
@@ -37,7 +38,7 @@ export const unsynchronizedMachine = setup({
     events: {} as { type: 'CANCEL' },
     output: {} as SyncMachineOutput,
   },
-  actors: { uploadAll, refreshAll },
+  actors: { uploadAll, uploadPendingFiles, refreshAll, downloadRefreshedContents },
 }).createMachine({
   id: 'unsynchronized',
   context: (args) => ({ ...initialContext(args), toRefresh: [] }),
@@ -49,7 +50,7 @@ export const unsynchronizedMachine = setup({
         src: 'uploadAll',
         input: ({ context }) => context.sync,
         onDone: {
-          target: 'refreshing',
+          target: 'uploadingFiles',
           actions: assign({
             result: ({ context, event }) => ({
               ...context.result,
@@ -65,19 +66,45 @@ export const unsynchronizedMachine = setup({
       },
       on: { CANCEL: 'cancelled' },
     },
+    uploadingFiles: {
+      invoke: {
+        id: 'uploadFiles',
+        src: 'uploadPendingFiles',
+        input: ({ context }) => ({ sync: context.sync, only: null }),
+        onDone: {
+          target: 'refreshing',
+          actions: assign({ result: ({ context, event }) => withUploadedFiles(context.result, event.output) }),
+        },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
+      },
+      on: { CANCEL: 'cancelled' },
+    },
     refreshing: {
       invoke: {
         id: 'refresh',
         src: 'refreshAll',
         input: ({ context }) => ({ sync: context.sync, objects: context.toRefresh }),
         onDone: {
-          target: 'done',
+          target: 'downloadingFiles',
           actions: assign({
             result: ({ context, event }) => {
               const removedIds = [...context.result.removedIds, ...event.output.removedIds];
               return { ...context.result, downloaded: event.output.refreshed, removed: removedIds.length, removedIds };
             },
           }),
+        },
+        onError: { target: 'failed', actions: assign({ error: errorOf }) },
+      },
+      on: { CANCEL: 'cancelled' },
+    },
+    downloadingFiles: {
+      invoke: {
+        id: 'files',
+        src: 'downloadRefreshedContents',
+        input: ({ context }) => ({ sync: context.sync, objects: context.toRefresh }),
+        onDone: {
+          target: 'done',
+          actions: assign({ result: ({ context, event }) => withDownloadedFiles(context.result, event.output) }),
         },
         onError: { target: 'failed', actions: assign({ error: errorOf }) },
       },

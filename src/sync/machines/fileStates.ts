@@ -1,0 +1,35 @@
+import { fromPromise } from 'xstate';
+import type { SyncContext } from '../SyncContext.ts';
+import type { SyncResult } from '../types.ts';
+import { downloadRefreshedFiles } from '../steps/downloadFiles.ts';
+import { uploadFiles, type FileUploadOutcome } from '../steps/uploadFiles.ts';
+
+/**
+ * The file phase shared by the three Synchronize machines: an `uploadingFiles` state after the
+ * objects' upload (contents go only once their object is on the server), and, in the modes
+ * that refresh, a `downloadingFiles` state after the refresh.
+ */
+
+/** Uploads pending file contents: of `only` these objects (selected mode), or all. */
+export const uploadPendingFiles = fromPromise<FileUploadOutcome, { sync: SyncContext; only: ReadonlyArray<{ entity: string; id: string }> | null }>(
+  ({ input, signal }) => uploadFiles(input.sync, input.only, signal),
+);
+
+/** Downloads the changed contents of refreshed objects. */
+export const downloadRefreshedContents = fromPromise<number, { sync: SyncContext; objects: ReadonlyArray<{ entity: string; id: string }> }>(
+  ({ input, signal }) => downloadRefreshedFiles(input.sync, input.objects, signal),
+);
+
+/** The run's result after its file upload (`files` stays absent while no file moved). */
+export function withUploadedFiles(result: SyncResult, outcome: FileUploadOutcome): SyncResult {
+  if (outcome.uploaded === 0 && outcome.refused.length === 0) return result;
+  const files = result.files ?? { uploaded: 0, downloaded: 0, refused: [] };
+  return { ...result, files: { ...files, uploaded: files.uploaded + outcome.uploaded, refused: [...files.refused, ...outcome.refused] } };
+}
+
+/** The run's result after its file download. */
+export function withDownloadedFiles(result: SyncResult, downloaded: number): SyncResult {
+  if (downloaded === 0) return result;
+  const files = result.files ?? { uploaded: 0, downloaded: 0, refused: [] };
+  return { ...result, files: { ...files, downloaded: files.downloaded + downloaded } };
+}
