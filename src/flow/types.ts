@@ -40,10 +40,13 @@ export interface FlowHost {
   /** Asks the server to apply a failed change again; a `ChangeResult` tells whether it was applied. */
   retryFailure?(id: string): Promise<unknown>;
   dismissFailure?(id: string): Promise<void>;
-  /** Runs a named sync incrementally (by name or id); resolves with its final state. */
-  reSync?(idOrName: string): Promise<SyncState>;
-  /** Removes a named sync down's ghosts; resolves with how many objects were removed. */
-  cleanResyncGhosts?(idOrName: string): Promise<number>;
+  /**
+   * Runs a named sync incrementally (by name or id); resolves with its final state. `observe`
+   * hears the sync manager's states and the run's progress while it works.
+   */
+  reSync?(idOrName: string, observe?: (status: SyncStatus) => void): Promise<SyncState>;
+  /** Removes a named sync down's ghosts; resolves with how many objects were removed. `observe` as for reSync. */
+  cleanResyncGhosts?(idOrName: string, observe?: (status: SyncStatus) => void): Promise<number>;
   actions?: Record<string, JavaScriptAction>;
   showMessage?(message: { type: MessageType; text: string }): void | Promise<void>;
   log?(level: LogLevel, text: string): void;

@@ -2,13 +2,16 @@
  * The flow interpreter's host over an embedded Runtime: its offline database, its Synchronize
  * machines and SynchronizationFailures, plus the app's JavaScript actions and message and log
  * handlers. While a Synchronize activity runs, the observer hears every state the sync machine
- * enters (its final state too) together with the live progress.
+ * enters (its final state too) together with the live progress; while a reSync or ghost cleaning
+ * runs, the named-sync manager's states and the sync's progress (status.machine = 'manager').
  */
 import { SyncflowError } from '../errors.ts';
 import type { FlowHost, JavaScriptAction, LogLevel, MessageType } from '../flow/types.ts';
 import type { SyncActor } from '../sync/Synchronizer.ts';
 import type { SyncRequest, SyncResult, SyncStatus } from '../sync/types.ts';
 import type { Runtime } from './Runtime.ts';
+import type { SyncUpdate } from '../model/syncState.ts';
+import type { SyncManager } from '../sync/manager/SyncManager.ts';
 
 export interface RuntimeFlowHostOptions {
   /** Each synchronization's machine, as soon as it is created (before it starts). */
@@ -24,6 +27,11 @@ export interface RuntimeFlowHostOptions {
   currentUser?: string | null;
   /** Aborting it cancels a synchronization this host started (the machine stops at its next consistent point). */
   signal?: AbortSignal;
+  /**
+   * The named-sync manager's machine (XState actor) when a reSync or ghost cleaning starts, with
+   * the task (`reSync openTasks`); the function it returns, if any, is called when the task ends.
+   */
+  onManager?(actor: SyncManager['actor'], task: string): (() => void) | void;
 }
 
 /**
@@ -41,8 +49,10 @@ export function createFlowHost(runtime: Runtime, options: RuntimeFlowHostOptions
     listFailures: () => runtime.listFailures(),
     retryFailure: (id) => runtime.retryFailure(id),
     dismissFailure: (id) => runtime.dismissFailure(id),
-    reSync: (idOrName) => runtime.syncs.reSync(idOrName),
-    cleanResyncGhosts: (idOrName) => runtime.syncs.cleanResyncGhosts(idOrName),
+    reSync: (idOrName, observe) =>
+      managerObserved(runtime, `reSync ${idOrName}`, observe, options, (onUpdate) => runtime.syncs.reSync(idOrName, onUpdate)),
+    cleanResyncGhosts: (idOrName, observe) =>
+      managerObserved(runtime, `cleanResyncGhosts ${idOrName}`, observe, options, () => runtime.syncs.cleanResyncGhosts(idOrName)),
     actions: options.actions ? { ...options.actions } : undefined,
     showMessage: options.showMessage,
     log: options.log,
@@ -103,6 +113,64 @@ async function synchronizeObserved(
   }
 }
 
+/**
+ * Runs a named-sync task and reports, like Synchronize does, every state the manager machine
+ * enters while the task runs (its state once the task ended too) with the sync's progress: a
+ * sync down's batches (phase download), a sync up's changes (phase upload).
+ */
+async function managerObserved<T>(
+  runtime: Runtime,
+  task: string,
+  observe: ((status: SyncStatus) => void) | undefined,
+  options: RuntimeFlowHostOptions,
+  run: (onUpdate: SyncUpdate) => Promise<T>,
+): Promise<T> {
+  const actor = runtime.syncs.actor;
+  const done = options.onManager?.(actor, task);
+  let running = true;
+  let last: SyncStatus | null = null;
+  let progress: Pick<SyncStatus, 'phase' | 'entity' | 'done' | 'total' | 'lastError'> = { phase: null, entity: null, done: 0, total: null, lastError: null };
+  const report = () => {
+    if (!observe) return;
+    const status: SyncStatus = {
+      running,
+      mode: null,
+      ...progress,
+      machineState: stateName(actor.getSnapshot().value),
+      lastResult: null,
+      machine: 'manager',
+      task,
+    };
+    if (last && sameStatus(last, status)) return;
+    last = status;
+    observe(status);
+  };
+  const onUpdate: SyncUpdate = (state) => {
+    const total = state.totalSize;
+    progress = {
+      phase: state.type === 'syncDown' ? 'download' : 'upload',
+      entity: state.target.entity,
+      done: total === null ? 0 : Math.round((total * state.progress) / 100),
+      total,
+      lastError: state.error ? { code: state.error.code, message: state.error.message } : null,
+    };
+    report();
+  };
+  const subscription = observe ? actor.subscribe(report) : null;
+  try {
+    // The subscription hears the manager take the task (busy.working), its progress, its end.
+    return await run(onUpdate);
+  } catch (error) {
+    progress = { ...progress, lastError: { code: (error as { code?: string }).code ?? 'internal', message: (error as Error).message } };
+    throw error;
+  } finally {
+    running = false;
+    report();
+    subscription?.unsubscribe();
+    done?.();
+  }
+}
+
 /** A machine's state value as one name: `uploading`, or `downloading.entity` for nested states. */
 export function stateName(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -115,7 +183,7 @@ export function stateName(value: unknown): string {
   return String(value);
 }
 
-const STATUS_KEYS = ['running', 'mode', 'phase', 'entity', 'done', 'total', 'machineState', 'lastResult', 'lastError'] as const;
+const STATUS_KEYS = ['running', 'mode', 'phase', 'entity', 'done', 'total', 'machineState', 'lastResult', 'lastError', 'task'] as const;
 
 function sameStatus(a: SyncStatus, b: SyncStatus): boolean {
   return STATUS_KEYS.every((k) => a[k] === b[k]);

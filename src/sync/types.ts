@@ -58,6 +58,12 @@ export interface SyncStatus {
   total: number | null;
   /** The sync machine's current state value, e.g. "uploading" (null when idle). */
   machineState: string | null;
+  /**
+   * Set when the state is the named-sync manager's (`manager`: a reSync or ghost cleaning run
+   * by a flow), with the task, e.g. `reSync openTasks`; absent for the Synchronize machines.
+   */
+  machine?: 'manager';
+  task?: string;
   /** The last run's outcome. */
   lastResult: SyncResult | null;
   lastError: { code: string; message: string } | null;

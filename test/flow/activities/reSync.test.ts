@@ -72,3 +72,43 @@ describe('cleanResyncGhosts', () => {
     expect(await device.runtime.store.get('Task', ids[1])).toBeUndefined();
   });
 });
+
+describe('sync events while a named sync runs in a flow', () => {
+  it('reSync emits the sync manager\'s states and the run\'s progress, as Synchronize does', async () => {
+    const events: Array<{ nodeId: string; status: import('../../../src/sync/types.ts').SyncStatus }> = [];
+    const managers: string[] = [];
+    await device.runtime.runFlow(linear([resync]), {}, {
+      onEvent: (e) => {
+        if (e.type === 'syncState') events.push({ nodeId: e.nodeId, status: e.status });
+      },
+    });
+    expect(events.length).toBeGreaterThan(1);
+    expect(new Set(events.map((e) => e.nodeId))).toEqual(new Set(['resync']));
+    expect(events.every((e) => e.status.machine === 'manager' && e.status.task === 'reSync open')).toBe(true);
+    const states = events.map((e) => e.status.machineState);
+    expect(states).toContain('busy.working');
+    expect(states.at(-1)).toBe('idle');
+    const progress = events.filter((e) => e.status.phase === 'download');
+    expect(progress.at(-1)!.status).toMatchObject({ entity: 'Task', done: 3, total: 3 });
+    expect(events.at(-1)!.status.running).toBe(false);
+    expect(managers).toEqual([]);
+  });
+
+  it('cleanResyncGhosts emits the manager\'s states too, and a host hears the manager actor', async () => {
+    await device.runtime.syncs.reSync('open');
+    const { createFlowHost } = await import('../../../src/runtime/flowHost.ts');
+    const seen: string[] = [];
+    const states: string[] = [];
+    const host = createFlowHost(device.runtime, {
+      onManager: (actor, task) => {
+        seen.push(`${task}: ${actor.id ?? 'manager'}`);
+        return () => seen.push(`${task}: ended`);
+      },
+    });
+    const removed = await host.cleanResyncGhosts!('open', (s) => states.push(`${s.machineState}${s.running ? '' : ' (ended)'}`));
+    expect(removed).toBe(0);
+    expect(seen.at(-1)).toBe('cleanResyncGhosts open: ended');
+    expect(states[0]).toBe('busy.working');
+    expect(states.at(-1)).toBe('idle (ended)');
+  });
+});
