@@ -23,7 +23,7 @@ const ID = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 export const MAX_ID_LENGTH = 100;
 /** A bigger file is listed with a problem, unread: the editor saves at most 2 MB. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
-export const NAME_RULE = `a flow name starts with a letter, uses only letters, digits, _, . and -, and has at most ${MAX_ID_LENGTH} characters`;
+export const NAME_RULE = `must start with a letter, use only letters, digits, _, . and -, and have at most ${MAX_ID_LENGTH} characters`;
 
 export interface FlowSummary {
   /** The file name without `.flow.json`: the flow's address in the API. */
@@ -222,5 +222,5 @@ function isId(id: string): boolean {
 }
 
 function checkId(id: string): void {
-  if (!isId(id)) throw ValidationError.at('name', `not a valid flow name: ${NAME_RULE}`);
+  if (!isId(id)) throw ValidationError.at('name', NAME_RULE);
 }

@@ -308,7 +308,7 @@ function decodeName(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw ValidationError.at('name', `not a valid flow name (a bad %-escape): ${NAME_RULE}`);
+    throw ValidationError.at('name', `not a valid flow name (a bad %-escape): a name ${NAME_RULE}`);
   }
 }
 

@@ -12,13 +12,14 @@ import { centre, startEditorWorld, type EditorWorld } from './support/editorWorl
 
 let world: EditorWorld;
 
+// The app may need a build, and a sync server (PGlite) starts for the sign-in: on 2 busy cores, allow 2 minutes.
 beforeAll(async () => {
   world = await startEditorWorld({ prefix: 'authoring' });
   // Leaving a flow with unsaved changes asks first: yes.
   world.page.on('dialog', (d) => void d.accept().catch(() => undefined));
   await world.page.goto(world.url);
   await world.page.getByTestId('flow-item-editTaskAndSync').waitFor();
-});
+}, 120_000);
 
 afterAll(async () => {
   await world?.close();

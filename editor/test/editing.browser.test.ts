@@ -7,11 +7,12 @@ import { dragEdge, startEditorWorld, type EditorWorld } from './support/editorWo
 
 let world: EditorWorld;
 
+// The app may need a build, and a sync server (PGlite) starts for the sign-in: on 2 busy cores, allow 2 minutes.
 beforeAll(async () => {
   world = await startEditorWorld({ prefix: 'editing' });
   await world.page.goto(world.url);
   await world.page.getByTestId('flow-item-renameTask').waitFor();
-});
+}, 120_000);
 
 afterAll(async () => {
   await world?.close();

@@ -10,11 +10,12 @@ import { startEditorWorld, type EditorWorld } from './support/editorWorld.ts';
 
 let world: EditorWorld;
 
+// The app may need a build, and a sync server (PGlite) starts for the sign-in: on 2 busy cores, allow 2 minutes.
 beforeAll(async () => {
   world = await startEditorWorld({ prefix: 'run' });
   await world.page.goto(world.url);
   await world.page.getByTestId('flow-item-createForbiddenTask').waitFor();
-});
+}, 120_000);
 
 afterAll(async () => {
   await world?.close();

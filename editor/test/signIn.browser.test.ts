@@ -12,12 +12,13 @@ let world: EditorWorld;
 /** Every answer the page got from the editor server (its own assets included). */
 const bodies: string[] = [];
 
+// The app may need a build, and a sync server (PGlite) starts for the sign-in: on 2 busy cores, allow 2 minutes.
 beforeAll(async () => {
   world = await startEditorWorld({ prefix: 'sign-in', token: null });
   world.page.on('response', (res) => {
     void res.text().then((t) => bodies.push(t), () => undefined);
   });
-});
+}, 120_000);
 
 afterAll(async () => {
   await world?.close();
