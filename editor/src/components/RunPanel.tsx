@@ -140,7 +140,7 @@ function SyncMachineView() {
   return (
     <section className="run-col run-machine" aria-label="Sync machine" data-testid="sync-machine">
       <h3>Sync machine {sync && <span className="mono muted">{sync.machineId}</span>}</h3>
-      {!sync && <div className="hint">No synchronization yet. A Synchronize activity (or Sync all) shows its machine here, live.</div>}
+      {!sync && <div className="hint">No synchronization yet. A Synchronize activity (or Sync all) shows its machine here, live; a reSync or clean ghosts activity shows the sync manager's.</div>}
       {sync && (
         <>
           <MachineDiagram sync={sync} />

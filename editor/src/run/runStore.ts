@@ -16,6 +16,7 @@ import type { Schema } from '../../../src/model/schema.ts';
 import { createRuntime, type Runtime } from '../../../src/runtime/Runtime.ts';
 import type { LocalObject } from '../../../src/store/types.ts';
 import { syncMachines, type SyncActor } from '../../../src/sync/Synchronizer.ts';
+import { managerMachine } from '../../../src/sync/manager/managerMachine.ts';
 import type { SyncMode, SyncPhase } from '../../../src/sync/types.ts';
 import type { ChangeKind, SynchronizationFailure } from '../../../src/transport/wire.ts';
 import { runtimeHost } from './flowHost.ts';
@@ -37,9 +38,10 @@ export interface MachineState {
   final: boolean;
 }
 
-/** The sync machine of the latest synchronization, live. */
+/** The sync machine of the latest synchronization (or named-sync task), live. */
 export interface SyncView {
-  mode: SyncMode;
+  /** A Synchronize mode, or the named-sync task the manager machine works on (`reSync openTasks`). */
+  mode: SyncMode | string;
   machineId: string;
   /** The machine's top-level states, read from its definition. */
   states: MachineState[];
@@ -196,9 +198,67 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
         });
       };
 
+      /**
+       * Follows the named-sync manager while a reSync or ghost cleaning activity runs: its machine
+       * drawn, its states live. The manager outlives the task, so the returned stop ends the watch.
+       */
+      const watchManager = (actor: Runtime['syncs']['actor'], task: string) => {
+        const machine = managerMachine as unknown as AnyStateMachine;
+        set((s) => {
+          s.sync = {
+            mode: task,
+            machineId: machine.id,
+            states: machineStates(machine),
+            graph: castDraft(machineGraph(machine)),
+            current: null,
+            currentPath: null,
+            visited: [],
+            running: true,
+            phase: null,
+            entity: null,
+            done: 0,
+            total: null,
+            error: null,
+          };
+        });
+        const follow = (snapshot: { value: unknown }) => {
+          const state = topState(snapshot.value);
+          const path = statePath(snapshot.value);
+          const before = get().sync?.currentPath;
+          set((s) => {
+            if (!s.sync || s.sync.mode !== task) return;
+            if (s.sync.current !== state) s.sync.visited.push(state);
+            s.sync.current = state;
+            s.sync.currentPath = path;
+          });
+          if (before !== path) trace({ depth: 0, flow: '', kind: 'sync', text: `sync manager (${task}): ${path}` });
+        };
+        follow(actor.getSnapshot());
+        const subscription = actor.subscribe(follow);
+        return () => {
+          subscription.unsubscribe();
+          set((s) => {
+            if (s.sync?.mode === task) s.sync.running = false;
+          });
+        };
+      };
+
       const onEvent = (e: FlowEvent) => {
         const base = { depth: e.depth, flow: e.flow };
         switch (e.type) {
+          case 'syncState':
+            // The manager's progress comes with the activity's events (a Synchronize's from the runtime's status).
+            if (e.status.machine === 'manager') {
+              set((s) => {
+                if (!s.sync || s.sync.mode !== e.status.task) return;
+                s.sync.phase = e.status.phase ?? s.sync.phase;
+                s.sync.entity = e.status.entity ?? s.sync.entity;
+                s.sync.done = e.status.done;
+                s.sync.total = e.status.total;
+                s.sync.error = e.status.lastError?.message ?? null;
+              });
+            }
+            break;
           case 'flowStarted':
             trace({ ...base, kind: 'flow', text: `flow ${e.flow} started` });
             break;
@@ -296,6 +356,7 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
             for (const p of flow.parameters ?? []) parameters[p.name] = await parameterValue(runtime, p.name, p.type, get().params[p.name] ?? '');
             const host = runtimeHost(runtime, {
               onActor: (actor) => watchActor(actor, runtime),
+              onManager: (actor, task) => watchManager(actor, task),
               loadFlow: async (name) => resolveFlow(name),
             });
             const interpreter = new Interpreter(host, { flows: resolveFlow });
