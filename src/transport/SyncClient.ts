@@ -101,6 +101,8 @@ export class SyncClient {
     let cursor: string | null = null;
     do {
       const page: FailuresResponse = await this.failuresPage({ status, limit: MAX_FAILURES_PAGE, cursor }, signal);
+      // A server that answers the same position again would keep a device here forever.
+      if (page.nextCursor !== null && page.nextCursor === cursor) throw new ProtocolError('GET /api/failures: the next cursor does not move');
       failures.push(...page.failures);
       cursor = page.nextCursor;
     } while (cursor);

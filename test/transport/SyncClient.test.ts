@@ -17,6 +17,9 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"objects": "not a list"}');
     } else if (req.url === '/api/ids') {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy login</html>');
+    } else if (req.url?.startsWith('/api/failures')) {
+      // Every page points at itself: a client that follows it blindly never ends.
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"failures": [], "nextCursor": "again"}');
     } else if (req.url === '/api/fetch') {
       res.writeHead(502, { 'content-type': 'text/plain' }).end('Bad gateway');
     } else {
@@ -90,6 +93,10 @@ describe('SyncClient faults', () => {
   it('is a ProtocolError when the answer is not the protocol', async () => {
     await expect(client(oddUrl).download({ entity: 'Task' })).rejects.toBeInstanceOf(ProtocolError);
     await expect(client(oddUrl).ids({ entity: 'Task' })).rejects.toThrow(/not JSON/);
+  });
+
+  it('is a ProtocolError when failure pages do not move on', async () => {
+    await expect(client(oddUrl).failures('open')).rejects.toThrow(/the next cursor does not move/);
   });
 
   it('is a ServerError with the status line when an error answer has no protocol body', async () => {
