@@ -132,6 +132,8 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
     logger: options.logger ?? false,
     trustProxy: options.trustProxy ?? false,
+    // A malformed URL (bad percent-encoding) gets the protocol's error body too, not Fastify's own.
+    frameworkErrors: (error, _req, reply) => void (reply as FastifyReply).status(errorReply(error).status).type(JSON_TYPE).send(errorReply(error).body),
     requestTimeout: timeouts.requestMs,
     connectionTimeout: timeouts.idleMs,
     keepAliveTimeout: timeouts.keepAliveMs,
