@@ -15,6 +15,9 @@ import type { SyncConfig, SyncRequest, SyncResult } from '../sync/types.ts';
 import { SyncClient } from '../transport/SyncClient.ts';
 import type { ChangeResult, SynchronizationFailure } from '../transport/wire.ts';
 import { createFlowHost } from './flowHost.ts';
+import { ByteMeter } from '../journal/ByteMeter.ts';
+import { Journal, type JournalOptions } from '../journal/Journal.ts';
+import { ProfileManager, type ProfileOptions } from '../profiles/ProfileManager.ts';
 
 /**
  * Where runFlow and Call flow find flows by name: flow definitions (JSON or compiled) by name,
@@ -48,6 +51,10 @@ export interface RuntimeOptions {
   user?: string;
   /** Named syncs the app declares: defined on first start, kept (with their checkpoints) after. */
   syncs?: readonly SyncDefinition[];
+  /** Sync profiles (SmartSync): definitions (JSON or SmartSync.xml text) and settings; with definitions they start in the background. */
+  profiles?: ProfileOptions;
+  /** The sync journal's bound (default 500 entries). */
+  journal?: JournalOptions;
 }
 
 /** The runtime's flow settings (createRuntime fills them from RuntimeOptions). */
@@ -95,6 +102,10 @@ export class Runtime {
   readonly synchronizer: Synchronizer;
   /** Named syncs: syncDown / syncUp / reSync / cleanResyncGhosts, stop and restart. */
   readonly syncs: SyncManager;
+  /** The durable log of every sync run (Synchronize, named sync, ghost cleaning, profile). */
+  readonly journal: Journal;
+  /** Sync profiles: list, run(name), their last run and next trigger. */
+  readonly profiles: ProfileManager;
   /** The user's id ('[%CurrentUser%]' in flows), or null when not known. */
   user: string | null;
   readonly #flows = new Map<string, unknown>();
@@ -108,11 +119,15 @@ export class Runtime {
     syncConfig: SyncConfig,
     onProgress?: (progress: Progress) => void,
     flowOptions: RuntimeFlowOptions = {},
+    extras: { journal?: Journal; profiles?: ProfileOptions } = {},
   ) {
-    const context: SyncContext = { schema, store, client, config: syncConfig, onProgress };
-    this.synchronizer = new Synchronizer(context, store.db.name);
-    // One lock name: a named sync and a Synchronize never run at the same time.
-    this.syncs = new SyncManager(context, store.db.name);
+    const journal = (this.journal = extras.journal ?? new Journal(store));
+    const report = (p: Progress) => (journal.progress(p), onProgress?.(p));
+    const context: SyncContext = { schema, store, client, config: syncConfig, onProgress: report };
+    this.synchronizer = new Synchronizer(context, store.db.name, journal.synchronizeHook);
+    // One lock name: a named sync, a Synchronize and a profile never run at the same time.
+    this.syncs = new SyncManager(context, store.db.name, journal.syncHook);
+    this.profiles = new ProfileManager({ sync: context, lockName: store.db.name, journal, syncs: this.syncs }, extras.profiles);
     this.user = flowOptions.user ?? null;
     if (flowOptions.flows) this.registerFlows(flowOptions.flows);
     if (flowOptions.actions) this.registerActions(flowOptions.actions);
@@ -274,6 +289,7 @@ export class Runtime {
   }
 
   close(): void {
+    this.profiles.close();
     this.synchronizer.cancel();
     this.syncs.stop();
     this.store.close();
@@ -294,11 +310,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     deviceId = newId();
     await store.setMeta('deviceId', deviceId);
   }
+  const meter = new ByteMeter(options.fetch ?? ((input, init) => globalThis.fetch(input, init)));
   const client = new SyncClient({
     baseUrl: options.serverUrl,
     token: options.token,
     deviceId,
-    fetch: options.fetch,
+    fetch: meter.fetch,
     maxFileSize: options.files?.maxFileSize,
     fileChunkSize: options.files?.chunkSize,
   });
@@ -309,8 +326,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     flows: options.flows,
     actions: options.actions,
     user,
-  });
+  }, { journal: new Journal(store, meter, options.journal), profiles: options.profiles });
   if (options.syncs?.length) await runtime.syncs.ensureDefined(options.syncs);
+  if (options.profiles?.definitions !== undefined) runtime.profiles.start();
   return runtime;
 }
 

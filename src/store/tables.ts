@@ -30,6 +30,9 @@ export const SYNC_STATES = '$syncStates';
  */
 export const SYNC_ROWS = '$syncRows';
 
+/** The sync journal (src/journal): one entry per sync run, oldest first by `seq`. */
+export const JOURNAL = '$journal';
+
 /** The sync run that last wrote a row from the server ('' when not written by a tagged run). */
 export const TAG = '$tag';
 /** Meta key of the store-wide change counter. */
@@ -56,6 +59,8 @@ export function storesFor(schema: Schema): Record<string, string> {
   stores[META] = 'key';
   stores[SYNC_STATES] = 'id, &name';
   stores[SYNC_ROWS] = '[sync+id], id';
+  // A new table changes the fingerprint, so openStore opens at the installed version + 1 and Dexie adds it.
+  stores[JOURNAL] = '++seq, kind';
   return stores;
 }
 

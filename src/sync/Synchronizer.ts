@@ -49,6 +49,8 @@ export class Synchronizer {
   constructor(
     private readonly context: SyncContext,
     private readonly lockName: string,
+    /** Wraps each run under the lock (the runtime's sync journal records it). */
+    private readonly journal?: (request: SyncRequest, run: () => Promise<SyncResult>) => Promise<SyncResult>,
   ) {}
 
   /** The running machine's actor, or null: inspectable (getSnapshot, subscribe) and cancellable. */
@@ -66,7 +68,7 @@ export class Synchronizer {
     const locked = acquireSyncLock(this.lockName);
     return locked.then(async (release) => {
       try {
-        return await this.#run(request, options);
+        return await (this.journal ? this.journal(request, () => this.#run(request, options)) : this.#run(request, options));
       } finally {
         this.#actor = null;
         release();

@@ -42,6 +42,8 @@ export class SyncManager {
   constructor(
     private readonly context: SyncContext,
     private readonly lockName: string,
+    /** Wraps each task's run under the lock (the runtime's sync journal records it). */
+    private readonly journal?: <T>(state: SyncState, run: () => Promise<T>) => Promise<T>,
   ) {
     this.actor = createActor(managerMachine).start();
   }
@@ -263,7 +265,7 @@ export class SyncManager {
     try {
       const release = await acquireSyncLock(this.lockName);
       try {
-        return { ok: true, value: await run() };
+        return { ok: true, value: await (this.journal ? this.journal(state, run) : run()) };
       } finally {
         release();
       }
