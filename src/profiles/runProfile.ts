@@ -87,9 +87,11 @@ export async function runProfile(env: ProfileEnv, profile: Profile, trigger: str
   const failures: JournalEntry['failures'] = [];
   const stamps: Record<string, string | null> = (await ctx.store.getMeta<Record<string, string | null>>(checkpointKey(profile.name))) ?? {};
   try {
+    // Which entities it moves is settled first, so the entry's checkpoints before and after cover the same ones.
+    const planned = await planEntities(env, profile, result);
     await journal.record(
       head,
-      () => pipeline(env, profile, signal, result, counts, failures, stamps),
+      () => pipeline(env, profile, planned, signal, result, counts, failures, stamps),
       (_value, error) => ({
         outcome: error ? (signal.aborted ? 'stopped' : 'failed') : 'done',
         counts,
@@ -112,21 +114,10 @@ async function journalNotRun(journal: Journal, head: { kind: 'profile'; name: st
   await journal.append({ ...head, startedAt: now, endedAt: now, checkpoints: { before: {}, after: {} }, counts: [], bytes: { sent: 0, received: 0 }, failures: [], skipped, outcome, error });
 }
 
-async function pipeline(
-  env: ProfileEnv,
-  profile: Profile,
-  signal: AbortSignal,
-  result: ProfileRunResult,
-  counts: JournalCount[],
-  failures: JournalEntry['failures'],
-  stamps: Record<string, string | null>,
-): Promise<void> {
+/** The profile's entities after the exclusion lists (which apply to downloads only: they save polling the server). */
+async function planEntities(env: ProfileEnv, profile: Profile, result: ProfileRunResult): Promise<{ upload: string[]; download: string[] }> {
   const ctx = env.sync;
-  const plan = stepPlan(profile.excludedSteps);
-  result.skipped.push(...plan.report);
   const entities = profileEntities(ctx.schema, profile);
-
-  // Exclusion lists apply to downloads: they save polling the server; local changes always go up.
   let download = entities.download;
   if (download.length) {
     const global = profile.globalExclusions ? new Set(globalExclusions(ctx.schema)) : new Set<string>();
@@ -139,6 +130,23 @@ async function pipeline(
     download = download.filter((e) => !global.has(e) && !auto.has(e));
   }
   result.entities = { upload: entities.upload, download };
+  return result.entities;
+}
+
+async function pipeline(
+  env: ProfileEnv,
+  profile: Profile,
+  entities: { upload: string[]; download: string[] },
+  signal: AbortSignal,
+  result: ProfileRunResult,
+  counts: JournalCount[],
+  failures: JournalEntry['failures'],
+  stamps: Record<string, string | null>,
+): Promise<void> {
+  const ctx = env.sync;
+  const plan = stepPlan(profile.excludedSteps);
+  result.skipped.push(...plan.report);
+  const download = entities.download;
 
   if (plan.runs.has('preparation')) {
     const { user } = await ctx.client.me(signal);
