@@ -218,7 +218,10 @@ describe('the sync machine view', () => {
       expect(graph.width).toBeGreaterThan(0);
     }
     const all = machineGraph(syncMachines.all);
-    expect(all.edges.find((e) => e.from === 'uploading' && e.to === 'downloading')?.events).toEqual(['done: upload']);
+    // Files travel up after their objects: uploading → uploadingFiles → downloading.
+    expect(all.edges.find((e) => e.from === 'uploading' && e.to === 'uploadingFiles')?.events).toEqual(['done: upload']);
+    expect(all.edges.find((e) => e.from === 'uploadingFiles' && e.to === 'downloading')?.events).toEqual(['done: uploadFiles']);
+    expect(all.edges.some((e) => e.from === 'uploading' && e.to === 'downloading')).toBe(false);
     expect(all.edges.find((e) => e.from === 'uploading' && e.to === 'failed')?.events).toEqual(['error: upload']);
     expect(all.edges.find((e) => e.from === 'uploading' && e.to === 'cancelled')?.events).toEqual(['CANCEL']);
   });

@@ -60,18 +60,21 @@ describe('running a flow in the editor', { timeout: 60_000 }, () => {
     const steps = await page.locator('[data-testid="trace-item"][data-kind="step"]').evaluateAll((items) => items.map((i) => i.getAttribute('data-node')));
     expect(steps).toEqual(['start', 'createTask', 'sync', 'report', 'end']);
     const trace = await page.getByTestId('run-trace').textContent();
-    expect(trace).toContain('log info: Synchronized; the task is gone');
+    // The server refused the create: the task stays on the device with its failure (never "gone").
+    expect(trace).toContain('log info: Synchronized; the task is kept');
 
     // The unsynchronized-objects machine, drawn from its XState definition: every state and
     // transition (root.states), the current state highlighted, the path it took marked.
     expect(await machineStates()).toEqual(Object.keys(unsynchronizedMachine.root.states));
-    expect(await page.getByTestId('sync-states').locator('[data-testid^="sync-edge-"]').count()).toBe(6);
+    expect(await page.getByTestId('sync-states').locator('[data-testid^="sync-edge-"]').count()).toBe(12);
     expect(await page.getByTestId('sync-state-done').getAttribute('data-current')).toBe('true');
     expect(await page.getByTestId('sync-state-uploading').getAttribute('data-visited')).toBe('true');
     expect(await page.getByTestId('sync-state-failed').getAttribute('data-visited')).toBe('false');
-    expect(await page.getByTestId('sync-edge-uploading-refreshing').getAttribute('class')).toContain('taken');
+    expect(await page.getByTestId('sync-state-uploadingFiles').getAttribute('data-visited')).toBe('true');
+    expect(await page.getByTestId('sync-edge-uploading-uploadingFiles').getAttribute('class')).toContain('taken');
+    expect(await page.getByTestId('sync-edge-uploadingFiles-refreshing').getAttribute('class')).toContain('taken');
     expect(await page.getByTestId('sync-edge-uploading-failed').getAttribute('class')).not.toContain('taken');
-    expect(await page.getByTestId('sync-path').textContent()).toBe('uploading → refreshing → done');
+    expect(await page.getByTestId('sync-path').textContent()).toBe('uploading → uploadingFiles → refreshing → downloadingFiles → done');
     // Seen live: the view showed the machine in a state before its end (React may batch quick steps).
     const seen = await recorded();
     expect(seen[0]).toBe('uploading');
@@ -80,7 +83,9 @@ describe('running a flow in the editor', { timeout: 60_000 }, () => {
     expect(await page.getByTestId('node-sync').getAttribute('data-run')).toBe('ok');
     expect((await runMarks()).sync).toEqual(['current', 'ok']);
 
-    // The server refused the task: the change is kept as a failure, the object left the local database.
+    // The server refused the task: the change is kept as a failure, and the object it created stays in
+    // the local database (the server never had it, so no sync removes it).
+    await expect.poll(() => page.getByTestId('local-db-row').filter({ hasText: 'A forbidden task' }).count()).toBe(1);
     const failure = page.getByTestId('failure-item');
     await expect.poll(() => failure.count()).toBe(1);
     expect(await failure.textContent()).toContain('Title must not contain the word forbidden');
@@ -111,7 +116,7 @@ describe('running a flow in the editor', { timeout: 60_000 }, () => {
     await page.getByTestId('sync-all').click();
     await expect.poll(() => page.getByTestId('sync-state-done').getAttribute('data-current'), { timeout: 20_000 }).toBe('true');
     expect(await machineStates()).toEqual(Object.keys(allObjectsMachine.root.states));
-    expect(await page.getByTestId('sync-path').textContent()).toBe('uploading → downloading → downloadingFiles → done');
+    expect(await page.getByTestId('sync-path').textContent()).toBe('uploading → uploadingFiles → downloading → downloadingFiles → done');
     await expect.poll(() => page.getByTestId('local-db-tab-Task').textContent()).not.toMatch(/Task\s*0$/);
 
     await page.getByTestId('flow-item-renameTask').click();
@@ -124,7 +129,7 @@ describe('running a flow in the editor', { timeout: 60_000 }, () => {
     await page.getByTestId('run-start').click();
     await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('ended');
     expect(await page.getByTestId('run-status').textContent()).toContain('ended: Task');
-    expect(await page.getByTestId('sync-path').textContent()).toBe('classifying → uploading → refreshing → done');
+    expect(await page.getByTestId('sync-path').textContent()).toBe('classifying → uploading → uploadingFiles → refreshing → downloadingFiles → done');
     expect(await machineStates()).toEqual(Object.keys(selectedMachine.root.states));
     const seen = await recorded();
     expect(seen[0]).toBe('classifying');
