@@ -3,6 +3,7 @@ import { getSimplePaths } from 'xstate/graph';
 import { NetworkError } from '../../src/errors.ts';
 import type { SyncActor } from '../../src/sync/Synchronizer.ts';
 import type { SyncRequest, SyncResult } from '../../src/sync/types.ts';
+import type { TestNetwork } from './TestNetwork.ts';
 import type { Device } from './world.ts';
 
 /** What a generated path asks the replay to do: the states it visits and how it ends. */
@@ -16,17 +17,34 @@ export interface PlannedPath {
   cancelIn: string | null;
 }
 
+/** The ids of every `invoke` in a machine, in document order. */
+export function invokeIds(machine: AnyStateMachine): string[] {
+  const walk = (node: AnyStateMachine['root']): string[] => [
+    ...node.invoke.map((i) => i.id),
+    ...Object.values(node.states).flatMap((child) => walk(child)),
+  ];
+  return walk(machine.root);
+}
+
 /**
  * Generates every simple path of a Synchronize machine that ends in a final state, from the
- * machine itself (xstate/graph). `actorIds` are the machine's invoke ids; the events passed to
- * the traversal are each actor's done and error events plus CANCEL (the list replaces the
- * machine's own, so it must be complete), with outputs shaped like the real actors' outputs.
+ * machine itself (xstate/graph). `outputs` gives, for each of the machine's invoke ids, an
+ * output shaped like the real actor's; the events passed to the traversal are each actor's done
+ * and error events plus CANCEL. That list replaces the machine's own, so an invoke left out
+ * would silently cut every path through its state: it throws instead (a state added to a
+ * machine must be added to its model test).
  */
 export function planPaths(
   machine: AnyStateMachine,
   request: SyncRequest,
   outputs: Record<string, unknown>,
 ): PlannedPath[] {
+  const ids = invokeIds(machine);
+  const missing = ids.filter((id) => !(id in outputs));
+  const unknown = Object.keys(outputs).filter((id) => !ids.includes(id));
+  if (missing.length || unknown.length) {
+    throw new Error(`planPaths(${machine.id}): outputs must list exactly the invoke ids [${ids.join(', ')}]; missing [${missing.join(', ')}], unknown [${unknown.join(', ')}]`);
+  }
   const events = [
     ...Object.entries(outputs).flatMap(([id, output]) => [
       { type: `xstate.done.actor.${id}`, output },
@@ -55,6 +73,11 @@ export interface ReplayHooks {
   check(state: string): Promise<void>;
   /** Makes the named actor of this machine fail for real (e.g. a network fault on its endpoint); called as its state is entered. */
   fail(actorId: string): void;
+  /**
+   * Takes charge of cancelling in `state` (e.g. once the first file chunk was answered), calling
+   * `cancel` itself; answers false to let the replay cancel on entry. Called as the state is entered.
+   */
+  cancel?(state: string, cancel: () => void): boolean;
 }
 
 export interface Replay {
@@ -98,14 +121,16 @@ export async function replay(device: Device, request: SyncRequest, path: Planned
         actor = a;
         a.subscribe((snapshot) => {
           const value = String(snapshot.value);
-          if (visited.at(-1) !== value) {
+          const entered = visited.at(-1) !== value;
+          if (entered) {
             visited.push(value);
             if (value === failIn && visited.length > 1) hooks.fail(path.failingActor!);
           }
           // States without requests (or final ones) are checked as they are entered.
           void checkOnce(value);
-          // Cancel on entry, before the state's actor can get anywhere: the path is deterministic.
-          if (path.cancelIn === value) a.send({ type: 'CANCEL' });
+          // Cancel on entry, before the state's actor can get anywhere (the path is
+          // deterministic), unless the test cancels at a point of its own inside the state.
+          if (entered && path.cancelIn === value && !hooks.cancel?.(value, () => a.send({ type: 'CANCEL' }))) a.send({ type: 'CANCEL' });
         });
       },
     });
@@ -113,9 +138,25 @@ export async function replay(device: Device, request: SyncRequest, path: Planned
     outcome.error = e;
   } finally {
     device.network.gate = null;
+    device.network.onResponse = null;
     device.network.clear();
   }
   await Promise.allSettled([...checks.values()]);
   if (failures.length) throw failures[0];
   return outcome;
+}
+
+/** A request that sends one chunk of a file's contents (the status GET shares its path). */
+export const FILE_CHUNK = /^PUT \/api\/files\/[^/]+\/[^/]+\/uploads\//;
+
+/**
+ * Calls `then` once, right after the server answered the first file chunk and before the
+ * client sees the answer: the server then holds that chunk, staged, and nothing else has moved.
+ */
+export function afterFirstChunk(network: TestNetwork, then: () => void): void {
+  network.onResponse = () => {
+    if (!FILE_CHUNK.test(network.requests.at(-1)!)) return;
+    network.onResponse = null;
+    then();
+  };
 }

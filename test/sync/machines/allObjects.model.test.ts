@@ -1,24 +1,43 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkError, SyncflowError } from '../../../src/errors.ts';
 import { allObjectsMachine } from '../../../src/sync/machines/allObjects.ts';
-import { planPaths, replay } from '../../support/machinePaths.ts';
-import { closeSharedStorage, startWorld } from '../../support/world.ts';
+import { afterFirstChunk, FILE_CHUNK, planPaths, replay } from '../../support/machinePaths.ts';
+import { closeSharedStorage, sharedStorage, startWorld } from '../../support/world.ts';
 
+// PGlite starts once per file: not inside the first path's time limit.
+beforeAll(async () => void (await sharedStorage()), 120_000);
 afterAll(closeSharedStorage);
 
 const paths = planPaths(allObjectsMachine, { mode: 'all' }, {
   upload: { uploaded: 0, applied: [], failures: [], removedIds: [] },
+  uploadFiles: { uploaded: 0, refused: [] },
   download: { downloaded: 0, removed: 0, files: [] },
   files: 0,
 });
 
 const endpointOf: Record<string, RegExp> = { upload: /^\/api\/upload$/, download: /^\/api\/download$/, files: /^\/api\/files\// };
 
+const text = (s: string) => new TextEncoder().encode(s);
+const decode = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : undefined);
+/** Attached offline; 4-byte chunks make it 7 of them, so an upload can break off midway. */
+const OFFLINE_BODY = 'attached offline, 27 bytes.';
+const CHUNK = 4;
+
 describe('all objects machine: every path, replayed against the real store and server', () => {
   it('has the paths the machine defines', () => {
-    // done, and failed / cancelled from each of the three working states
-    expect(paths.map((p) => p.states.at(-1)).sort()).toEqual(
-      ['cancelled', 'cancelled', 'cancelled', 'done', 'failed', 'failed', 'failed'].sort(),
+    // done, and failed / cancelled from each of the four working states
+    expect(paths.map((p) => p.name).sort()).toEqual(
+      [
+        'uploading → uploadingFiles → downloading → downloadingFiles → done',
+        'uploading → failed',
+        'uploading → cancelled',
+        'uploading → uploadingFiles → failed',
+        'uploading → uploadingFiles → cancelled',
+        'uploading → uploadingFiles → downloading → failed',
+        'uploading → uploadingFiles → downloading → cancelled',
+        'uploading → uploadingFiles → downloading → downloadingFiles → failed',
+        'uploading → uploadingFiles → downloading → downloadingFiles → cancelled',
+      ].sort(),
     );
   });
 
@@ -36,7 +55,7 @@ describe('all objects machine: every path, replayed against the real store and s
         { entity: 'Task', id: id.deletedLocally, kind: 'create', data: { title: 'deleted locally' } },
       ]);
       await carol.upload([{ entity: 'Task', id: id.revoked, kind: 'create', data: { title: 'revoked', assignee: 'alice' } }]);
-      const device = await world.device('alice');
+      const device = await world.device('alice', { files: { chunkSize: CHUNK } });
       const { runtime, network } = device;
       await runtime.synchronize({ mode: 'all' });
 
@@ -52,40 +71,73 @@ describe('all objects machine: every path, replayed against the real store and s
       // And on the device: a create, an update and a delete, committed.
       const session = runtime.session();
       const created = session.create('Task', { title: 'made offline today' });
+      const attached = session.create('Attachment', { name: 'offline.txt', task: id.kept });
       const kept = (await runtime.store.get('Task', id.kept))!;
-      await session.commit([created, session.change(kept, { title: 'kept and edited' })]);
+      await session.commit([created, attached, session.change(kept, { title: 'kept and edited' })]);
       await session.delete((await runtime.store.get('Task', id.deletedLocally))!);
+      await runtime.store.putFile('Attachment', attached.id, text(OFFLINE_BODY), 'text/plain');
+      const uploadId = (await runtime.store.pendingFile('Attachment', attached.id))!.uploadId;
+
+      const serverFile = async (i: string) => decode((await alice.client.getFile('Attachment', i))?.data) ?? null;
+      const isPending = async () => (await runtime.store.pendingFiles()).some((f) => f.id === attached.id);
+      /** Bytes of the offline contents the server holds staged (a broken-off upload), 0 if none. */
+      const staged = async () => (await alice.client.fileUploadStatus('Attachment', attached.id, uploadId)).offset;
+      const brokeIn = path.states.at(-2)!;
 
       /** Each local change is on the server or still marked: never both missing, never lost. */
       const noChangeLost = async () => {
         const onServer = {
           created: (await alice.get('Task', created.id)) !== null,
+          attached: (await alice.get('Attachment', attached.id)) !== null,
           updated: (await alice.get('Task', id.kept))?.title === 'kept and edited',
           deleted: (await alice.get('Task', id.deletedLocally)) === null,
         };
         const marked = {
           created: (await runtime.store.pendingChange('Task', created.id)) !== undefined,
+          attached: (await runtime.store.pendingChange('Attachment', attached.id)) !== undefined,
           updated: (await runtime.store.pendingChange('Task', id.kept)) !== undefined,
           deleted: (await runtime.store.pendingChange('Task', id.deletedLocally)) !== undefined,
         };
-        for (const k of ['created', 'updated', 'deleted'] as const) {
+        for (const k of ['created', 'attached', 'updated', 'deleted'] as const) {
           expect(onServer[k] !== marked[k], `${k}: on server ${onServer[k]}, still marked ${marked[k]}`).toBe(true);
         }
         // the local values are kept whatever happened
         expect((await runtime.store.get('Task', created.id))?.title).toBe('made offline today');
         expect((await runtime.store.get('Task', id.kept))?.title).toBe('kept and edited');
+        // The offline contents are on the server whole, or still marked; on the device they are whole either way.
+        expect((await serverFile(attached.id)) === OFFLINE_BODY).toBe(!(await isPending()));
+        expect(decode((await runtime.store.getFile('Attachment', attached.id))?.data)).toBe(OFFLINE_BODY);
       };
       const localTaskIds = async () => (await runtime.store.query('Task')).map((o) => o.id).sort();
 
       const replayed = await replay(device, { mode: 'all' }, path, {
-        fail: (actor) => network.always(endpointOf[actor], 'unreachable'),
+        fail: (actor) => {
+          // The file upload breaks off after its first chunk reached the server; the rest fail before their endpoint.
+          if (actor === 'uploadFiles') afterFirstChunk(network, () => network.always(/\/uploads\//, 'unreachable'));
+          else network.always(endpointOf[actor], 'unreachable');
+        },
+        cancel: (state, cancel) => {
+          if (state !== 'uploadingFiles') return false;
+          afterFirstChunk(network, cancel); // the user stops the sync in the middle of the file
+          return true;
+        },
         check: async (state) => {
           switch (state) {
             case 'uploading':
-              expect(await runtime.store.pendingCount()).toBe(3);
+              expect(await runtime.store.pendingCount()).toBe(4);
               expect(await alice.get('Task', created.id)).toBeNull();
+              expect(await isPending()).toBe(true);
+              break;
+            case 'uploadingFiles':
+              // the objects went first: the attachment is on the server, its contents not yet
+              expect(await runtime.store.pendingCount()).toBe(0);
+              expect(await alice.get('Attachment', attached.id)).toMatchObject({ name: 'offline.txt' });
+              expect(await serverFile(attached.id)).toBeNull();
+              expect(await isPending()).toBe(true);
               break;
             case 'downloading':
+              expect(await serverFile(attached.id)).toBe(OFFLINE_BODY);
+              expect(await isPending()).toBe(false);
               expect(await runtime.store.pendingCount()).toBe(0);
               expect(await alice.get('Task', created.id)).toMatchObject({ title: 'made offline today', words: 3 });
               expect(await alice.get('Task', id.deletedLocally)).toBeNull();
@@ -94,16 +146,33 @@ describe('all objects machine: every path, replayed against the real store and s
               expect(await localTaskIds()).toEqual([id.kept, created.id, id.arriving].sort());
               expect(await runtime.store.get('Attachment', id.attachment)).toBeDefined();
               expect(await runtime.store.getFile('Attachment', id.attachment)).toBeUndefined();
+              // the full download kept the uploaded contents and does not fetch them back
+              expect(decode((await runtime.store.getFile('Attachment', attached.id))?.data)).toBe(OFFLINE_BODY);
               break;
             case 'done':
               expect(await localTaskIds()).toEqual([id.kept, created.id, id.arriving].sort());
               expect((await runtime.store.get('Task', created.id))!.words).toBe(3);
               expect(new TextDecoder().decode((await runtime.store.getFile('Attachment', id.attachment))!.data)).toBe('file body');
               expect(await runtime.store.pendingCount()).toBe(0);
+              expect(await runtime.store.pendingFiles()).toEqual([]);
+              expect(await serverFile(attached.id)).toBe(OFFLINE_BODY);
               break;
             case 'failed':
             case 'cancelled':
               await noChangeLost();
+              if (brokeIn === 'uploadingFiles') {
+                // the object is confirmed, its contents stay marked; the server holds the first chunk, staged
+                expect(await alice.get('Attachment', attached.id)).toMatchObject({ name: 'offline.txt' });
+                expect(await isPending()).toBe(true);
+                expect(await staged()).toBe(CHUNK);
+              } else if (brokeIn === 'uploading') {
+                expect(await isPending()).toBe(true);
+                expect(await staged()).toBe(0);
+              } else {
+                expect(await isPending()).toBe(false);
+              }
+              // the server's new contents are never half-stored: absent until the download completes
+              expect(await runtime.store.getFile('Attachment', id.attachment)).toBeUndefined();
               break;
             default:
               throw new Error(`no checks for state ${state}`);
@@ -113,14 +182,20 @@ describe('all objects machine: every path, replayed against the real store and s
 
       expect(replayed.visited).toEqual(path.states);
       if (path.states.at(-1) === 'done') {
-        expect(replayed.result).toMatchObject({ uploaded: 3, failed: 0, removed: 2 });
+        expect(replayed.result).toMatchObject({ uploaded: 4, failed: 0, removed: 2, files: { uploaded: 1, downloaded: 1, refused: [] } });
       } else {
         const error = replayed.error as SyncflowError;
         if (path.failingActor) expect(error).toBeInstanceOf(NetworkError);
         else expect(error.code).toBe('sync_cancelled');
-        // and the next sync resumes and completes
+        // and the next sync resumes and completes; a broken-off file upload sends only the chunks the server lacks
+        const before = network.count(FILE_CHUNK);
         const next = await runtime.synchronize({ mode: 'all' });
         expect(next.failed).toBe(0);
+        const chunks = Math.ceil(OFFLINE_BODY.length / CHUNK);
+        expect(network.count(FILE_CHUNK) - before).toBe(brokeIn === 'uploadingFiles' ? chunks - 1 : brokeIn === 'uploading' ? chunks : 0);
+        expect(await runtime.store.pendingFiles()).toEqual([]);
+        expect(await serverFile(attached.id)).toBe(OFFLINE_BODY);
+        expect(decode((await runtime.store.getFile('Attachment', id.attachment))?.data)).toBe('file body');
         expect(await localTaskIds()).toEqual([id.kept, created.id, id.arriving].sort());
         expect(await runtime.store.pendingCount()).toBe(0);
         expect(await alice.get('Task', id.kept)).toMatchObject({ title: 'kept and edited' });

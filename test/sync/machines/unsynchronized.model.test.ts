@@ -1,22 +1,45 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkError, SyncflowError } from '../../../src/errors.ts';
 import { demoSchema } from '../../../src/demo/schema.ts';
 import { unsynchronizedMachine } from '../../../src/sync/machines/unsynchronized.ts';
-import { planPaths, replay } from '../../support/machinePaths.ts';
-import { closeSharedStorage, startWorld } from '../../support/world.ts';
+import { afterFirstChunk, FILE_CHUNK, planPaths, replay } from '../../support/machinePaths.ts';
+import { closeSharedStorage, sharedStorage, startWorld } from '../../support/world.ts';
 
+// PGlite starts once per file: not inside the first path's time limit.
+beforeAll(async () => void (await sharedStorage()), 120_000);
 afterAll(closeSharedStorage);
 
 const paths = planPaths(unsynchronizedMachine, { mode: 'unsynchronized' }, {
   upload: { uploaded: 0, applied: [], failures: [], removedIds: [] },
+  uploadFiles: { uploaded: 0, refused: [] },
   refresh: { refreshed: 0, removedIds: [] },
+  files: 0,
 });
 
-const endpointOf: Record<string, RegExp> = { upload: /^\/api\/upload$/, refresh: /^\/api\/fetch$/ };
+const endpointOf: Record<string, RegExp> = { upload: /^\/api\/upload$/, refresh: /^\/api\/fetch$/, files: /^\/api\/files\// };
+
+const text = (s: string) => new TextEncoder().encode(s);
+const decode = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : undefined);
+/** Attached offline; 4-byte chunks make it 7 of them, so an upload can break off midway. */
+const OFFLINE_BODY = 'attached offline, 27 bytes.';
+const CHUNK = 4;
 
 describe('unsynchronized objects machine: every path, replayed against the real store and server', () => {
   it('has the paths the machine defines', () => {
-    expect(paths.map((p) => p.states.at(-1)).sort()).toEqual(['cancelled', 'cancelled', 'done', 'failed', 'failed']);
+    // done, and failed / cancelled from each of the four working states
+    expect(paths.map((p) => p.name).sort()).toEqual(
+      [
+        'uploading → uploadingFiles → refreshing → downloadingFiles → done',
+        'uploading → failed',
+        'uploading → cancelled',
+        'uploading → uploadingFiles → failed',
+        'uploading → uploadingFiles → cancelled',
+        'uploading → uploadingFiles → refreshing → failed',
+        'uploading → uploadingFiles → refreshing → cancelled',
+        'uploading → uploadingFiles → refreshing → downloadingFiles → failed',
+        'uploading → uploadingFiles → refreshing → downloadingFiles → cancelled',
+      ].sort(),
+    );
   });
 
   it.each(paths.map((p) => [p.name, p] as const))('%s', async (_name, path) => {
@@ -24,57 +47,128 @@ describe('unsynchronized objects machine: every path, replayed against the real 
     try {
       const uuid = () => crypto.randomUUID();
       const alice = world.elsewhere('alice');
-      const id = { edited: uuid(), untouched: uuid(), deleted: uuid() };
+      const id = { edited: uuid(), untouched: uuid(), deleted: uuid(), shared: uuid() };
       await alice.upload([
         { entity: 'Task', id: id.edited, kind: 'create', data: { title: 'to edit' } },
         { entity: 'Task', id: id.untouched, kind: 'create', data: { title: 'untouched' } },
         { entity: 'Task', id: id.deleted, kind: 'create', data: { title: 'to delete' } },
+        { entity: 'Attachment', id: id.shared, kind: 'create', data: { name: 'shared.txt', task: id.edited } },
       ]);
-      const device = await world.device('alice');
+      await alice.client.putFile('Attachment', id.shared, text('first'), 'text/plain');
+      const device = await world.device('alice', { files: { chunkSize: CHUNK } });
       const { runtime, network } = device;
       await runtime.synchronize({ mode: 'all' });
+      expect(decode((await runtime.store.getFile('Attachment', id.shared))?.data)).toBe('first');
       // A server change to an object this device did not touch: this mode must not fetch it.
       await alice.upload([{ entity: 'Task', id: id.untouched, kind: 'update', data: { title: 'changed on server' } }]);
 
       const session = runtime.session();
       const created = session.create('Task', { title: 'new one here' });
-      await session.commit([created, session.change((await runtime.store.get('Task', id.edited))!, { done: true })]);
+      const attached = session.create('Attachment', { name: 'offline.txt', task: id.edited });
+      const shared = (await runtime.store.get('Attachment', id.shared))!;
+      await session.commit([
+        created,
+        attached,
+        session.change((await runtime.store.get('Task', id.edited))!, { done: true }),
+        session.change(shared, { name: 'renamed here.txt' }),
+      ]);
       await session.delete((await runtime.store.get('Task', id.deleted))!);
+      await runtime.store.putFile('Attachment', attached.id, text(OFFLINE_BODY), 'text/plain');
+      // Meanwhile the renamed attachment's contents change on the server: the refresh brings the new ones.
+      await alice.client.putFile('Attachment', id.shared, text('second'), 'text/plain');
+      const uploadId = (await runtime.store.pendingFile('Attachment', attached.id))!.uploadId;
 
+      const serverFile = async (i: string) => decode((await alice.client.getFile('Attachment', i))?.data) ?? null;
+      const isPending = async () => (await runtime.store.pendingFiles()).some((f) => f.id === attached.id);
+      /** Bytes of the offline contents the server holds staged (a broken-off upload), 0 if none. */
+      const staged = async () => (await alice.client.fileUploadStatus('Attachment', attached.id, uploadId)).offset;
+
+      /** Every local change is on the server or still marked, and the local values are intact. */
       const noChangeLost = async () => {
         const onServer = [
           (await alice.get('Task', created.id)) !== null,
+          (await alice.get('Attachment', attached.id)) !== null,
           (await alice.get('Task', id.edited))?.done === true,
+          (await alice.get('Attachment', id.shared))?.name === 'renamed here.txt',
           (await alice.get('Task', id.deleted)) === null,
         ];
-        const marked = await Promise.all([created.id, id.edited, id.deleted].map(async (i) => (await runtime.store.pendingChange('Task', i)) !== undefined));
-        expect(onServer.map((s, i) => s !== marked[i])).toEqual([true, true, true]);
+        const marked = await Promise.all(
+          [['Task', created.id], ['Attachment', attached.id], ['Task', id.edited], ['Attachment', id.shared], ['Task', id.deleted]].map(
+            async ([e, i]) => (await runtime.store.pendingChange(e, i)) !== undefined,
+          ),
+        );
+        expect(onServer.map((s, i) => s !== marked[i])).toEqual([true, true, true, true, true]);
+        expect((await runtime.store.get('Attachment', id.shared))!.name).toBe('renamed here.txt');
+        // The offline contents are on the server whole, or still marked; on the device they are whole either way.
+        expect((await serverFile(attached.id)) === OFFLINE_BODY).toBe(!(await isPending()));
+        expect(decode((await runtime.store.getFile('Attachment', attached.id))?.data)).toBe(OFFLINE_BODY);
       };
+      const brokeIn = path.states.at(-2)!;
 
       const replayed = await replay(device, { mode: 'unsynchronized' }, path, {
-        fail: (actor) => network.always(endpointOf[actor], 'unreachable'),
+        fail: (actor) => {
+          // The file upload breaks off after its first chunk reached the server; the rest fail before their endpoint.
+          if (actor === 'uploadFiles') afterFirstChunk(network, () => network.always(/\/uploads\//, 'unreachable'));
+          else network.always(endpointOf[actor], 'unreachable');
+        },
+        cancel: (state, cancel) => {
+          if (state !== 'uploadingFiles') return false;
+          afterFirstChunk(network, cancel); // the user stops the sync in the middle of the file
+          return true;
+        },
         check: async (state) => {
           switch (state) {
             case 'uploading':
-              expect(await runtime.store.pendingCount()).toBe(3);
+              expect(await runtime.store.pendingCount()).toBe(5);
               expect(await alice.get('Task', created.id)).toBeNull();
+              expect(await isPending()).toBe(true);
+              break;
+            case 'uploadingFiles':
+              // the objects went first: the attachment is on the server, its contents not yet
+              expect(await runtime.store.pendingCount()).toBe(0);
+              expect(await alice.get('Attachment', attached.id)).toMatchObject({ name: 'offline.txt' });
+              expect(await serverFile(attached.id)).toBeNull();
+              expect(await isPending()).toBe(true);
               break;
             case 'refreshing':
               expect(await runtime.store.pendingCount()).toBe(0);
               expect(await alice.get('Task', id.edited)).toMatchObject({ done: true });
+              expect(await serverFile(attached.id)).toBe(OFFLINE_BODY);
+              expect(await isPending()).toBe(false);
               // the server changes the object again before the refresh: the refresh must bring it
               await alice.upload([{ entity: 'Task', id: id.edited, kind: 'update', data: { estimate: 8 } }]);
+              break;
+            case 'downloadingFiles':
+              // refreshed: the object carries the server's new version, its contents are not fetched yet
+              expect((await runtime.store.get('Task', id.edited))!.estimate).toBe(8);
+              expect(decode((await runtime.store.getFile('Attachment', id.shared))!.data)).toBe('first');
               break;
             case 'done':
               expect((await runtime.store.get('Task', id.edited))!.estimate).toBe(8);
               expect((await runtime.store.get('Task', created.id))!.words).toBe(3);
               expect((await runtime.store.get('Task', id.untouched))!.title).toBe('untouched');
               expect(await runtime.store.get('Task', id.deleted)).toBeUndefined();
+              expect(decode((await runtime.store.getFile('Attachment', id.shared))!.data)).toBe('second');
+              expect(await serverFile(attached.id)).toBe(OFFLINE_BODY);
+              expect(await runtime.store.pendingFiles()).toEqual([]);
               break;
             case 'failed':
             case 'cancelled':
               await noChangeLost();
               expect((await runtime.store.get('Task', id.untouched))!.title).toBe('untouched');
+              // contents of the renamed attachment: never half-replaced, never dropped
+              expect(decode((await runtime.store.getFile('Attachment', id.shared))!.data)).toBe('first');
+              if (brokeIn === 'uploadingFiles') {
+                // the object is confirmed, its contents stay marked; the server holds the first chunk, staged
+                expect(await alice.get('Attachment', attached.id)).toMatchObject({ name: 'offline.txt' });
+                expect(await isPending()).toBe(true);
+                expect(await staged()).toBe(CHUNK);
+              } else if (brokeIn === 'uploading') {
+                expect(await isPending()).toBe(true);
+                expect(await staged()).toBe(0);
+              } else {
+                expect(await isPending()).toBe(false);
+              }
               break;
             default:
               throw new Error(`no checks for state ${state}`);
@@ -84,14 +178,21 @@ describe('unsynchronized objects machine: every path, replayed against the real 
 
       expect(replayed.visited).toEqual(path.states);
       if (path.states.at(-1) === 'done') {
-        expect(replayed.result).toMatchObject({ uploaded: 3, failed: 0, downloaded: 2 });
+        expect(replayed.result).toMatchObject({ uploaded: 5, failed: 0, downloaded: 4, files: { uploaded: 1, downloaded: 1, refused: [] } });
         expect(network.requests.filter((r) => r.includes('/api/download'))).toHaveLength(demoSchema.order.length); // only the first full sync's, one per entity
       } else {
         const error = replayed.error as SyncflowError;
         if (path.failingActor) expect(error).toBeInstanceOf(NetworkError);
         else expect(error.code).toBe('sync_cancelled');
+        // The next sync resumes: a broken-off file upload sends only the chunks the server lacks.
+        const before = network.count(FILE_CHUNK);
         await runtime.synchronize({ mode: 'unsynchronized' });
+        const chunks = Math.ceil(OFFLINE_BODY.length / CHUNK);
+        const sent = network.count(FILE_CHUNK) - before;
+        expect(sent).toBe(brokeIn === 'uploadingFiles' ? chunks - 1 : ['uploading'].includes(brokeIn) ? chunks : 0);
         expect(await runtime.store.pendingCount()).toBe(0);
+        expect(await runtime.store.pendingFiles()).toEqual([]);
+        expect(await serverFile(attached.id)).toBe(OFFLINE_BODY);
         await noChangeLost();
       }
     } finally {
