@@ -89,7 +89,8 @@ export function isCompiledFlow(value: unknown): value is CompiledFlow {
 }
 
 /** Variables every flow has; no flow may declare them. */
-const RESERVED = new Set(['latestError', 'currentObject']);
+const LATEST_ERROR = 'latestError';
+const RESERVED = new Set([LATEST_ERROR, 'currentObject']);
 
 /**
  * Validates a flow (parsed JSON) and compiles it. `flow` is set only when there is no problem.
@@ -561,11 +562,14 @@ class FlowChecker {
         break;
       }
       default: {
-        const gen = node.type === 'activity' ? this.declaresOf(id) : [];
+        const declared = node.type === 'activity' ? this.declaresOf(id) : [];
+        // An activity that continues on error may arrive with $latestError set: its way on is an error handler's path too.
+        const gen = node.type === 'activity' && node.errorHandling === 'continue' ? [...declared, LATEST_ERROR] : declared;
         for (const e of normal) out.push({ to: e.edge.to, gen });
         // The end of a loop body's path ends the iteration.
         if (normal.length === 0 && loop !== undefined) out.push({ to: loop, gen });
-        for (const e of this.errorOut.get(id) ?? []) out.push({ to: e.edge.to, gen: [] });
+        // $latestError is defined on an error handler's path only (scoped as Mendix does): the edge defines it.
+        for (const e of this.errorOut.get(id) ?? []) out.push({ to: e.edge.to, gen: [LATEST_ERROR] });
       }
     }
     return out;
@@ -720,7 +724,12 @@ class FlowChecker {
       schema: this.options.schema,
       variable: (name) => {
         if (Object.hasOwn(extra, name)) return extra[name];
-        if (name === 'latestError') return { kind: 'object', entity: ERROR_ENTITY };
+        if (name === LATEST_ERROR) {
+          if (defined && !defined.has(LATEST_ERROR)) {
+            return { error: "$latestError exists only in an error handler's path (after an error-handler edge, or after an activity whose error handling is continue)" };
+          }
+          return { kind: 'object', entity: ERROR_ENTITY };
+        }
         if (name === 'currentObject') return { error: '$currentObject exists only in the condition of a list filter or find' };
         if (!this.declarations.has(name)) return { error: `unknown variable $${name}` };
         if (defined && !defined.has(name)) return { error: `$${name} is not defined on every path to this node` };
