@@ -289,6 +289,24 @@ export class LocalStore {
   }
 
   /**
+   * Marks creates as sent before their upload request goes out: if the answer is lost (or the
+   * app dies), the server may have the object, so a local delete must reach it as a delete.
+   *
+   * @example
+   * await store.markSent(changes.filter((c) => c.kind === 'create'));
+   */
+  async markSent(creates: LocalChange[]): Promise<void> {
+    const unsent = creates.filter((c) => c.kind === 'create' && !c.sent);
+    if (unsent.length === 0) return;
+    await this.serverWrite([CHANGES], async () => {
+      const changes = this.db.table(CHANGES);
+      const pending = (await changes.bulkGet(unsent.map((c) => objectKey(c.entity, c.id)))) as Array<LocalChange | undefined>;
+      const marked = pending.filter((p): p is LocalChange => p?.kind === 'create' && !p.sent).map((p) => ({ ...p, sent: true }));
+      if (marked.length) await changes.bulkPut(marked);
+    });
+  }
+
+  /**
    * After the server refused changes, in one transaction: stores each SynchronizationFailure
    * and, when the refused change is still the object's latest, drops its mark and replaces the
    * object by the server's version (`restore`) or removes it (`null`; its id is returned). A change committed again

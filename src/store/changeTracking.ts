@@ -170,7 +170,8 @@ export function changeTracking(schema: Schema): ChangeTracking {
     keys.forEach((id, i) => {
       const row = existing[i];
       if (!row || (req.type === 'delete' && result.failures[req.keys.indexOf(id)])) return;
-      if (pending[i]?.kind === 'create') drop.push(id);
+      // A create the server never saw needs no delete; one already sent may be there (its answer lost).
+      if (pending[i]?.kind === 'create' && !pending[i]!.sent) drop.push(id);
       else put.push({ entity, id, kind: 'delete', changed: [], data: membersOf(schema, entity, row), seq: 0, changeId: '' });
     });
     await writeChanges(changes, trans, entity, put, drop);
@@ -216,13 +217,13 @@ function changeAfterPut(
   const all = allMembers(schema, entity);
   if (!old) {
     // No stored row: a new object, or one brought back after a local delete (the server has it).
-    if (!pending || pending.kind === 'create') return { ...base, kind: 'create', changed: all };
+    if (!pending || pending.kind === 'create') return { ...base, kind: 'create', changed: all, ...(pending?.sent ? { sent: true } : {}) };
     return { ...base, kind: 'update', changed: all };
   }
   const diff = all.filter((m) => (old[m] ?? null) !== (row[m] ?? null));
   if (diff.length === 0) return undefined;
   if (!pending) return { ...base, kind: 'update', changed: diff };
-  if (pending.kind === 'create') return { ...base, kind: 'create', changed: all };
+  if (pending.kind === 'create') return { ...base, kind: 'create', changed: all, ...(pending.sent ? { sent: true } : {}) };
   if (pending.kind === 'delete') return { ...base, kind: 'update', changed: all };
   return { ...base, kind: 'update', changed: [...new Set([...pending.changed, ...diff])] };
 }

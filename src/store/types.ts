@@ -23,6 +23,11 @@ export interface LocalChange {
   changeId: string;
   /** For deletes: the object's last values, so a refused delete can be reported and restored. */
   data?: Values;
+  /**
+   * Creates: sent to the server at least once, so the server may have the object even though no
+   * answer arrived. A local delete then becomes a delete to send instead of dropping the create.
+   */
+  sent?: boolean;
 }
 
 export interface QueryOptions {

@@ -72,7 +72,7 @@ describe('runtime.runFlow', () => {
 
     // The all-objects machine's path, its final state included, with the live progress.
     const statuses = syncEvents.map((e) => e.status);
-    expect(machineStates(statuses)).toEqual(['uploading', 'downloading', 'downloadingFiles', 'done']);
+    expect(machineStates(statuses)).toEqual(['uploading', 'uploadingFiles', 'downloading', 'downloadingFiles', 'done']);
     const serverTasks = await world.elsewhere('alice').ids('Task');
     expect(statuses.some((s) => s.phase === 'download' && s.entity === 'Task' && s.done === serverTasks.length && s.total === serverTasks.length)).toBe(true);
     const end = statuses.at(-1)!;
@@ -111,7 +111,7 @@ describe('runtime.runFlow', () => {
     expect(result).toMatchObject({ id: task.id, title, words: wordCount(title) });
     expect(await world.elsewhere('alice').get('Task', task.id)).toMatchObject({ title, words: wordCount(title) });
     expect(await d.runtime.store.pendingChanges()).toEqual([]);
-    expect(machineStates(rec.of('syncState').map((e) => e.status))).toEqual(['classifying', 'uploading', 'refreshing', 'done']);
+    expect(machineStates(rec.of('syncState').map((e) => e.status))).toEqual(['classifying', 'uploading', 'uploadingFiles', 'refreshing', 'downloadingFiles', 'done']);
   });
 
   it('lets an error handler catch a simultaneous synchronization; the refused sync reports no machine state', async () => {
@@ -147,7 +147,7 @@ describe('runtime.runFlow', () => {
     expect(error).toBeInstanceOf(SyncflowError);
     expect((error as SyncflowError).code).toBe('flow_cancelled');
     const statuses = rec.of('syncState').map((e) => e.status);
-    expect(machineStates(statuses)).toEqual(['uploading', 'downloading', 'cancelled']);
+    expect(machineStates(statuses)).toEqual(['uploading', 'uploadingFiles', 'downloading', 'cancelled']);
     expect(statuses.at(-1)).toMatchObject({ running: false, lastError: { code: 'sync_cancelled' } });
     expect(rec.events.some((e) => e.type === 'stepStarted' && e.nodeId === 'logDone')).toBe(false);
     expect(d.runtime.status.getState().running).toBe(false);

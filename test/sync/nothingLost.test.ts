@@ -228,3 +228,22 @@ describe('sync up merge modes', () => {
     expect(await alice.get('Task', id)).toMatchObject({ title: 'x' });
   });
 });
+
+describe('found by the generated fault histories', () => {
+  it('a create whose upload answer was lost, then deleted on the device, is deleted on the server too', async () => {
+    const { runtime, network } = await world.device('alice');
+    const session = runtime.session();
+    const task = session.create('Task', { title: 'Sent, answer lost' });
+    await session.commit(task);
+    network.inject(/^\/api\/upload$/, 'responseLost');
+    await expect(runtime.synchronize({ mode: 'unsynchronized' })).rejects.toMatchObject({ code: 'network' });
+    const alice = world.elsewhere('alice');
+    expect(await alice.get('Task', task.id)).not.toBeNull(); // the server applied it
+
+    await runtime.session().delete((await runtime.store.get('Task', task.id))!);
+    expect(await runtime.store.pendingChange('Task', task.id)).toMatchObject({ kind: 'delete' });
+    await runtime.synchronize({ mode: 'all' });
+    expect(await alice.get('Task', task.id)).toBeNull();
+    expect(await runtime.store.get('Task', task.id)).toBeUndefined();
+  });
+});

@@ -51,6 +51,7 @@ export async function uploadChanges(
     throwIfCancelled(signal);
     const requests = await toRequests(ctx, batch, options.fields, options.leaveIfChanged);
     const sent = new Map(requests.map((r) => [r.request.changeId, r]));
+    await ctx.store.markSent(requests.map((r) => r.change));
     const { results } = await ctx.client.upload(
       requests.map((r) => r.request),
       signal,
