@@ -29,7 +29,22 @@ export interface ProfileOptions {
   debounceSeconds?: number;
   /** Hears every background run's result (refused and skipped ones too). */
   onRun?: (result: ProfileRunResult) => void;
+  /** The clock of the triggers (tests pass a fake one); default the platform's timers. */
+  timers?: TriggerTimers;
 }
+
+/** What the triggers need of a clock. */
+export interface TriggerTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  now(): number;
+}
+
+const platformTimers: TriggerTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  now: () => Date.now(),
+};
 
 /** A profile as the app and the editor list it. */
 export interface ProfileInfo {
@@ -63,8 +78,8 @@ export class ProfileManager {
   readonly scheduler: Actor<typeof schedulerMachine>;
   readonly #profiles = new Map<string, Profile>();
   readonly #options: Required<Omit<ProfileOptions, 'definitions' | 'onRun'>> & Pick<ProfileOptions, 'onRun'>;
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
-  readonly #debounce = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #timers = new Set<unknown>();
+  readonly #debounce = new Map<string, unknown>();
   readonly #next = new Map<string, number>();
   #started = false;
   #lastSeq = 0;
@@ -80,6 +95,7 @@ export class ProfileManager {
       autoExclusionRuns: options.autoExclusionRuns ?? 3,
       debounceSeconds: options.debounceSeconds ?? 2,
       onRun: options.onRun,
+      timers: options.timers ?? platformTimers,
     };
     // A completed all-objects Synchronize is the full sync profiles wait for (per schema).
     deps.journal.onEntry((e) => {
@@ -252,8 +268,9 @@ export class ProfileManager {
         if (t.kind !== 'periodic') continue;
         const key = `${p.name}\u0000${i}`;
         const arm = () => {
-          this.#next.set(key, Date.now() + t.delaySeconds * 1000);
-          const timer = setTimeout(() => {
+          const clock = this.#options.timers;
+          this.#next.set(key, clock.now() + t.delaySeconds * 1000);
+          const timer = clock.setTimeout(() => {
             this.#timers.delete(timer);
             arm();
             this.fire(p.name, 'periodic');
@@ -273,8 +290,8 @@ export class ProfileManager {
   }
 
   #stopTimers(): void {
-    for (const t of this.#timers) clearTimeout(t);
-    for (const t of this.#debounce.values()) clearTimeout(t);
+    for (const t of this.#timers) this.#options.timers.clearTimeout(t);
+    for (const t of this.#debounce.values()) this.#options.timers.clearTimeout(t);
     this.#timers.clear();
     this.#debounce.clear();
     this.#next.clear();
@@ -320,11 +337,12 @@ export class ProfileManager {
 
   /** A burst of commits fires the profile once, `seconds` after the last of them. */
   #debounced(profile: string, seconds: number): void {
+    const clock = this.#options.timers;
     const pending = this.#debounce.get(profile);
-    if (pending) clearTimeout(pending);
+    if (pending !== undefined) clock.clearTimeout(pending);
     this.#debounce.set(
       profile,
-      setTimeout(() => {
+      clock.setTimeout(() => {
         this.#debounce.delete(profile);
         this.fire(profile, 'recordChange');
       }, seconds * 1000),

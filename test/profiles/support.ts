@@ -45,3 +45,36 @@ export async function profileDevice(
 export function closeProfileDevices(): void {
   for (const r of opened.splice(0)) r.close();
 }
+
+/** A fake clock for the profile triggers: timers fire only when the test advances time. */
+export class ManualClock {
+  #now = Date.parse('2030-01-01T00:00:00.000Z');
+  #next = 1;
+  readonly #timers = new Map<number, { at: number; callback: () => void }>();
+
+  setTimeout = (callback: () => void, ms: number): unknown => {
+    const id = this.#next++;
+    this.#timers.set(id, { at: this.#now + ms, callback });
+    return id;
+  };
+  clearTimeout = (handle: unknown): void => void this.#timers.delete(handle as number);
+  now = (): number => this.#now;
+
+  /** Timers pending. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  /** Moves time on by `ms`, firing due timers in order. */
+  advance(ms: number): void {
+    const end = this.#now + ms;
+    for (;;) {
+      const due = [...this.#timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+      if (!due) break;
+      this.#timers.delete(due[0]);
+      this.#now = due[1].at;
+      due[1].callback();
+    }
+    this.#now = end;
+  }
+}
