@@ -57,4 +57,14 @@ export type {
   ResumePoint,
 } from './model/syncState.ts';
 export type { SyncRequest, SyncResult, SyncStatus, SyncConfig, EntitySyncConfig, SyncMode, SyncPhase } from './sync/types.ts';
+export { ProfileManager, type ProfileOptions, type ProfileInfo, type TriggerTimers } from './profiles/ProfileManager.ts';
+export { defineProfiles, profileSchema, EXCLUDED_STEPS, type Profile, type ProfileInput, type ProfileTrigger, type ExcludedStep } from './profiles/Profile.ts';
+export { importSmartSyncXml } from './profiles/importSmartSyncXml.ts';
+export { profileJsonSchema } from './profiles/profileJsonSchema.ts';
+export { STEP_MAPPINGS, stepPlan } from './profiles/stepPlan.ts';
+export { schedulerMachine } from './profiles/schedulerMachine.ts';
+export type { ProfileRunResult } from './profiles/runProfile.ts';
+export type { RefusalReason } from './profiles/startConditions.ts';
+export { Journal, type JournalOptions, type JournalQuery } from './journal/Journal.ts';
+export type { JournalEntry, JournalKind, JournalOutcome, JournalCount } from './journal/JournalEntry.ts';
 export * from './errors.ts';
