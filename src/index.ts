@@ -29,6 +29,8 @@ export {
   type MessageType,
   type StepOutcome,
 } from './flow/index.ts';
+export { defineConfig } from './config/defineConfig.ts';
+export type { SyncflowConfig, AuthConfig, JwtAuthOptions, TokenVerifier } from './config/SyncflowConfig.ts';
 export { defineSchema, type Schema, type SchemaInput, type EntityDef, type AttributeDef, type AssociationDef } from './model/schema.ts';
 export { validateValues, newId, type SyncObject, type Values } from './model/values.ts';
 export { CURRENT_USER, matchConstraint, validateConstraint, type Constraint } from './model/constraint.ts';

@@ -1,12 +1,14 @@
 /**
- * The runtime the `syncflow` commands work with: the demo app's schema and named syncs, a user
+ * The runtime the `syncflow` commands work with: the app's schema, named syncs and flows (its
+ * config: `--config`, else `syncflow.config.ts` in the working folder, else the demo app), a user
  * of a sync server, and a local offline database kept between commands (a snapshot file per
  * server and user in `--db-dir`).
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { demoSchema } from '../demo/schema.ts';
-import { demoSyncs } from '../demo/syncs.ts';
+import { findConfigFile, loadConfig } from '../config/loadConfig.ts';
+import type { SyncflowConfig } from '../config/SyncflowConfig.ts';
+import { readFlowFile } from '../flow/node/loadFlowFile.ts';
 import { toSyncflowError, ValidationError } from '../errors.ts';
 import { createRuntime, type FlowSource, type Runtime } from '../runtime/Runtime.ts';
 import { openPersistentIndexedDb, type PersistentIndexedDb } from './indexedDbSnapshot.ts';
@@ -28,6 +30,16 @@ export interface ConnectionOptions {
   token?: string;
   /** Where the local databases are kept (default `.syncflow`). */
   dbDir?: string;
+  /** The app's config file (default `syncflow.config.ts` in the working folder, else the demo app). */
+  config?: string;
+}
+
+/** The app the commands work for, and its flows folder. */
+export async function cliApp(configFile?: string): Promise<{ config: SyncflowConfig; flowsDir: string }> {
+  const file = await findConfigFile(configFile);
+  if (file) return loadConfig(file);
+  const { default: config } = await import('../demo/syncflow.config.ts');
+  return { config, flowsDir: resolve(import.meta.dirname, '../demo', config.flows ?? 'flows') };
 }
 
 export interface CliRuntime {
@@ -47,12 +59,13 @@ export async function openCliRuntime(options: ConnectionOptions, flows?: FlowSou
   const serverUrl = parseServerUrl(options.server);
   const user = options.user.trim();
   if (!user) throw ValidationError.at('--user', 'give the user to run as, e.g. --user alice');
+  const app = await cliApp(options.config);
   const dbFile = join(resolve(options.dbDir ?? '.syncflow'), `${safeName(serverUrl.host)}-${safeName(user)}.idb`);
   const db: PersistentIndexedDb = await openPersistentIndexedDb(dbFile);
   let runtime: Runtime;
   try {
     runtime = await createRuntime({
-      schema: demoSchema,
+      schema: app.config.schema,
       serverUrl: serverUrl.href.replace(/\/$/, ''),
       token: options.token ?? `${user}-token`,
       user,
@@ -60,7 +73,12 @@ export async function openCliRuntime(options: ConnectionOptions, flows?: FlowSou
       indexedDB: db.indexedDB,
       IDBKeyRange: db.IDBKeyRange,
       flows,
-      syncs: demoSyncs,
+      syncs: app.config.syncs,
+    });
+    // Call flow and runFlow(name) also find the app's flows (after those beside the flow file).
+    runtime.registerFlows(async (name) => {
+      if (!/^[A-Za-z0-9_.-]+$/.test(name)) return undefined;
+      return readFlowFile(join(app.flowsDir, `${name}.flow.json`)).catch(() => undefined);
     });
   } catch (e) {
     await db.release();
@@ -121,7 +139,8 @@ export function withConnectionOptions(command: Command): Command {
     .requiredOption('--server <url>', 'the sync server, e.g. http://127.0.0.1:4000')
     .requiredOption('--user <id>', 'the user to run as (alice, bob, carol on the demo server)')
     .option('--token <token>', "the user's bearer token (default: the demo server's <user>-token)")
-    .option('--db-dir <dir>', 'where the local offline databases are kept (one file per server and user)', '.syncflow');
+    .option('--db-dir <dir>', 'where the local offline databases are kept (one file per server and user)', '.syncflow')
+    .option('--config <file>', "the app's config (default: syncflow.config.ts here, else the demo app)");
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
- * The `syncflow` command (bin/syncflow.js loads it). Commands: `run`, `syncs`, `resync`, `clean-ghosts`, `token`.
+ * The `syncflow` command (bin/syncflow.js loads it). Commands: `serve`, `run`, `syncs`, `resync`, `clean-ghosts`, `token`.
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, runCommand } from './run.ts';
+import { serveCommand } from './serve.ts';
 import { syncCommands } from './syncs.ts';
 import { tokenCommand } from './token.ts';
 
@@ -12,6 +13,7 @@ const program = new Command('syncflow')
   .exitOverride()
   .showHelpAfterError()
   // exitOverride is not inherited by added commands: a usage error must exit 2 there too.
+  .addCommand(serveCommand((code) => (exitCode = code)).exitOverride().showHelpAfterError())
   .addCommand(runCommand((code) => (exitCode = code)).exitOverride().showHelpAfterError());
 for (const command of syncCommands((code) => (exitCode = code))) program.addCommand(command.exitOverride().showHelpAfterError());
 program.addCommand(tokenCommand((code) => (exitCode = code)).exitOverride().showHelpAfterError());

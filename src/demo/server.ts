@@ -1,11 +1,11 @@
-import { demoSchema } from '../demo/schema.ts';
+import { startSyncServer } from '../config/startSyncServer.ts';
 import type { ChangeRequest } from '../transport/wire.ts';
-import type { AccessRules } from './access.ts';
-import type { UserConfig } from './auth.ts';
-import { createSyncServer, type SyncServer, type SyncServerOptions } from './createSyncServer.ts';
-import type { Handlers } from './handlers.ts';
-import { openStorage } from './storage/openStorage.ts';
-import type { Storage } from './storage/Storage.ts';
+import type { AccessRules } from '../server/access.ts';
+import type { UserConfig } from '../server/auth.ts';
+import { createSyncServer, type SyncServer, type SyncServerOptions } from '../server/createSyncServer.ts';
+import type { Handlers } from '../server/handlers.ts';
+import type { Storage } from '../server/storage/Storage.ts';
+import { demoSchema } from './schema.ts';
 
 /**
  * The demo app's server side: who sees what, the calculated attribute and rejection of Task,
@@ -175,22 +175,14 @@ export interface DemoServer {
 export async function startDemoServer(
   options: { port?: number; host?: string; dataDir?: string; url?: string; schemaName?: string } = {},
 ): Promise<DemoServer> {
-  const storage = await openStorage({ url: options.url, dataDir: options.dataDir, schemaName: options.schemaName });
-  try {
-    const server = await createDemoSyncServer(storage, { cors: true, logger: { level: 'warn' } });
-    await seedDemoData(server);
-    const url = await server.listen({ port: options.port ?? 4000, host: options.host ?? '127.0.0.1' });
-    return {
-      url,
-      server,
-      storage,
-      async close() {
-        await server.close();
-        await storage.close();
-      },
-    };
-  } catch (e) {
-    await storage.close();
-    throw e;
-  }
+  // The demo is an app like any other: its config (syncflow.config.ts) holds all of the above.
+  const { default: demoConfig } = await import('./syncflow.config.ts');
+  const app = await startSyncServer(demoConfig, {
+    port: options.port ?? 4000,
+    host: options.host,
+    dataDir: options.dataDir,
+    databaseUrl: options.url,
+    schemaName: options.schemaName,
+  });
+  return { url: app.url, server: app.server, storage: app.storage, close: () => app.close() };
 }

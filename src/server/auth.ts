@@ -134,6 +134,39 @@ export async function authenticate(
   throw new SyncflowError('unauthorized', 'The bearer token is not valid');
 }
 
+/**
+ * Like `authenticate`, with the app's own verifier (a function or a JWT check) instead of the
+ * token table. The failed sign-in limit holds the same way; a verifier that throws refuses the
+ * token (its error is never a 500).
+ */
+export async function authenticateWith(
+  storage: Storage,
+  header: string | undefined,
+  address: string,
+  limit: SignInLimit | false,
+  verify: (token: string) => AuthUser | null | Promise<AuthUser | null>,
+): Promise<AuthUser> {
+  const token = /^Bearer +(\S+)\s*$/i.exec(header ?? '')?.[1];
+  if (!token) throw new SyncflowError('unauthorized', 'A bearer token is required (Authorization: Bearer <token>)');
+  if (limit) {
+    const { rows } = await storage.query<{ failures: number; retry_after: number | null }>(
+      `SELECT failures, ceil(extract(epoch FROM window_start + $2::double precision * interval '1 millisecond' - now()))::int AS retry_after
+         FROM sf_signin_failures WHERE address = $1 AND window_start > now() - $2::double precision * interval '1 millisecond'`,
+      [address, limit.windowMs],
+    );
+    if (rows[0] && rows[0].failures >= limit.max) {
+      const seconds = Math.max(1, rows[0].retry_after ?? 1);
+      throw new TooManyRequestsError(`Too many failed sign-ins from this address: try again in ${seconds} s`, seconds);
+    }
+  }
+  const user = await Promise.resolve()
+    .then(() => verify(token))
+    .catch(() => null);
+  if (user && typeof user.id === 'string' && user.id) return { id: user.id, roles: Array.isArray(user.roles) ? user.roles.map(String) : [] };
+  if (limit) await countFailedSignIn(storage, address, limit);
+  throw new SyncflowError('unauthorized', 'The bearer token is not valid');
+}
+
 /** Counts one failed sign-in of `address` (a fixed window) and forgets the windows that ended. */
 async function countFailedSignIn(storage: Storage, address: string, limit: SignInLimit): Promise<void> {
   await storage.query(

@@ -4,7 +4,7 @@ import type { Schema } from '../model/schema.ts';
 import type { SyncObject } from '../model/values.ts';
 import type { ChangeRequest, ChangeResult, FailuresResponse, MeResponse, RetryResponse, UploadResponse } from '../transport/wire.ts';
 import { AccessPolicy, type AccessRules } from './access.ts';
-import { authenticate, checkUsers, DEFAULT_SIGN_IN_LIMIT, saveUsers, setRoles, type SignInLimit, type UserConfig } from './auth.ts';
+import { authenticate, authenticateWith, checkUsers, DEFAULT_SIGN_IN_LIMIT, saveUsers, setRoles, type SignInLimit, type UserConfig } from './auth.ts';
 import type { AuthUser } from './AuthUser.ts';
 import { download } from './download.ts';
 import { clientErrorResponse, errorReply } from './errorReply.ts';
@@ -26,6 +26,12 @@ export interface SyncServerOptions {
   users?: UserConfig[];
   access: AccessRules;
   handlers?: Handlers;
+  /**
+   * `inOrder` applies every upload change by change (a savepoint per change, the clock held for
+   * the whole transaction) instead of set-based where exact. The results are the same; it is
+   * there to compare the two paths (tests, diagnostics), not for production.
+   */
+  uploadPath?: 'auto' | 'inOrder';
   /** Largest JSON request body, in bytes (default 16 MiB). */
   bodyLimit?: number;
   /** Largest file body for PUT /api/files, in bytes (default 64 MiB). */
@@ -40,6 +46,11 @@ export interface SyncServerOptions {
   signInLimit?: SignInLimit | false;
   /** Behind a proxy: trust its `X-Forwarded-For` for the client's address (fastify's `trustProxy`; default off). */
   trustProxy?: FastifyServerOptions['trustProxy'];
+  /**
+   * The app's own authentication: the user a bearer token belongs to, or null. Default: the
+   * token table (`users` and the tokens `syncflow token issue` hands out).
+   */
+  verifyToken?: (token: string) => AuthUser | null | Promise<AuthUser | null>;
 }
 
 /** Time limits of the HTTP server, in milliseconds. A slow or stalled client cannot hold a socket for long. */
@@ -93,6 +104,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     access: AccessPolicy.compile(schema, options.access),
     handlers: checkHandlers(schema, options.handlers ?? {}),
     referrers: referrersOf(schema),
+    uploadPath: options.uploadPath ?? 'auto',
   };
   const users = checkUsers(options.users ?? []);
   await saveUsers(storage, users);
@@ -101,6 +113,8 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   const app = buildApp(ctx, options);
   const userById = async (id: string): Promise<AuthUser> => {
     const { rows } = await storage.query<{ roles: string[] }>('SELECT roles FROM sf_users WHERE id = $1', [id]);
+    // With the app's own verifier, users need not be in the token table: a server script acts without roles.
+    if (!rows[0] && options.verifyToken) return { id, roles: [] };
     if (!rows[0]) throw new SyncflowError('not_found', `No user "${id}"`);
     return { id, roles: rows[0].roles };
   };
@@ -184,7 +198,13 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
   app.register(async (api) => {
     // Authenticate before the body is read: an anonymous request never costs a parse.
     api.addHook('onRequest', async (req) => {
-      users.set(req, await authenticate(ctx.storage, req.headers.authorization, req.ip, signInLimit));
+      const verify = options.verifyToken;
+      users.set(
+        req,
+        verify
+          ? await authenticateWith(ctx.storage, req.headers.authorization, req.ip, signInLimit, verify)
+          : await authenticate(ctx.storage, req.headers.authorization, req.ip, signInLimit),
+      );
     });
 
     api.get('/api/me', async (req): Promise<MeResponse> => {

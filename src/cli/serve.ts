@@ -1,0 +1,168 @@
+/**
+ * `syncflow serve [--config file]`: the sync server of an app (its config's schema, access
+ * rules, handlers, auth, users and seed) and the flow editor for its flows. `npm start` is the
+ * same for the demo app. `PORT` and `HOST` are honoured (the flags win); `--port 0` picks a free
+ * port; the URLs printed are the ones listening.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { findConfigFile, loadConfig, type LoadedConfig } from '../config/loadConfig.ts';
+import { homePage, startSyncServer } from '../config/startSyncServer.ts';
+import { toSyncflowError, ValidationError } from '../errors.ts';
+import { EXIT } from './cliRuntime.ts';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  editor: boolean;
+  editorPort: number;
+  editorHost: string;
+  editorAllowedHost?: string[];
+  authorRole: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  /** Overrides the config's flows folder. */
+  flows?: string;
+  /** The editor from Vite's dev server (hot reload), for working on the editor itself. */
+  dev?: boolean;
+}
+
+export interface RunningApp {
+  url: string;
+  editorUrl: string | null;
+  close(): Promise<void>;
+}
+
+/** A port option: a whole number 0-65535 (0: any free port); commander reports a bad one as a usage error. */
+export function parsePort(value: string): number {
+  if (!/^\d{1,5}$/.test(value.trim()) || Number(value) > 65535) throw new InvalidArgumentError(`"${value}" is not a port (0-65535; 0 picks a free one)`);
+  return Number(value);
+}
+
+/** The options `serve` and `npm start` share; PORT, HOST and DATABASE_URL are their defaults. */
+export function withServeOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--port <port>', 'sync server port (0: any free port)').env('PORT').default(4000).argParser(parsePort))
+    .addOption(new Option('--host <host>', 'address the sync server listens on').env('HOST').default('127.0.0.1'))
+    .option('--no-editor', 'serve the sync server only')
+    .addOption(new Option('--editor-port <port>', 'editor port (default: any free port)').default(0).argParser(parsePort))
+    .option('--editor-host <host>', 'address the editor listens on (keep it local: it can write the flows folder)', '127.0.0.1')
+    .option('--editor-allowed-host <name...>', 'host names the editor answers to besides localhost and 127.0.0.1 (e.g. behind a proxy)')
+    .option('--author-role <role>', 'the sync server role that may save flows in the editor', 'author')
+    .option('--dev', "the editor from Vite's dev server, with hot reload (working on the editor itself)")
+    .option('--data-dir <dir>', 'keep the embedded PGlite database in this directory (default: in memory)')
+    .addOption(new Option('--database-url <url>', 'use this PostgreSQL server instead of the embedded database').env('DATABASE_URL'))
+    .option('--flows <dir>', "the flows folder (default: the config's)");
+}
+
+/**
+ * Starts an app's sync server and its editor; prints their URLs on `out`.
+ *
+ * @example
+ * const app = await serveApp(await loadConfig('syncflow.config.ts'), { port: 0, host: '127.0.0.1', editor: false, ... }, process.stdout);
+ */
+export async function serveApp(loaded: LoadedConfig, options: ServeOptions, out: NodeJS.WritableStream): Promise<RunningApp> {
+  let editorUrl: string | null = null;
+  const server = await startSyncServer(loaded.config, {
+    port: options.port,
+    host: options.host,
+    dataDir: options.dataDir,
+    databaseUrl: options.databaseUrl,
+    verifyToken: loaded.verifyToken,
+    // `/` is never a 404: it points to the editor (another port: its sign-in cookie and Host checks are its own).
+    home: () =>
+      homePage(
+        editorUrl
+          ? `<p>The flow editor of this app: <a href="${editorUrl}">${editorUrl}</a>.</p><p>Devices sync with <code>/api/*</code>; <a href="/api/health">/api/health</a> says the server is up.</p>`
+          : '<p>Devices sync with <code>/api/*</code>; <a href="/api/health">/api/health</a> says the server is up.</p>',
+      ),
+  });
+  const closers: Array<() => Promise<void>> = [() => server.close()];
+  const storage = options.databaseUrl ? 'PostgreSQL' : options.dataDir ? `PGlite in ${options.dataDir}` : 'PGlite in memory';
+  out.write(`syncflow sync server: ${server.url}  (storage: ${storage}; app: ${loaded.file})\n`);
+  try {
+    if (options.editor) {
+      const flowsDir = options.flows ?? loaded.flowsDir;
+      const { startEditor } = await import('../../editor/server/startEditor.ts');
+      const editor = await startEditor({
+        port: options.editorPort,
+        host: options.editorHost,
+        allowedHosts: options.editorAllowedHost,
+        authorRole: options.authorRole,
+        syncServerUrl: server.url,
+        flowsDir,
+        schema: loaded.config.schema,
+      });
+      closers.unshift(() => editor.close());
+      editorUrl = editor.url;
+      if (options.dev) {
+        const dev = await startEditorDevServer(editor.url, options.editorHost);
+        closers.unshift(dev.close);
+        editorUrl = dev.url;
+      }
+      out.write(`syncflow editor:      ${editorUrl}  (flows: ${flowsDir})\n`);
+    }
+  } catch (e) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw e;
+  }
+  return {
+    url: server.url,
+    editorUrl,
+    async close() {
+      for (const close of closers) await close();
+    },
+  };
+}
+
+/**
+ * Vite's dev server over editor/ (hot reload), forwarding the editor's API and the sync API to
+ * the running editor server, which keeps the sign-in and the flows folder.
+ */
+async function startEditorDevServer(editorUrl: string, host: string): Promise<{ url: string; close(): Promise<void> }> {
+  const [{ createServer }, { default: react }] = await Promise.all([import('vite'), import('@vitejs/plugin-react')]);
+  const root = new URL('../../editor', import.meta.url).pathname;
+  const proxy = { target: editorUrl, changeOrigin: false };
+  const vite = await createServer({
+    root,
+    configFile: false,
+    envDir: false,
+    plugins: [react()],
+    logLevel: 'warn',
+    clearScreen: false,
+    server: { host, port: 0, proxy: { '/api': proxy, '/editor-api': proxy } },
+  });
+  await vite.listen();
+  const url = vite.resolvedUrls?.local[0]?.replace(/\/$/, '') ?? '';
+  return { url, close: () => vite.close() };
+}
+
+/** Serves until SIGINT / SIGTERM, then closes the editor and the server. */
+export function closeOnSignals(app: RunningApp): void {
+  const stop = async () => {
+    await app.close().catch(() => undefined);
+    process.exit(EXIT.ok);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** The `serve` command for the `syncflow` program. */
+export function serveCommand(exit: (code: number) => void): Command {
+  return withServeOptions(
+    new Command('serve')
+      .description("Serve an app: its sync server (config's schema, access rules, handlers, auth) and the flow editor for its flows")
+      .option('--config <file>', 'the config file (default: syncflow.config.ts in this folder)'),
+  )
+    .addHelpText('after', '\nExample:\n  syncflow serve --config syncflow.config.ts --port 0')
+    .action(async (options: ServeOptions & { config?: string }) => {
+      try {
+        const file = await findConfigFile(options.config);
+        if (!file) throw ValidationError.at('--config', 'no syncflow.config.ts here: give --config <file>');
+        closeOnSignals(await serveApp(await loadConfig(file), options, process.stdout));
+      } catch (e) {
+        const error = toSyncflowError(e);
+        process.stderr.write(`error ${error.code}: ${error.message}\n`);
+        exit(EXIT.input);
+      }
+    });
+}
