@@ -14,7 +14,8 @@
  *
  * A failure prints the shrunk history as JSON; replay it with
  * `SYNCFLOW_HISTORY='<json>' npx vitest run test/sync/faultHistories.property.test.ts`.
- * File attachments are not generated here yet (see the report of issue 11).
+ * File attachments (contents attached on the device) are part of the histories: what reaches the
+ * server is whole, and device and server hold the same bytes.
  */
 import Dexie from 'dexie';
 import { IDBKeyRange, indexedDB } from 'fake-indexeddb';
@@ -67,13 +68,14 @@ Dexie.addons.push((db: Dexie) => {
 // ------------------------------------------------------------------ histories
 
 type Mode = 'all' | 'unsynchronized' | 'selected';
-type FaultPath = 'upload' | 'download' | 'fetch' | 'ids';
+type FaultPath = 'upload' | 'download' | 'fetch' | 'ids' | 'files';
 
 export type Step =
   | { op: 'create'; withProject: boolean }
   | { op: 'edit'; pick: number }
   | { op: 'delete'; pick: number }
   | { op: 'rollback'; pick: number }
+  | { op: 'attach'; pick: number; size: number }
   | { op: 'serverEdit'; pick: number }
   | { op: 'serverDelete'; pick: number }
   | { op: 'serverCreate' }
@@ -92,6 +94,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('edit' as const), pick }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('rollback' as const), pick }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('attach' as const), pick, size: fc.nat({ max: 4000 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('serverEdit' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('serverDelete' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('serverCreate' as const) }) },
@@ -104,7 +107,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({
       op: fc.constant('fault' as const),
-      path: fc.constantFrom<FaultPath>('upload', 'download', 'fetch', 'ids'),
+      path: fc.constantFrom<FaultPath>('upload', 'download', 'fetch', 'ids', 'files'),
       fault: fc.constantFrom<Fault>('responseLost', 'unavailable', 'unreachable'),
     }),
   },
@@ -128,8 +131,10 @@ export interface Tally {
   crashes: number;
   stops: number;
   failures: number;
+  /** Attached contents found whole on the server and the device at the end. */
+  files: number;
 }
-const tally: Tally = { histories: 0, steps: 0, faults: 0, crashes: 0, stops: 0, failures: 0 };
+const tally: Tally = { histories: 0, steps: 0, faults: 0, crashes: 0, stops: 0, failures: 0, files: 0 };
 
 /** Errors a sync may end with under injected faults; anything else (internal, a TypeError) is a bug. */
 const EXPECTED = new Set(['network', 'server', 'sync_cancelled', 'sync_stopped', 'sync_manager_stopped', 'simultaneous_sync']);
@@ -150,6 +155,8 @@ async function runHistory(target: Target, steps: Step[]): Promise<void> {
   await runtime.syncs.defineSyncUp({ entity: 'Task' }, { name: 'upLeave', mergeMode: 'leaveIfChanged' });
   const carol = new SyncClient({ baseUrl: world.url, token: 'carol-token', deviceId: 'carol' });
   const fates = new Map<string, Fate>();
+  /** Contents attached on the device, by Attachment id. */
+  const files = new Map<string, Uint8Array>();
   const fate = (id: string) => fates.get(id) ?? fates.set(id, { local: null, localDelete: false, serverAfter: false }).get(id)!;
   let n = 0;
   const marker = (who: string) => `${who}${++n}`;
@@ -212,6 +219,18 @@ async function runHistory(target: Target, steps: Step[]): Promise<void> {
           }
           break;
         }
+        case 'attach': {
+          const tasks = await localTasks();
+          if (!tasks.length) break;
+          const task = tasks[s.pick % tasks.length];
+          const session = runtime.session();
+          const attachment = session.create('Attachment', { name: marker('F'), size: s.size, task: task.id });
+          await session.commit(attachment);
+          const bytes = new Uint8Array(s.size).map((_, i) => (i * 31 + n) & 255);
+          await runtime.store.putFile('Attachment', attachment.id, bytes, 'application/octet-stream');
+          files.set(attachment.id, bytes);
+          break;
+        }
         case 'serverEdit':
         case 'serverDelete':
         case 'access': {
@@ -258,7 +277,7 @@ async function runHistory(target: Target, steps: Step[]): Promise<void> {
         }
         case 'fault':
           tally.faults++;
-          network.inject(new RegExp(`^/api/${s.path}$`), s.fault);
+          network.inject(s.path === 'files' ? /^\/api\/files\// : new RegExp(`^/api/${s.path}$`), s.fault);
           break;
         case 'crashDuringSync': {
           const plan = { left: s.afterWrites, dead: false };
@@ -328,6 +347,15 @@ async function runHistory(target: Target, steps: Step[]): Promise<void> {
         const kept = server?.title === f.local || failed(id, (data) => data.title === f.local);
         expect(kept, `alice's committed title ${f.local} of ${id} reached the server or is a failure`).toBe(true);
       }
+    }
+    // Files: what reached the server is whole, and the device holds the same bytes.
+    for (const [id, bytes] of files) {
+      const onServer = (await alice.fetchObjects('Attachment', [id])).objects.length > 0;
+      if (!onServer) continue; // its task was deleted or refused: the attachment went with it
+      const server = await alice.getFile('Attachment', id);
+      expect(server?.data, `contents of Attachment ${id} on the server`).toEqual(bytes);
+      expect((await runtime.store.getFile('Attachment', id))?.data, `contents of Attachment ${id} on the device`).toEqual(bytes);
+      tally.files++;
     }
     tally.histories++;
   } finally {
