@@ -7,7 +7,7 @@
  * its problems per version plus the versions of the flows it called (Call flow) when validated.
  * No message names the folder: the page, and whoever sits in front of it, need not know it.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SyncflowError, ValidationError } from '../../src/errors.ts';
@@ -35,6 +35,19 @@ export interface FlowSummary {
   /** The parsed JSON, or null when the file is not JSON. */
   flow: unknown;
   problems: FlowProblem[];
+  /**
+   * The file's version (a hash of its bytes): the flows API's ETag. A save names the version it
+   * was based on (`If-Match`) and is refused (409) when the file changed since.
+   */
+  version: string;
+}
+
+/** Refused: the flow changed since the version the save was based on. Carries the flow as it is now. */
+export class StaleFlowError extends SyncflowError {
+  override name = 'StaleFlowError';
+  constructor(readonly current: FlowSummary) {
+    super('conflict', `The flow "${current.id}" was changed elsewhere since you opened it`);
+  }
 }
 
 /** Refused: the flow would not load. Carries every problem. */
@@ -50,7 +63,10 @@ export type ValidateFlow = typeof validateFlow;
 interface Parsed {
   id: string;
   file: string;
+  /** The file's stat version (inode, size, times): the cache key. */
   version: string;
+  /** A hash of the file's bytes: what the API calls its version. */
+  hash: string;
   flow: unknown;
   error?: string;
 }
@@ -65,6 +81,8 @@ interface Validated {
 export class FlowRepository {
   readonly #parsed = new Map<string, Parsed>();
   readonly #validated = new Map<string, Validated>();
+  /** Saves one at a time: a save's check of the version it was based on and its write are one step. */
+  #saving: Promise<unknown> = Promise.resolve();
 
   /** @param validate the runtime's validator (a test may count its calls). */
   constructor(
@@ -96,6 +114,7 @@ export class FlowRepository {
         ...(typeof description === 'string' ? { description } : {}),
         flow: p.flow,
         problems: p.error ? [{ path: '', message: p.error }] : this.#problemsOf(p, byName),
+        version: p.hash,
       };
     });
   }
@@ -110,9 +129,18 @@ export class FlowRepository {
 
   /**
    * Validates and writes a flow to `<id>.flow.json`: a temp file renamed over the old one, so a
-   * reader never sees half a file. An invalid flow is refused with InvalidFlowError.
+   * reader never sees half a file. An invalid flow is refused with InvalidFlowError, unless it is
+   * saved as a draft (`draft`: any JSON object is kept, its problems listed; it cannot run).
+   * `ifMatch` is the version the save was based on: a flow changed since is refused with
+   * StaleFlowError (`*` or none: save whatever is there).
    */
-  async save(id: string, flow: unknown, options: { create?: boolean } = {}): Promise<FlowSummary> {
+  save(id: string, flow: unknown, options: { create?: boolean; ifMatch?: string; draft?: boolean } = {}): Promise<FlowSummary> {
+    const next = this.#saving.then(() => this.#save(id, flow, options));
+    this.#saving = next.catch(() => undefined);
+    return next;
+  }
+
+  async #save(id: string, flow: unknown, options: { create?: boolean; ifMatch?: string; draft?: boolean }): Promise<FlowSummary> {
     checkId(id);
     const depth = jsonDepthProblem(flow);
     if (depth) throw new InvalidFlowError([depth]);
@@ -120,14 +148,21 @@ export class FlowRepository {
     const exists = await stat(path).then(() => true, () => false);
     if (options.create && exists) throw new SyncflowError('conflict', `A flow "${id}" exists already`);
     if (!options.create && !exists) throw new SyncflowError('not_found', `No flow "${id}"`);
-    const others = (await this.list()).filter((f) => f.id !== id);
+    const listed = await this.list();
+    if (options.ifMatch !== undefined && options.ifMatch !== '*' && !options.create) {
+      const current = listed.find((f) => f.id === id);
+      if (current && current.version !== options.ifMatch) throw new StaleFlowError(current);
+    }
+    const others = listed.filter((f) => f.id !== id);
     const byName = new Map<string, unknown>(others.map((f) => [f.name, f.flow]));
     const ownName = nameOf(flow);
     if (ownName !== undefined) byName.set(ownName, flow);
     const problems = this.#validate(flow, (n) => byName.get(n));
     const clash = others.find((f) => ownName !== undefined && f.name === ownName);
     if (clash) problems.push({ path: 'name', message: `flow ${clash.file} is named "${ownName}" too: a flow's name is unique in the folder` });
-    if (problems.length) throw new InvalidFlowError(problems);
+    // A draft keeps a half-built flow (its problems listed with it); it must still be a flow-shaped object.
+    const draftable = options.draft && typeof flow === 'object' && flow !== null && !Array.isArray(flow) && !clash;
+    if (problems.length && !draftable) throw new InvalidFlowError(problems);
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       await writeFile(tmp, `${JSON.stringify(flow, null, 2)}\n`, 'utf8');
@@ -171,16 +206,17 @@ export class FlowRepository {
     const id = file.slice(0, -SUFFIX.length);
     let parsed: Parsed;
     if (s.size > MAX_FILE_BYTES) {
-      parsed = { id, file, version, flow: null, error: `the file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB` };
+      parsed = { id, file, version, hash: `size-${version}`, flow: null, error: `the file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB` };
     } else {
-      const text = await readFile(path, 'utf8').catch(() => null);
-      if (text === null) return null;
+      const bytes = await readFile(path).catch(() => null);
+      if (bytes === null) return null;
+      const hash = createHash('sha256').update(bytes).digest('base64url').slice(0, 22);
       try {
-        const flow = JSON.parse(text) as unknown;
+        const flow = JSON.parse(bytes.toString('utf8')) as unknown;
         const depth = jsonDepthProblem(flow);
-        parsed = depth ? { id, file, version, flow: null, error: depth.message } : { id, file, version, flow };
+        parsed = depth ? { id, file, version, hash, flow: null, error: depth.message } : { id, file, version, hash, flow };
       } catch (e) {
-        parsed = { id, file, version, flow: null, error: `not valid JSON: ${e instanceof Error ? e.message : 'unreadable'}` };
+        parsed = { id, file, version, hash, flow: null, error: `not valid JSON: ${e instanceof Error ? e.message : 'unreadable'}` };
       }
     }
     this.#parsed.set(file, parsed);

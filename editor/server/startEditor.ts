@@ -12,7 +12,9 @@
  *   DELETE /editor-api/session        signs out
  *   GET    /editor-api/flows          { flows: FlowSummary[] }
  *   GET    /editor-api/flows/:id      FlowSummary
- *   PUT    /editor-api/flows/:id      save a flow (authors; 400 { error, problems } when it would not load)
+ *   PUT    /editor-api/flows/:id      save a flow (authors; 400 { error, problems } when it would not load;
+ *                                      If-Match: the version it was based on, 409 { error, current } when stale;
+ *                                      ?draft=1 keeps a flow with problems, listed)
  *   POST   /editor-api/flows          { name } creates <name>.flow.json (authors; 409 when it exists)
  *
  * Every request must name the editor in `Host` (DNS rebinding); every write must come from the
@@ -29,7 +31,7 @@ import { isSyncflowError, statusForCode, SyncflowError, ValidationError } from '
 import type { Schema } from '../../src/model/schema.ts';
 import { askSyncServer } from './askSyncServer.ts';
 import { ensureEditorBuilt } from './buildEditor.ts';
-import { FlowRepository, InvalidFlowError, NAME_RULE } from './flowRepository.ts';
+import { FlowRepository, InvalidFlowError, NAME_RULE, StaleFlowError } from './flowRepository.ts';
 import { jsonDepthProblem } from './jsonDepth.ts';
 import { allowedHostNames, checkHostAndOrigin, checkJsonBody, isWrite, type Refusal } from './requestGuard.ts';
 import { SessionStore, type EditorSession } from './SessionStore.ts';
@@ -169,9 +171,15 @@ export async function startEditor(options: StartEditorOptions): Promise<RunningE
     const match = /^\/flows\/([^/]+)$/.exec(path);
     if (match && (method === 'GET' || method === 'PUT')) {
       const id = decodeName(match[1]);
-      if (method === 'GET') return sendJson(res, 200, await repository.read(id));
+      if (method === 'GET') {
+        const found = await repository.read(id);
+        return sendJson(res, 200, found, { etag: etagOf(found.version) });
+      }
       await requireAuthor(res, session);
-      return sendJson(res, 200, await repository.save(id, await readJson(req)));
+      const ifMatch = ifMatchOf(req.headers['if-match']);
+      const draft = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('draft');
+      const saved = await repository.save(id, await readJson(req), { ifMatch, draft: draft === '1' || draft === 'true' });
+      return sendJson(res, 200, saved, { etag: etagOf(saved.version) });
     }
     sendJson(res, 404, { error: { code: 'not_found', message: 'No such editor API call' } });
   }
@@ -340,9 +348,23 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return value;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/** A flow's version as an ETag (a strong one: the hash of the file's bytes). */
+function etagOf(version: string): string {
+  return `"${version}"`;
+}
+
+/** `If-Match: "v"` -> `v`; `*` stays `*`; none -> undefined (an unconditional save). A list takes its first tag. */
+function ifMatchOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const first = header.split(',')[0].trim();
+  if (first === '*') return '*';
+  return first.replace(/^W\//, '').replace(/^"|"$/g, '');
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
+    ...headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
@@ -362,6 +384,7 @@ function sendError(res: ServerResponse, e: unknown, log?: (line: string) => void
     return;
   }
   if (e instanceof InvalidFlowError || e instanceof ValidationError) return sendJson(res, 400, { error: e.toJSON(), problems: e.problems });
+  if (e instanceof StaleFlowError) return sendJson(res, 409, { error: e.toJSON(), current: e.current }, { etag: etagOf(e.current.version) });
   if (isSyncflowError(e) && e.code === 'network') return sendJson(res, 502, { error: e.toJSON() });
   if (isSyncflowError(e) && statusForCode(e.code) < 500) {
     // A body refused before it was read: the client may still be sending it.

@@ -6,6 +6,7 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useState } from 'react';
 import { appSchema } from './appSchema.ts';
 import { Canvas } from './components/Canvas.tsx';
+import { FlowChangedBanner } from './components/FlowChangedBanner.tsx';
 import { FlowList } from './components/FlowList.tsx';
 import { Palette } from './components/Palette.tsx';
 import { ProblemsPanel } from './components/ProblemsPanel.tsx';
@@ -18,6 +19,8 @@ import { isDirty, validationOf } from './store/editorStore.ts';
 import { useEditor, useEditorStore } from './store/useEditor.ts';
 
 const FLOW_HASH = /^#\/flow\/(.+)$/;
+/** How often the page asks whether the open flow changed elsewhere. */
+const CHANGE_CHECK_MS = 2000;
 
 /** True when keys typed go into a text field (Delete and Backspace must edit the text there). */
 function isTextField(target: EventTarget | null): boolean {
@@ -66,6 +69,17 @@ function EditorPage() {
     if (currentId) history.replaceState(null, '', `#/flow/${encodeURIComponent(currentId)}`);
   }, [currentId]);
 
+  // Is the open flow still what its file holds? Asked every few seconds and when the page comes back into view.
+  useEffect(() => {
+    const check = () => void store.getState().checkForChanges();
+    const timer = setInterval(check, CHANGE_CHECK_MS);
+    window.addEventListener('focus', check);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener('focus', check);
+    };
+  }, [store]);
+
   // Keyboard: Delete, Ctrl+Z, Ctrl+Shift+Z / Ctrl+Y, Ctrl+S.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -74,7 +88,8 @@ function EditorPage() {
       const key = e.key.toLowerCase();
       if (mod && key === 's') {
         e.preventDefault();
-        void s.save();
+        // With problems, Ctrl+S keeps a draft (listed with its problems), as Save draft does.
+        void s.save({ draft: (validationOf(s, appSchema)?.problems.length ?? 0) > 0 });
       } else if (mod && ((key === 'z' && e.shiftKey) || key === 'y')) {
         e.preventDefault();
         s.redo();
@@ -111,6 +126,7 @@ function EditorPage() {
           <Palette />
         </aside>
         <main className="canvas" aria-label="Canvas">
+          <FlowChangedBanner />
           <Canvas />
         </main>
         <aside className="right" aria-label="Properties">

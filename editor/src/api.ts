@@ -15,27 +15,34 @@ export interface EditorSession {
   canAuthor: boolean;
 }
 
-/** The server refused a request; `problems` when a flow would not load. */
+/** The server refused a request; `problems` when a flow would not load, `current` when a save was stale (409). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly problems: FlowProblem[] = [],
+    readonly current: FlowSummary | null = null,
   ) {
     super(message);
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** How a save is made: the version it was based on (`*`: overwrite whatever is there), and as a draft with problems. */
+export interface SaveOptions {
+  ifMatch?: string;
+  draft?: boolean;
+}
+
+async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   const res = await fetch(`/editor-api${path}`, {
     credentials: 'same-origin',
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (res.status === 204) return undefined as T;
-  const json = (await res.json().catch(() => null)) as { error?: { message?: string }; problems?: FlowProblem[] } | null;
-  if (!res.ok) throw new ApiError(res.status, json?.error?.message ?? `${method} ${path}: HTTP ${res.status}`, json?.problems ?? []);
+  const json = (await res.json().catch(() => null)) as { error?: { message?: string }; problems?: FlowProblem[]; current?: FlowSummary } | null;
+  if (!res.ok) throw new ApiError(res.status, json?.error?.message ?? `${method} ${path}: HTTP ${res.status}`, json?.problems ?? [], json?.current ?? null);
   return json as T;
 }
 
@@ -46,6 +53,7 @@ export const api = {
   signOut: () => call<void>('DELETE', '/session'),
   list: () => call<{ flows: FlowSummary[] }>('GET', '/flows').then((r) => r.flows),
   read: (id: string) => call<FlowSummary>('GET', `/flows/${encodeURIComponent(id)}`),
-  save: (id: string, flow: unknown) => call<FlowSummary>('PUT', `/flows/${encodeURIComponent(id)}`, flow),
+  save: (id: string, flow: unknown, options: SaveOptions = {}) =>
+    call<FlowSummary>('PUT', `/flows/${encodeURIComponent(id)}${options.draft ? '?draft=1' : ''}`, flow, options.ifMatch ? { 'if-match': options.ifMatch === '*' ? '*' : `"${options.ifMatch}"` } : {}),
   create: (name: string) => call<FlowSummary>('POST', '/flows', { name }),
 };

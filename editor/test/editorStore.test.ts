@@ -27,7 +27,7 @@ const flow: Flow = {
 };
 
 function fakeApi(): EditorApi & { saved: unknown[] } {
-  const summary = (f: unknown): FlowSummary => ({ id: 'sample', file: 'sample.flow.json', name: 'sample', flow: f, problems: [] });
+  const summary = (f: unknown): FlowSummary => ({ id: 'sample', file: 'sample.flow.json', name: 'sample', flow: f, problems: [], version: 'v1' });
   const saved: unknown[] = [];
   return {
     saved,
@@ -137,6 +137,13 @@ describe('editor store', () => {
     expect(isDirty(s())).toBe(true);
     expect(await s().save()).toBe(true);
     expect(api.saved).toHaveLength(1);
+    expect(isDirty(s())).toBe(false);
+
+    // A half-built flow is kept as a draft, its problems listed.
+    s().setNodeField('end', ['returnValue'], '$task +');
+    expect(await s().save({ draft: true })).toBe(true);
+    expect(api.saved).toHaveLength(2);
+    expect(s().notice?.text).toContain('as a draft with 1 problem');
     expect(isDirty(s())).toBe(false);
   });
 });

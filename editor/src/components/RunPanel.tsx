@@ -50,7 +50,7 @@ function RunControls() {
         <span className="muted">
           As <strong data-testid="run-user">{user}</strong>
         </span>
-        <button type="button" className="primary" disabled={!flow || problems > 0 || status === 'running'} onClick={start} title={problems ? 'Fix the problems first' : 'Run the flow in this page'} data-testid="run-start">
+        <button type="button" className="primary" disabled={!flow || problems > 0 || status === 'running'} onClick={start} title={problems ? `A flow with problems cannot run: fix its ${problems} problem(s) first (see Problems)` : 'Run the flow in this page'} data-testid="run-start">
           ▶ Run
         </button>
         {status === 'running' && (
@@ -59,6 +59,11 @@ function RunControls() {
           </button>
         )}
       </div>
+      {problems > 0 && (
+        <p className="muted" role="note" data-testid="run-blocked">
+          Cannot run: {problems} problem{problems === 1 ? '' : 's'} (see Problems). A draft is saved with its problems, but only a flow without any runs.
+        </p>
+      )}
       {(flow?.parameters ?? []).map((p) => (
         <ParameterInput key={p.name} parameter={p} value={params[p.name] ?? ''} />
       ))}

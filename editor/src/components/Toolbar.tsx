@@ -20,7 +20,9 @@ export function Toolbar() {
   const canAuthor = session?.canAuthor ?? false;
   const saveTitle = !canAuthor
     ? 'Only authors may save flows: you may open and run them'
-    : problems ? `Fix the ${problems} problem(s) first: a flow that would not load is not saved` : dirty ? 'Save (Ctrl+S)' : 'No unsaved changes';
+    : problems
+      ? `Save as a draft with its ${problems} problem(s) (Ctrl+S): it cannot run until they are fixed`
+      : dirty ? 'Save (Ctrl+S)' : 'No unsaved changes';
   return (
     <header className="toolbar" role="toolbar" aria-label="Editor">
       <div className="brand">syncflow</div>
@@ -50,8 +52,16 @@ export function Toolbar() {
       <button type="button" disabled={!flow} onClick={() => store.getState().autoLayout()} title="Lay the flow out again" data-testid="layout">
         Layout
       </button>
-      <button type="button" className="primary" disabled={!canAuthor || !flow || problems > 0 || !dirty || saving} onClick={() => void store.getState().save()} title={saveTitle} data-testid="save">
-        {saving ? 'Saving…' : 'Save'}
+      <button
+        type="button"
+        className="primary"
+        disabled={!canAuthor || !flow || !dirty || saving}
+        onClick={() => void store.getState().save({ draft: problems > 0 })}
+        title={saveTitle}
+        data-testid="save"
+        data-draft={problems > 0}
+      >
+        {saving ? 'Saving…' : problems ? 'Save draft' : 'Save'}
       </button>
       <div className={`notice ${notice?.kind ?? ''}`} role="status" aria-live="polite" title={notice?.text} data-testid="notice">
         {notice?.text}

@@ -12,9 +12,10 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ActivityType, Flow, FlowEdge, FlowNode, NodeType } from '../../../src/flow/format.ts';
 import type { FlowProblem } from '../../../src/flow/validateFlow.ts';
 import type { Schema } from '../../../src/model/schema.ts';
-import { ApiError, type EditorSession, type FlowSummary } from '../api.ts';
+import { ApiError, type EditorSession, type FlowSummary, type SaveOptions } from '../api.ts';
 import { edgeIndex, edgeKeys, freshEdgeId, freshName, layoutMissing, numbered, type XY } from '../flow/graph.ts';
 import { newActivity, newNode } from '../flow/kinds.ts';
+import { mergeFlows } from '../flow/mergeFlows.ts';
 import { validate, type Validation } from '../flow/validation.ts';
 import { declaredVariables } from '../flow/variables.ts';
 
@@ -49,8 +50,15 @@ export interface EditorApi {
   signOut(): Promise<void>;
   list(): Promise<FlowSummary[]>;
   read(id: string): Promise<FlowSummary>;
-  save(id: string, flow: unknown): Promise<FlowSummary>;
+  save(id: string, flow: unknown, options?: SaveOptions): Promise<FlowSummary>;
   create(name: string): Promise<FlowSummary>;
+}
+
+/** A save refused because the file changed since it was opened: the file as it is now, and what both sides changed. */
+export interface SaveConflict {
+  theirs: FlowSummary;
+  /** Nodes (and `flow <field>`s) both sides changed differently; empty: the changes merge. */
+  overlapping: string[];
 }
 
 export interface EditorState {
@@ -76,6 +84,12 @@ export interface EditorState {
   saving: boolean;
   /** Problems the server answered to the last refused save. */
   serverProblems: FlowProblem[];
+  /** The open flow's version (the server's ETag) as last loaded or saved: a save is based on it. */
+  version: string | null;
+  /** The last save was refused as stale (409): reload, overwrite or merge. */
+  conflict: SaveConflict | null;
+  /** The open flow's file changed elsewhere since it was loaded (another tab, another author, an editor). */
+  changedElsewhere: FlowSummary | null;
 
   /** Asks the server who is signed in (the page holds no token: the session cookie is HttpOnly). */
   checkSession(): Promise<void>;
@@ -85,7 +99,18 @@ export interface EditorState {
   refreshList(): Promise<void>;
   open(id: string): Promise<void>;
   create(name: string): Promise<void>;
-  save(): Promise<boolean>;
+  /**
+   * Saves the open flow, based on the version it was loaded at. With problems, only as a draft
+   * (`draft`); `overwrite` saves over whatever the file holds now.
+   */
+  save(options?: { draft?: boolean; overwrite?: boolean }): Promise<boolean>;
+  /** Answers a save conflict: the file's version, mine over it, or both merged (then saved). */
+  resolveConflict(how: 'reload' | 'overwrite' | 'merge'): Promise<boolean>;
+  /** Asks the server whether the open flow changed elsewhere (the page calls it now and then). */
+  checkForChanges(): Promise<void>;
+  /** Loads the file's version of the open flow (after a notice that it changed elsewhere). */
+  reloadFromServer(): Promise<void>;
+  dismissChangedElsewhere(): void;
   edit(label: string, recipe: (flow: Draft<Flow>) => void, coalesceKey?: string): void;
   /** Ends typing coalescing (a field lost focus): the next edit is a history entry of its own. */
   endCoalescing(): void;
@@ -202,7 +227,17 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           s.coalesceKey = null;
           s.selection = { nodes: [], edges: [] };
           s.serverProblems = [];
+          s.version = summary.version ?? null;
+          s.conflict = null;
+          s.changedElsewhere = null;
         });
+      };
+
+      /** The merge of my edits into their version, or why not. */
+      const mergeWith = (theirs: FlowSummary) => {
+        const { flow, savedJson, currentId } = get();
+        if (!flow || !savedJson || !currentId) return { flow: null, overlapping: [] as string[] };
+        return mergeFlows(asFlow(JSON.parse(savedJson), currentId), flow, asFlow(theirs.flow, theirs.id));
       };
 
       return {
@@ -221,6 +256,9 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
         notice: null,
         saving: false,
         serverProblems: [],
+        version: null,
+        conflict: null,
+        changedElsewhere: null,
 
         async checkSession() {
           try {
@@ -305,13 +343,14 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           }
         },
 
-        async save() {
-          const { flow, currentId } = get();
+        async save(options = {}) {
+          const { flow, currentId, version } = get();
           if (!flow || !currentId) return false;
           const { problems } = validationOf(get(), schema)!;
-          if (problems.length) {
+          const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
+          if (problems.length && !options.draft) {
             set((s) => {
-              s.notice = { kind: 'error', text: `Cannot save: ${problems.length} problem${problems.length === 1 ? '' : 's'} (see Problems)` };
+              s.notice = { kind: 'error', text: `Cannot save: ${count} (see Problems); Save draft keeps it with them` };
             });
             return false;
           }
@@ -319,23 +358,99 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
             s.saving = true;
           });
           try {
-            const summary = await api.save(currentId, flow);
+            const summary = await api.save(currentId, flow, { ifMatch: options.overwrite ? '*' : (version ?? undefined), draft: problems.length > 0 });
             set((s) => {
               s.saving = false;
               s.savedJson = JSON.stringify(flow);
+              s.version = summary.version ?? null;
+              s.conflict = null;
+              s.changedElsewhere = null;
               s.coalesceKey = null;
               s.flows = castDraft(s.flows.map((f) => (f.id === summary.id ? summary : f)));
-              s.notice = { kind: 'info', text: `Saved ${summary.file}` };
+              s.notice = problems.length
+                ? { kind: 'info', text: `Saved ${summary.file} as a draft with ${count}: it cannot run until they are fixed` }
+                : { kind: 'info', text: `Saved ${summary.file}` };
             });
             return true;
           } catch (e) {
+            const theirs = e instanceof ApiError && e.status === 409 ? e.current : null;
             set((s) => {
               s.saving = false;
               s.serverProblems = castDraft(e instanceof ApiError ? e.problems : []);
-              s.notice = { kind: 'error', text: `Not saved: ${e instanceof Error ? e.message : String(e)}` };
+              if (theirs) {
+                s.conflict = castDraft({ theirs, overlapping: mergeWith(theirs).overlapping });
+                s.changedElsewhere = null;
+                s.notice = { kind: 'error', text: 'Not saved: the flow was changed elsewhere since you opened it' };
+              } else {
+                s.notice = { kind: 'error', text: `Not saved: ${e instanceof Error ? e.message : String(e)}` };
+              }
             });
             return false;
           }
+        },
+
+        async resolveConflict(how) {
+          const conflict = get().conflict;
+          if (!conflict) return false;
+          const draft = (validationOf(get(), schema)?.problems.length ?? 0) > 0;
+          if (how === 'reload') {
+            load(conflict.theirs);
+            set((s) => {
+              s.flows = castDraft(s.flows.map((f) => (f.id === conflict.theirs.id ? conflict.theirs : f)));
+              s.notice = { kind: 'info', text: `Reloaded ${conflict.theirs.file}: your changes were dropped` };
+            });
+            return true;
+          }
+          if (how === 'overwrite') return get().save({ overwrite: true, draft });
+          const { flow: merged, overlapping } = mergeWith(conflict.theirs);
+          if (!merged) {
+            set((s) => {
+              s.conflict = castDraft({ ...conflict, overlapping });
+              s.notice = { kind: 'error', text: `Cannot merge: both changed ${overlapping.join(', ')}` };
+            });
+            return false;
+          }
+          // One undoable edit, now based on their version; then saved over it.
+          edit('merge the changes made elsewhere', (f) => {
+            for (const key of Object.keys(f)) delete (f as Record<string, unknown>)[key];
+            Object.assign(f, castDraft(structuredClone(merged)));
+          });
+          set((s) => {
+            s.savedJson = JSON.stringify(conflict.theirs.flow);
+            s.version = conflict.theirs.version ?? null;
+            s.conflict = null;
+          });
+          return get().save({ draft: (validationOf(get(), schema)?.problems.length ?? 0) > 0 });
+        },
+
+        async checkForChanges() {
+          const { currentId, version, saving, conflict } = get();
+          if (!currentId || version === null || saving || conflict) return;
+          const now = await api.read(currentId).catch(() => null);
+          const state = get();
+          // Another flow opened, or a save ran meanwhile: this answer is about something else.
+          if (!now || state.currentId !== currentId || state.version !== version || state.saving) return;
+          if (now.version !== version && state.changedElsewhere?.version !== now.version) {
+            set((s) => {
+              s.changedElsewhere = castDraft(now);
+            });
+          }
+        },
+
+        async reloadFromServer() {
+          const changed = get().changedElsewhere;
+          if (!changed) return;
+          load(changed);
+          set((s) => {
+            s.flows = castDraft(s.flows.map((f) => (f.id === changed.id ? changed : f)));
+            s.notice = { kind: 'info', text: `Reloaded ${changed.file}` };
+          });
+        },
+
+        dismissChangedElsewhere() {
+          set((s) => {
+            s.changedElsewhere = null;
+          });
         },
 
         edit,
