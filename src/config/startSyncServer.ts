@@ -16,6 +16,8 @@ export interface StartSyncServerOptions {
   databaseUrl?: string;
   /** The PostgreSQL schema to work in (tests). */
   schemaName?: string;
+  /** Storage already open (several servers on one database); it stays open when the server closes. */
+  storage?: Storage;
   /** The config's token verifier when already prepared (loadConfig does); else made from `config.auth`. */
   verifyToken?: TokenVerifier;
   /** The page `/` answers (HTML); default: a short page naming the server and its API. */
@@ -28,7 +30,7 @@ export interface RunningSyncServer {
   port: number;
   server: SyncServer;
   storage: Storage;
-  /** Stops the server and closes its storage. */
+  /** Stops the server and closes its storage (unless it was given). */
   close(): Promise<void>;
 }
 
@@ -45,7 +47,8 @@ export interface RunningSyncServer {
  */
 export async function startSyncServer(config: SyncflowConfig, options: StartSyncServerOptions = {}): Promise<RunningSyncServer> {
   const verifyToken = options.verifyToken ?? (await resolveAuth(config));
-  const storage = await openStorage({ url: options.databaseUrl, dataDir: options.dataDir, schemaName: options.schemaName });
+  const owned = !options.storage;
+  const storage = options.storage ?? (await openStorage({ url: options.databaseUrl, dataDir: options.dataDir, schemaName: options.schemaName }));
   try {
     const server = await createSyncServer({
       schema: config.schema,
@@ -68,11 +71,11 @@ export async function startSyncServer(config: SyncflowConfig, options: StartSync
       storage,
       async close() {
         await server.close();
-        await storage.close();
+        if (owned) await storage.close();
       },
     };
   } catch (e) {
-    await storage.close();
+    if (owned) await storage.close();
     throw e;
   }
 }
