@@ -5,7 +5,7 @@
  */
 import { createDemoSyncServer } from '../../src/server/demo.ts';
 import { openStorage } from '../../src/server/storage/openStorage.ts';
-import { countingStorage } from './countingStorage.ts';
+import { countingStorage } from '../../src/server/storage/countingStorage.ts';
 
 const url = process.env.SYNCFLOW_BENCH_SERVER_DB;
 const schemaName = process.env.SYNCFLOW_BENCH_SERVER_SCHEMA;

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onExit } from './postgres.ts';
-import type { StatementCount } from './countingStorage.ts';
+import type { StatementCount } from '../../src/server/storage/countingStorage.ts';
 import { readProcessMemory, resetPeak, type ProcessMemory } from './processMemory.ts';
 
 /** A sync server running in a child process (its own heap, GC and RSS). */

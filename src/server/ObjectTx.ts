@@ -33,6 +33,9 @@ export class ObjectTx {
     readonly user: AuthUser,
   ) {}
 
+  /** What handlers keep for the rest of this transaction (HandlerContext.cache). */
+  readonly cache = new Map<unknown, unknown>();
+
   /** Locks an object (FOR UPDATE) and says whether the user may read and write it; null when absent. */
   async lock(entity: string, id: string): Promise<LockedObject | null> {
     const p = new SqlParams();

@@ -11,6 +11,8 @@ export interface ServerContext {
   handlers: Handlers;
   /** For each entity, the associations of other entities that point at it (for deletes). */
   referrers: ReadonlyMap<string, ReadonlyArray<{ entity: string; association: string; required: boolean }>>;
+  /** How uploads are applied: set-based where exact (default), or always change by change. */
+  uploadPath?: 'auto' | 'inOrder';
 }
 
 /** Builds the reverse association map of a schema. */

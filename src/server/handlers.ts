@@ -16,6 +16,11 @@ export interface HandlerContext {
   kind: ChangeKind;
   /** The object before the change; null for a create. */
   previous: SyncObject | null;
+  /**
+   * Shared by every handler call of one upload (one transaction), e.g. to read a lookup table
+   * once per batch rather than once per object. Gone when the transaction ends.
+   */
+  cache: Map<unknown, unknown>;
   /** Refuses the change: the device gets a SynchronizationFailure (reason `rejected`) with `message`. */
   reject(message: string): never;
   get(entity: string, id: string): Promise<SyncObject | null>;

@@ -1,33 +1,28 @@
-import type { Schema } from '../model/schema.ts';
-import { isUuid } from '../model/values.ts';
 import type { ChangeRequest, ChangeResult } from '../transport/wire.ts';
-import { applyChange, type ChangeOutcome } from './applyChange.ts';
 import type { AuthUser } from './AuthUser.ts';
-import { tickClock } from './clock.ts';
 import { recordFailure } from './failureRecords.ts';
-import { ObjectTx } from './ObjectTx.ts';
-import { refusedChange } from './requests.ts';
 import type { ServerContext } from './ServerContext.ts';
 import type { Queryable } from './storage/Storage.ts';
+import { applyBatch, batchEligible, NeedsPerChangePath } from './uploadBatch.ts';
+import { applyInOrder } from './uploadInOrder.ts';
 
-/** How often one upload may try its cycles of new objects before checking them one by one. */
-const CYCLE_ATTEMPTS = 3;
+/** Attempts of one upload when PostgreSQL picks its transaction as a deadlock victim. */
+const ATTEMPTS = 3;
 
 /**
  * Applies a device's changes in one transaction, each atomic on its own: a change the server
  * cannot apply becomes a stored SynchronizationFailure and the others still apply. Every
  * object written gets the transaction's changedDate; results come in the order of `changes`.
  *
- * References are always checked against what is stored when the change applies, so a
- * reference to an object created later in the same upload counts only once that create has
- * applied for this user: a change naming such an object waits until its create has been tried
- * (then its reference is checked like any other), and the changes of the same object (or
- * changeId) after it wait behind it. New objects that refer to each other in a cycle are tried
- * together at the end, and kept only when every create of the cycle they relied on applied.
+ * Idempotent per (user, changeId): the change ids are claimed first (`INSERT ... ON CONFLICT`
+ * on sf_applied), so of two copies of an upload sent to two server processes at once, the
+ * second waits on the first's claim and then answers its stored results, applying nothing.
  *
- * Idempotent per (user, changeId): a change seen before is answered with its stored result and
- * not applied again. The lookup happens after the clock lock, which serializes writers across
- * processes, so two copies of a change sent to two servers at once are applied once.
+ * A batch goes the set-based way (uploadBatch.ts: a few statements for the whole batch, the
+ * clock taken only for the final writes) unless only the per-change path keeps it exact
+ * (uploadInOrder.ts: several changes of one object, deletes first, a value the database
+ * refuses, a handler refusing after it wrote); then the set-based attempt is rolled back to its
+ * savepoint and the per-change path applies the batch.
  *
  * `changes` must be checked already (known entities, UUID ids): see parseUploadRequest.
  */
@@ -37,37 +32,38 @@ export async function upload(
   device: string,
   changes: readonly ChangeRequest[],
 ): Promise<ChangeResult[]> {
-  return ctx.storage.transaction(async (tx) => {
-    const stamp = await tickClock(tx);
-    const otx = new ObjectTx(ctx, tx, stamp, user);
-    let known = await storedResults(tx, user.id, changes.map((c) => c.changeId));
-    const results: ChangeResult[] = new Array(changes.length);
-    let fresh: ChangeResult[] = [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.storage.transaction((tx) => uploadIn(ctx, tx, user, device, changes));
+    } catch (e) {
+      // 40P01 deadlock, 40001 serialization failure: nothing was written, try again.
+      const state = (e as { code?: unknown })?.code;
+      if (attempt >= ATTEMPTS || (state !== '40P01' && state !== '40001')) throw e;
+    }
+  }
+}
 
-    const refs = changes.map((c) => referencedKeys(ctx.schema, c));
-    const objectKey = (i: number) => key(changes[i].entity, changes[i].id);
-    // Creates of this upload not tried yet, and the objects some create of it applied (readable or not).
-    let untried = new Map<string, number>();
-    for (let i = 0; i < changes.length; i++) if (changes[i].kind === 'create') untried.set(objectKey(i), (untried.get(objectKey(i)) ?? 0) + 1);
-    let applied = new Map<string, { readable: boolean }>();
-    const unresolved = (k: string) => (untried.get(k) ?? 0) > 0 && !applied.has(k);
+async function uploadIn(ctx: ServerContext, tx: Queryable, user: AuthUser, device: string, changes: readonly ChangeRequest[]): Promise<ChangeResult[]> {
+  if (!changes.length) return [];
+  const { claimed, stored } = await claimChanges(tx, user.id, changes.map((c) => c.changeId));
+  const todo = changes.filter((c) => claimed.has(c.changeId));
+  const unique = new Set(todo.map((c) => c.changeId)).size === todo.length;
 
-    /** Applies (or answers again) change i; `exempt` lets references to those keys pass unchecked, noting them in `used`. */
-    const run = async (i: number, exempt?: { keys: Set<string>; used: Set<string> }): Promise<void> => {
-      const change = changes[i];
-      let result = known.get(change.changeId);
-      if (!result) {
-        const refusal = refusedChange(change);
-        const pending = exempt && ((entity: string, id: string) => {
-          const k = key(entity, id);
-          if (!exempt.keys.has(k) || !unresolved(k)) return false;
-          exempt.used.add(k);
-          return true;
-        });
-        const outcome: ChangeOutcome = refusal
-          ? { status: 'failed', reason: 'invalid', message: refusal }
-          : await applyChange(otx, change, pending);
-        result =
+  let fresh: ChangeResult[];
+  let results: ChangeResult[];
+  if (!todo.length) {
+    return changes.map((c) => stored.get(c.changeId)!);
+  } else if (ctx.uploadPath !== 'inOrder' && unique && batchEligible(todo)) {
+    await tx.query('SAVEPOINT sf_batch');
+    try {
+      const { outcomes, stamp } = await applyBatch(ctx, tx, user, todo);
+      await tx.query('RELEASE SAVEPOINT sf_batch');
+      fresh = [];
+      const byId = new Map<string, ChangeResult>();
+      for (let i = 0; i < todo.length; i++) {
+        const change = todo[i];
+        const outcome = outcomes[i];
+        const result: ChangeResult =
           outcome.status === 'applied'
             ? { changeId: change.changeId, status: 'applied', object: outcome.object }
             : {
@@ -75,125 +71,65 @@ export async function upload(
                 status: 'failed',
                 failure: await recordFailure(tx, { user: user.id, device, change, reason: outcome.reason, message: outcome.message, stamp }),
               };
-        known.set(change.changeId, result);
         fresh.push(result);
-        if (change.kind === 'create' && result.status === 'applied') applied.set(objectKey(i), { readable: result.object !== null });
+        byId.set(change.changeId, result);
       }
-      if (change.kind === 'create') untried.set(objectKey(i), untried.get(objectKey(i))! - 1);
-      results[i] = result;
-    };
-
-    // Changes waiting for a create of this upload, in upload order.
-    let waiting: number[] = [];
-    const waits = (i: number, ahead: { objects: Set<string>; changeIds: Set<string> }) =>
-      refs[i].some(unresolved) || ahead.objects.has(objectKey(i)) || ahead.changeIds.has(changes[i].changeId);
-    const note = (ahead: { objects: Set<string>; changeIds: Set<string> }, i: number) => {
-      ahead.objects.add(objectKey(i));
-      ahead.changeIds.add(changes[i].changeId);
-    };
-    /** Applies every waiting change that may go now, until none may. */
-    const drain = async () => {
-      for (let progressed = true; progressed && waiting.length; ) {
-        progressed = false;
-        const ahead = { objects: new Set<string>(), changeIds: new Set<string>() };
-        for (const i of [...waiting]) {
-          if (waits(i, ahead)) {
-            note(ahead, i);
-            continue;
-          }
-          waiting = waiting.filter((w) => w !== i);
-          await run(i);
-          progressed = true;
-        }
-      }
-    };
-
-    const queued = { objects: new Set<string>(), changeIds: new Set<string>() };
-    for (let i = 0; i < changes.length; i++) {
-      if (waits(i, queued)) {
-        waiting.push(i);
-        note(queued, i);
-        continue;
-      }
-      await run(i);
-      if (waiting.length) {
-        await drain();
-        queued.objects = new Set(waiting.map(objectKey));
-        queued.changeIds = new Set(waiting.map((w) => changes[w].changeId));
-      }
+      results = changes.map((c) => byId.get(c.changeId) ?? stored.get(c.changeId)!);
+      await storeResults(tx, user.id, fresh, stamp);
+      return results;
+    } catch (e) {
+      if (!(e instanceof NeedsPerChangePath)) throw e;
+      await tx.query('ROLLBACK TO SAVEPOINT sf_batch');
+      await tx.query('RELEASE SAVEPOINT sf_batch');
     }
-
-    // What still waits is caught in cycles of new objects (or behind them).
-    for (let attempt = 0; waiting.length; attempt++) {
-      if (attempt < CYCLE_ATTEMPTS) {
-        // Try them all in order, a reference to a waiting create passing unchecked; keep the
-        // outcome only if every create relied upon applied readable.
-        const saved = { known: new Map(known), fresh: [...fresh], untried: new Map(untried), applied: new Map(applied) };
-        const keys = new Set(waiting.filter((i) => changes[i].kind === 'create').map(objectKey));
-        const used = new Map(waiting.map((i) => [i, new Set<string>()]));
-        await tx.query('SAVEPOINT sf_cycle');
-        for (const i of waiting) await run(i, { keys, used: used.get(i)! });
-        const broken = waiting.filter(
-          (i) => results[i].status === 'applied' && [...used.get(i)!].some((k) => !applied.get(k)?.readable),
-        );
-        if (!broken.length) {
-          await tx.query('RELEASE SAVEPOINT sf_cycle');
-          waiting = [];
-          break;
-        }
-        await tx.query('ROLLBACK TO SAVEPOINT sf_cycle');
-        await tx.query('RELEASE SAVEPOINT sf_cycle');
-        ({ known, fresh, untried, applied } = saved);
-        // Check one by one the changes that relied on a failed create, and the changes waiting before them on the same object.
-        const first = waiting.filter((i) =>
-          broken.some((b) => b === i || (i < b && (objectKey(b) === objectKey(i) || changes[b].changeId === changes[i].changeId))),
-        );
-        for (const i of first) {
-          waiting = waiting.filter((w) => w !== i);
-          await run(i);
-        }
-      } else {
-        const i = waiting.shift()!;
-        await run(i);
-      }
-      await drain();
-    }
-
-    if (fresh.length) {
-      await tx.query(
-        `INSERT INTO sf_applied (user_id, change_id, result, applied_date)
-         SELECT $1, r->>'changeId', r, $3::timestamptz FROM jsonb_array_elements($2::text::jsonb) AS r
-         ON CONFLICT (user_id, change_id) DO NOTHING`,
-        [user.id, JSON.stringify(fresh), stamp],
-      );
-    }
-    return results;
-  });
-}
-
-const key = (entity: string, id: string) => `${entity}:${id.toLowerCase()}`;
-
-/** The objects a change's data names in its associations (not the object itself). */
-function referencedKeys(schema: Schema, change: ChangeRequest): string[] {
-  if (change.kind === 'delete') return [];
-  const out: string[] = [];
-  for (const [name, a] of Object.entries(schema.entities[change.entity].associations)) {
-    const target = Object.hasOwn(change.data, name) ? change.data[name] : undefined;
-    if (!isUuid(target) || (a.target === change.entity && target.toLowerCase() === change.id)) continue;
-    out.push(key(a.target, target));
   }
-  return out;
+  const inOrder = await applyInOrder(ctx, tx, user, device, changes, stored);
+  await storeResults(tx, user.id, inOrder.fresh, inOrder.stamp);
+  return inOrder.results;
 }
 
-async function storedResults(
-  tx: Queryable,
-  user: string,
-  changeIds: string[],
-): Promise<Map<string, ChangeResult>> {
-  const { rows } = await tx.query<{ change_id: string; result: ChangeResult }>(
-    `SELECT change_id, result FROM sf_applied
-      WHERE user_id = $1 AND change_id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::text::jsonb)))`,
-    [user, JSON.stringify([...new Set(changeIds)])],
+/**
+ * Claims the upload's change ids for this transaction: a placeholder row per id not seen
+ * before (`ON CONFLICT DO NOTHING` waits for a concurrent claim of the same id to commit or
+ * roll back). Answers the ids claimed here and the stored results of the others.
+ */
+async function claimChanges(tx: Queryable, user: string, changeIds: string[]): Promise<{ claimed: Set<string>; stored: Map<string, ChangeResult> }> {
+  const ids = JSON.stringify([...new Set(changeIds)]);
+  const { rows } = await tx.query<{ change_id: string; result: ChangeResult | null; claimed: boolean }>(
+    `WITH ids AS (SELECT DISTINCT jsonb_array_elements_text($2::text::jsonb) AS id),
+     claimed AS (
+       INSERT INTO sf_applied (user_id, change_id, result, applied_date)
+       SELECT $1, id, 'null'::jsonb, now() FROM ids
+       ON CONFLICT (user_id, change_id) DO NOTHING RETURNING change_id)
+     SELECT change_id, NULL::jsonb AS result, true AS claimed FROM claimed
+     UNION ALL
+     SELECT a.change_id, a.result, false FROM sf_applied a
+      WHERE a.user_id = $1 AND a.change_id IN (SELECT id FROM ids) AND a.change_id NOT IN (SELECT change_id FROM claimed)`,
+    [user, ids],
   );
-  return new Map(rows.map((r) => [r.change_id, r.result]));
+  const claimed = new Set(rows.filter((r) => r.claimed).map((r) => r.change_id));
+  const stored = new Map(rows.filter((r) => !r.claimed && r.result).map((r) => [r.change_id, r.result!]));
+  // A claim that waited for another transaction's commit is not visible to the statement that
+  // waited (its snapshot is older): read those results again.
+  const missing = [...new Set(changeIds)].filter((id) => !claimed.has(id) && !stored.has(id));
+  if (missing.length) {
+    const again = await tx.query<{ change_id: string; result: ChangeResult }>(
+      `SELECT change_id, result FROM sf_applied WHERE user_id = $1 AND change_id IN (SELECT jsonb_array_elements_text($2::text::jsonb))`,
+      [user, JSON.stringify(missing)],
+    );
+    for (const r of again.rows) stored.set(r.change_id, r.result);
+    const lost = missing.filter((id) => !stored.get(id));
+    if (lost.length) throw new Error(`change ids ${lost.join(', ')} are neither claimed nor stored`);
+  }
+  return { claimed, stored };
+}
+
+/** Fills the claims with their results (one statement). */
+async function storeResults(tx: Queryable, user: string, fresh: readonly ChangeResult[], stamp: string): Promise<void> {
+  if (!fresh.length) return;
+  await tx.query(
+    `UPDATE sf_applied a SET result = r, applied_date = $3::timestamptz
+       FROM jsonb_array_elements($2::text::jsonb) AS r WHERE a.user_id = $1 AND a.change_id = r->>'changeId'`,
+    [user, JSON.stringify(fresh), stamp],
+  );
 }

@@ -1,4 +1,4 @@
-import type { Queryable, Storage } from '../../src/server/storage/Storage.ts';
+import type { Queryable, Storage } from './Storage.ts';
 
 /** Statements sent to the database by a storage: each query, plus BEGIN and COMMIT per transaction. */
 export interface StatementCount {

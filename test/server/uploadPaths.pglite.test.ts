@@ -1,0 +1,4 @@
+import { pgliteTarget } from './support.ts';
+import { uploadPathTests } from './uploadPaths.ts';
+
+uploadPathTests(pgliteTarget());

@@ -1,0 +1,4 @@
+import { postgresTarget } from './support.ts';
+import { uploadPathTests } from './uploadPaths.ts';
+
+uploadPathTests(postgresTarget());

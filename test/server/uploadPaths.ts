@@ -1,0 +1,192 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countingStorage, type StatementCount } from '../../src/server/storage/countingStorage.ts';
+import type { ChangeRequest } from '../../src/transport/wire.ts';
+import { fuzzParameters } from '../support/fuzz.ts';
+import { change, startTestServer, uuid, type StorageTarget, type TestServer } from './support.ts';
+
+/**
+ * The write path's two ways of applying an upload (issue 12): set-based for a whole batch
+ * (uploadBatch.ts) and change by change (uploadInOrder.ts). Run on every storage target.
+ */
+export function uploadPathTests(target: StorageTarget): void {
+  describe(`upload paths on ${target.name}`, () => {
+    let fast: TestServer;
+    let inOrder: TestServer;
+    let count: StatementCount;
+    beforeAll(async () => {
+      const counted = countingStorage(await target.open());
+      count = counted.count;
+      fast = await startTestServer(counted.storage);
+      inOrder = await startTestServer(await target.open(), { uploadPath: 'inOrder' });
+    });
+    afterAll(async () => {
+      await fast?.close();
+      await inOrder?.close();
+      await target.cleanup();
+    });
+
+    const statementsFor = async (run: () => Promise<unknown>) => {
+      const before = count.statements;
+      await run();
+      return count.statements - before;
+    };
+    const tasks = (n: number, project: string | null = null) =>
+      Array.from({ length: n }, (_, i) => change('create', 'Task', uuid(), { title: `task number ${i} of the batch`, project }));
+
+    it('writes a batch of creates or updates with the same few statements whatever its size', async () => {
+      const project = uuid();
+      await fast.alice.upload([change('create', 'Project', project, { name: 'Batch' })]);
+      const small = tasks(50, project);
+      const large = tasks(500, project);
+      const smallCost = await statementsFor(() => fast.alice.upload(small));
+      const largeCost = await statementsFor(async () => {
+        const r = await fast.alice.upload(large);
+        expect(r.body.results.every((x: any) => x.status === 'applied')).toBe(true);
+        // the before-commit handler ran on each (words), the object comes back as stored
+        expect(r.body.results[499].object).toMatchObject({ id: large[499].id, words: 6, project, owner: 'alice' });
+      });
+      expect(largeCost).toBe(smallCost);
+      expect(largeCost).toBeLessThanOrEqual(12);
+
+      const updates = large.map((c, i) => change('update', 'Task', c.id, { title: `renamed ${i}` }));
+      const updateCost = await statementsFor(async () => {
+        const r = await fast.alice.upload(updates);
+        expect(r.body.results.every((x: any) => x.status === 'applied' && x.object.words === 2)).toBe(true);
+      });
+      expect(updateCost).toBeLessThanOrEqual(12);
+      expect((await fast.alice.fetch('Task', [large[7].id])).body.objects[0]).toMatchObject({ title: 'renamed 7', words: 2 });
+    });
+
+    it('answers a repeated batch from the stored results and writes nothing', async () => {
+      const batch = tasks(20);
+      const first = await fast.alice.upload(batch);
+      const counts = await fast.counts();
+      const again = await fast.alice.upload(batch);
+      expect(again.body).toEqual(first.body);
+      expect(await fast.counts()).toEqual(counts);
+    });
+
+    it('takes the change-by-change path when a handler refuses after writing, keeping nothing of the refused change', async () => {
+      const refusing = await startTestServer(await target.open(), {
+        handlers: {
+          Task: {
+            async beforeCommit(task, ctx) {
+              if (task.title === 'write then refuse') {
+                await ctx.create('Project', { name: 'written by the handler' });
+                ctx.reject('refused after writing');
+              }
+            },
+          },
+        },
+      });
+      try {
+        const ok = change('create', 'Task', uuid(), { title: 'fine' });
+        const bad = change('create', 'Task', uuid(), { title: 'write then refuse' });
+        const r = await refusing.alice.upload([ok, bad]);
+        expect(r.body.results.map((x: any) => x.status)).toEqual(['applied', 'failed']);
+        expect(r.body.results[1].failure).toMatchObject({ reason: 'rejected', message: 'refused after writing' });
+        const projects = await refusing.alice.all('Project');
+        expect(projects.filter((p) => p.name === 'written by the handler')).toEqual([]);
+      } finally {
+        await refusing.close();
+      }
+    });
+
+    // Generated batches over a small world, applied by both paths from the same state: the same
+    // outcome per change, the same stored rows, the same failures.
+    it('gives exactly the results of the change-by-change path for generated batches', async () => {
+      const world = async (server: TestServer, ids: World) => {
+        await server.alice.upload([change('create', 'Project', ids.aliceProject, { name: 'alice', archived: true })]);
+        await server.bob.upload([
+          change('create', 'Project', ids.bobProject, { name: 'bob' }),
+          change('create', 'Task', ids.bobTask, { title: 'bob private' }),
+        ]);
+        await server.alice.upload([
+          change('create', 'Task', ids.aliceTask, { title: 'alice task', project: ids.aliceProject }),
+          change('create', 'Task', ids.goneTask, { title: 'to delete' }),
+        ]);
+        await server.alice.upload([change('delete', 'Task', ids.goneTask)]);
+      };
+      await fc.assert(
+        fc.asyncProperty(batchArbitrary, async (plan) => {
+          const ids = newWorld();
+          await world(fast, ids);
+          await world(inOrder, ids);
+          const changes = shaped(plan.changes.map((c) => c(ids)), plan.deviceShaped);
+          const [a, b] = [await fast[plan.user].upload(changes), await inOrder[plan.user].upload(changes)];
+          expect(a.status).toBe(200);
+          expect(b.status).toBe(200);
+          const outcome = (r: any) => r.body.results.map((x: any) => (x.status === 'applied' ? 'applied' : `${x.failure.reason}: ${x.failure.message}`));
+          expect(outcome(a)).toEqual(outcome(b));
+          const stored = async (server: TestServer) => {
+            const rows = await server.storage.query<{ entity: string; id: string; owner: string; data: unknown }>(
+              `SELECT entity, id::text AS id, owner, data FROM sf_objects WHERE id::text = ANY($1) ORDER BY entity, id`,
+              [ids.all()],
+            );
+            return rows.rows;
+          };
+          expect(await stored(fast)).toEqual(await stored(inOrder));
+        }),
+        fuzzParameters({ runs: 30, soakRuns: 1000 }),
+      );
+    });
+  });
+}
+
+interface World {
+  aliceProject: string;
+  bobProject: string;
+  aliceTask: string;
+  bobTask: string;
+  goneTask: string;
+  fresh: string[];
+  all(): string[];
+}
+
+function newWorld(): World {
+  const w = { aliceProject: uuid(), bobProject: uuid(), aliceTask: uuid(), bobTask: uuid(), goneTask: uuid(), fresh: Array.from({ length: 4 }, uuid) };
+  return { ...w, all: () => [w.aliceProject, w.bobProject, w.aliceTask, w.bobTask, w.goneTask, ...w.fresh] };
+}
+
+type Pick = (w: World) => string;
+const objectRef: fc.Arbitrary<Pick> = fc.constantFrom<Pick>(
+  (w) => w.aliceProject,
+  (w) => w.bobProject,
+  (w) => w.aliceTask,
+  (w) => w.bobTask,
+  (w) => w.goneTask,
+  (w) => w.fresh[0],
+  (w) => w.fresh[1],
+  (w) => w.fresh[2],
+  (w) => w.fresh[3],
+);
+const title = fc.constantFrom('plan the week', 'a forbidden title', '', 'x'.repeat(501), 'one two three');
+const taskData = fc.record(
+  { title, done: fc.boolean(), project: fc.option(objectRef, { nil: undefined }), priority: fc.constantFrom('low', 'high', 'urgent') },
+  { requiredKeys: [] },
+);
+const projectData = fc.record({ name: fc.constantFrom('P', '', 'Renamed'), archived: fc.boolean() }, { requiredKeys: [] });
+const oneChange = fc.oneof(
+  fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Task'), id: objectRef, data: taskData }),
+  fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Project'), id: objectRef, data: projectData }),
+).map(({ kind, entity, id, data }) => (w: World) => {
+  const values = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'function' ? (v as Pick)(w) : v]));
+  return change(kind as 'create' | 'update' | 'delete', entity, id(w), kind === 'delete' ? {} : values);
+});
+/**
+ * Three in four batches are shaped as a device sends them (one change per object, deletes
+ * last), which the set-based path takes; the others (any order, repeats) go change by change.
+ */
+const batchArbitrary = fc.record({
+  user: fc.constantFrom('alice' as const, 'bob' as const, 'carol' as const),
+  changes: fc.array(oneChange, { minLength: 1, maxLength: 8 }),
+  deviceShaped: fc.nat(3).map((n) => n > 0),
+});
+
+function shaped(changes: ChangeRequest[], deviceShaped: boolean): ChangeRequest[] {
+  if (!deviceShaped) return changes;
+  const seen = new Set<string>();
+  const unique = changes.filter((c) => !seen.has(`${c.entity}:${c.id}`) && !!seen.add(`${c.entity}:${c.id}`));
+  return [...unique.filter((c) => c.kind !== 'delete'), ...unique.filter((c) => c.kind === 'delete')];
+}
