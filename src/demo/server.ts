@@ -46,6 +46,10 @@ export const demoHandlers: Handlers = {
     /** A new task brings its archived project back to life. */
     async afterCommit(task, ctx) {
       if (ctx.kind !== 'create' || typeof task.project !== 'string') return;
+      // Once per project and upload: a batch of tasks of one project reads it once.
+      const seen = `Project revived: ${task.project}`;
+      if (ctx.cache.has(seen)) return;
+      ctx.cache.set(seen, true);
       const project = await ctx.get('Project', task.project);
       if (project?.archived) await ctx.update('Project', task.project, { archived: false });
     },

@@ -10,7 +10,7 @@ export type ChangeOutcome =
   | { status: 'failed'; reason: FailureReason; message: string };
 
 /** A change the server refuses, with the reason the device gets. */
-class ChangeFailure extends Error {
+export class ChangeFailure extends Error {
   constructor(
     readonly reason: FailureReason,
     message: string,
@@ -47,7 +47,7 @@ export async function applyChange(
   }
 }
 
-function toFailure(e: unknown): { reason: FailureReason; message: string } | null {
+export function toFailure(e: unknown): { reason: FailureReason; message: string } | null {
   if (e instanceof ChangeFailure) return { reason: e.reason, message: e.message };
   if (e instanceof HandlerRejection) return { reason: 'rejected', message: e.message };
   if (e instanceof SyncflowError) {
@@ -63,7 +63,7 @@ function toFailure(e: unknown): { reason: FailureReason; message: string } | nul
   return null;
 }
 
-const notFound = (entity: string, id: string) =>
+export const notFound = (entity: string, id: string) =>
   new ChangeFailure('inaccessible', `${entity} ${id} was not found or is not accessible`);
 
 async function apply(
@@ -153,7 +153,7 @@ async function runAfter(
 }
 
 /** The `ctx` of a handler: unchecked writes in the change's transaction. */
-function handlerContext(otx: ObjectTx, kind: ChangeKind, previous: SyncObject | null): HandlerContext {
+export function handlerContext(otx: ObjectTx, kind: ChangeKind, previous: SyncObject | null): HandlerContext {
   const { schema } = otx.ctx;
   const checkId = (entity: string, id: string) => {
     entityOf(schema, entity);
@@ -165,6 +165,7 @@ function handlerContext(otx: ObjectTx, kind: ChangeKind, previous: SyncObject | 
     roles: otx.user.roles,
     kind,
     previous,
+    cache: otx.cache,
     reject(message: string): never {
       throw new HandlerRejection(message);
     },
@@ -203,12 +204,12 @@ export function baseConflict(change: ChangeRequest, current: SyncObject): Change
   return new ChangeFailure('conflict', `${change.entity} ${change.id} was changed on the server since the device's version (${change.base})`);
 }
 
-function pick(object: Values, names: readonly string[]): Values {
+export function pick(object: Values, names: readonly string[]): Values {
   const out: Values = {};
   for (const n of names) out[n] = object[n] ?? null;
   return out;
 }
 
-function nullMembers(names: readonly string[]): Values {
+export function nullMembers(names: readonly string[]): Values {
   return Object.fromEntries(names.map((n) => [n, null]));
 }
