@@ -85,7 +85,7 @@ export type Step =
   | { op: 'syncUp'; leaveIfChanged: boolean }
   | { op: 'stopDuringReSync'; atRequest: number; restart: boolean }
   | { op: 'fault'; path: FaultPath; fault: Fault }
-  | { op: 'crashDuringSync'; afterWrites: number; mode: Mode };
+  | { op: 'crashDuringSync'; afterWrites: number; mode: Mode | 'reSync' | 'syncUp' };
 
 const pick = fc.nat({ max: 50 });
 const mode = fc.constantFrom<Mode>('all', 'unsynchronized', 'selected');
@@ -111,7 +111,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       fault: fc.constantFrom<Fault>('responseLost', 'unavailable', 'unreachable'),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('crashDuringSync' as const), afterWrites: fc.nat({ max: 12 }), mode }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('crashDuringSync' as const),
+      afterWrites: fc.nat({ max: 12 }),
+      mode: fc.constantFrom<Mode | 'reSync' | 'syncUp'>('all', 'unsynchronized', 'selected', 'reSync', 'syncUp'),
+    }),
+  },
 );
 const history = fc.array(step, { minLength: 4, maxLength: soaking ? 40 : 18 });
 
@@ -283,7 +290,9 @@ async function runHistory(target: Target, steps: Step[]): Promise<void> {
           const plan = { left: s.afterWrites, dead: false };
           crashes.set(dbName, plan);
           try {
-            await runtime.synchronize(await request(runtime, s.mode, 7));
+            if (s.mode === 'reSync') await runtime.syncs.reSync('tasks');
+            else if (s.mode === 'syncUp') await runtime.syncs.reSync('upLeave');
+            else await runtime.synchronize(await request(runtime, s.mode, 7));
           } catch (error) {
             // A dead process fails however its last write was wrapped; otherwise as any sync.
             if (!plan.dead && !expected(error)) throw error;
@@ -391,6 +400,8 @@ function targetOf(storages: StorageTarget): Target {
   };
 }
 
+/** How many histories per server (default: 10 and 6 in npm test, 1,500 each in npm run soak). */
+const histories = process.env.SYNCFLOW_HISTORIES ? Number(process.env.SYNCFLOW_HISTORIES) : undefined;
 const replay = process.env.SYNCFLOW_HISTORY ? (JSON.parse(process.env.SYNCFLOW_HISTORY) as Step[]) : null;
 
 for (const [name, storages, runs] of [
@@ -406,7 +417,7 @@ for (const [name, storages, runs] of [
       await fc.assert(
         fc.asyncProperty(history, (steps) => runHistory(target, steps)),
         {
-          ...fuzzParameters({ runs: Number(process.env.SYNCFLOW_HISTORIES ?? runs), soakRuns: 1000 }),
+          ...fuzzParameters({ runs: histories ?? runs, soakRuns: histories ?? 1500 }),
           // Shrink: the report is the smallest history that still breaks an invariant.
           endOnFailure: false,
           reporter: (details) => {
