@@ -402,6 +402,36 @@ function targetOf(storages: StorageTarget): Target {
 
 /** How many histories per server (default: 10 and 6 in npm test, 1,500 each in npm run soak). */
 const histories = process.env.SYNCFLOW_HISTORIES ? Number(process.env.SYNCFLOW_HISTORIES) : undefined;
+/**
+ * Histories every run includes (fast-check `examples`): the one that found a lost delete (a
+ * create uploaded, its answer lost to a crash, then deleted on the device), and one with a crash
+ * in each named sync, attachments and faults on every endpoint.
+ */
+const examples: Step[][] = [
+  [
+    { op: 'create', withProject: false },
+    { op: 'create', withProject: false },
+    { op: 'delete', pick: 0 },
+    { op: 'crashDuringSync', afterWrites: 0, mode: 'all' },
+    { op: 'delete', pick: 0 },
+  ],
+  [
+    { op: 'create', withProject: true },
+    { op: 'attach', pick: 0, size: 3000 },
+    { op: 'fault', path: 'files', fault: 'responseLost' },
+    { op: 'crashDuringSync', afterWrites: 3, mode: 'unsynchronized' },
+    { op: 'serverCreate' },
+    { op: 'edit', pick: 1 },
+    { op: 'serverEdit', pick: 1 },
+    { op: 'fault', path: 'upload', fault: 'responseLost' },
+    { op: 'crashDuringSync', afterWrites: 2, mode: 'syncUp' },
+    { op: 'stopDuringReSync', atRequest: 1, restart: true },
+    { op: 'access', pick: 0, to: 'bob' },
+    { op: 'crashDuringSync', afterWrites: 1, mode: 'reSync' },
+    { op: 'sync', mode: 'selected', pick: 0 },
+  ],
+];
+
 const replay = process.env.SYNCFLOW_HISTORY ? (JSON.parse(process.env.SYNCFLOW_HISTORY) as Step[]) : null;
 
 for (const [name, storages, runs] of [
@@ -413,6 +443,7 @@ for (const [name, storages, runs] of [
     const target = targetOf(storages);
 
     it('lose no committed change, apply none twice, and leave the device with exactly what the user may read', async () => {
+      Object.assign(tally, { histories: 0, steps: 0, faults: 0, crashes: 0, stops: 0, failures: 0, files: 0 });
       if (replay) return runHistory(target, replay);
       await fc.assert(
         fc.asyncProperty(history, (steps) => runHistory(target, steps)),
@@ -420,6 +451,7 @@ for (const [name, storages, runs] of [
           ...fuzzParameters({ runs: histories ?? runs, soakRuns: histories ?? 1500 }),
           // Shrink: the report is the smallest history that still breaks an invariant.
           endOnFailure: false,
+          examples: examples.map((e) => [e] as [Step[]]),
           reporter: (details) => {
             if (!details.failed) return;
             const shrunk = details.counterexample?.[0];
