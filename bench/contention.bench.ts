@@ -29,6 +29,8 @@ interface Run {
   p50: number;
   p99: number;
   requests: number;
+  /** Median time an upload transaction held the write clock. */
+  clockHeld: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -38,6 +40,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function drive(servers: ServerProcess[], clients: number, seconds: number): Promise<Omit<Run, 'processes' | 'clients'>> {
   const latencies: number[] = [];
+  const before = await Promise.all(servers.map((s) => s.sqlCount()));
   let applied = 0;
   const deadline = performance.now() + seconds * 1000;
   const start = performance.now();
@@ -68,7 +71,15 @@ async function drive(servers: ServerProcess[], clients: number, seconds: number)
   );
   const elapsed = performance.now() - start;
   latencies.sort((a, b) => a - b);
-  return { changesPerSecond: (applied / elapsed) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), requests: latencies.length };
+  const after = await Promise.all(servers.map((s) => s.sqlCount()));
+  const held = after.flatMap((a, i) => a.clockHeldMs.slice(before[i].clockHeldMs.length)).sort((a, b) => a - b);
+  return {
+    changesPerSecond: (applied / elapsed) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    requests: latencies.length,
+    clockHeld: percentile(held, 50),
+  };
 }
 
 console.log(`contention: ${PROCESSES.join('/')} server processes x ${CLIENTS.join('/')} clients, ${CHANGES_PER_REQUEST} creates per request, ${SECONDS} s each; ${os.cpus().length} cores`);
@@ -84,7 +95,7 @@ try {
       const r = await drive(active, clients, SECONDS);
       runs.push({ processes, clients, ...r });
       console.log(
-        `  ${processes} process(es) x ${String(clients).padStart(2)} clients: ${r.changesPerSecond.toFixed(0).padStart(6)} changes/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.requests} requests)`,
+        `  ${processes} process(es) x ${String(clients).padStart(2)} clients: ${r.changesPerSecond.toFixed(0).padStart(6)} changes/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, clock held ${r.clockHeld.toFixed(2)} ms (${r.requests} requests)`,
       );
     }
   }
@@ -95,6 +106,7 @@ try {
     { key: `rate.${r.processes}x${r.clients}`, label: `${r.processes} process(es) x ${r.clients} clients: applied changes/s`, unit: 'changes/s', value: r.changesPerSecond },
     { key: `p50.${r.processes}x${r.clients}`, label: `  p50 of a ${CHANGES_PER_REQUEST}-change upload`, unit: 'ms', value: r.p50 },
     { key: `p99.${r.processes}x${r.clients}`, label: `  p99`, unit: 'ms', value: r.p99 },
+    { key: `clock.${r.processes}x${r.clients}`, label: `  write clock held per upload (median)`, unit: 'ms', value: r.clockHeld },
   ]);
   const best = (processes: number) => Math.max(...runs.filter((r) => r.processes === processes).map((r) => r.changesPerSecond));
   const eight = at(1, 8);

@@ -88,7 +88,7 @@ for (let r = 0; r < Math.max(3, Math.ceil(REPS / 3)); r++) {
   received = 0;
   let cursor: string | null = null;
   do {
-    const res = await countingFetch(`${url}/api/download`, {
+    const res: Response = await countingFetch(`${url}/api/download`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-device-id': 'bench-floor' },
       body: JSON.stringify({ entity: 'Task', cursor, limit: 1000 }),

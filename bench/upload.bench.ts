@@ -44,12 +44,17 @@ try {
   let serial = 0;
   const newTitle = (round: number, k: number) => `Task ${k} written in round ${round} of the upload bench (${++serial})`;
   const statements: Record<string, number[]> = {};
+  // How long each upload transaction held the cluster-wide write clock (see clock.ts).
+  const clockHeld: Record<string, number[]> = {};
   const phases = { createUpload: [] as number[], updateUpload: [] as number[] };
   const countSql = async <T>(name: string, round: number, run: () => Promise<T>): Promise<T> => {
     const before = await server.sqlCount();
     const out = await run();
     const after = await server.sqlCount();
-    if (round >= WARMUP) (statements[name] ??= []).push((after.statements - before.statements) / N);
+    if (round >= WARMUP) {
+      (statements[name] ??= []).push((after.statements - before.statements) / N);
+      (clockHeld[name] ??= []).push(...after.clockHeldMs.slice(before.clockHeldMs.length));
+    }
     return out;
   };
   const uploadDirect = async (kind: 'create' | 'update', rows: Array<{ id: string; data: Record<string, unknown> }>) => {
@@ -150,6 +155,7 @@ try {
       ratio(`ratio.${kind}.api/floor`, `${kind}s: /api/upload / floor`, m(`${kind}.api`).median / floorMs),
       { key: `sql.${kind}.protocol`, label: `${kind}s: SQL statements per change, synchronize (upload + refresh)`, unit: 'statements', value: median(statements[`${kind}.protocol`] ?? []) },
       { key: `sql.${kind}.api`, label: `${kind}s: SQL statements per change, /api/upload`, unit: 'statements', value: median(statements[`${kind}.api`] ?? []) },
+      { key: `clock.${kind}.api`, label: `${kind}s: write clock held per ${BATCH}-change request (median)`, unit: 'ms', value: median(clockHeld[`${kind}.api`] ?? []) },
     );
   }
   report({

@@ -1,22 +1,26 @@
 import type { Queryable, Storage } from './Storage.ts';
 
-/** Statements sent to the database by a storage: each query, plus BEGIN and COMMIT per transaction. */
+/**
+ * What a storage sent to the database: statements (each query, plus BEGIN and COMMIT per
+ * transaction), transactions, and how long each transaction held the write clock (from its
+ * `UPDATE sf_clock`, see clock.ts, to its end): the one lock every writer of a cluster shares.
+ */
 export interface StatementCount {
   statements: number;
   transactions: number;
+  /** Milliseconds per transaction that took the clock, latest last (at most 10,000 kept). */
+  clockHeldMs: number[];
 }
 
 /**
- * Wraps a storage so every statement is counted (the bench's "SQL statements per change"). The
- * wrapper forwards everything else untouched; `withSchema` views are counted too.
+ * Wraps a storage so every statement is counted (the write-path bench's "SQL statements per
+ * change" and lock hold times, and tests that a batch costs a fixed number of statements).
+ * Everything else is forwarded untouched; `withSchema` views add to the same count.
  */
-export function countingStorage(inner: Storage, count: StatementCount = { statements: 0, transactions: 0 }): { storage: Storage; count: StatementCount } {
-  const counted = (q: Queryable): Queryable => ({
-    query: (sql, params) => {
-      count.statements++;
-      return q.query(sql, params);
-    },
-  });
+export function countingStorage(
+  inner: Storage,
+  count: StatementCount = { statements: 0, transactions: 0, clockHeldMs: [] },
+): { storage: Storage; count: StatementCount } {
   const storage: Storage = {
     driver: inner.driver,
     schemaName: inner.schemaName,
@@ -24,10 +28,26 @@ export function countingStorage(inner: Storage, count: StatementCount = { statem
       count.statements++;
       return inner.query(sql, params);
     },
-    transaction: (fn) => {
+    transaction: async (fn) => {
       count.transactions++;
       count.statements += 2; // BEGIN, COMMIT
-      return inner.transaction((tx) => fn(counted(tx)));
+      let clockAt: number | null = null;
+      try {
+        return await inner.transaction((tx: Queryable) =>
+          fn({
+            query: (sql, params) => {
+              count.statements++;
+              if (clockAt === null && sql.includes('sf_clock')) clockAt = performance.now();
+              return tx.query(sql, params);
+            },
+          }),
+        );
+      } finally {
+        if (clockAt !== null) {
+          count.clockHeldMs.push(performance.now() - clockAt);
+          if (count.clockHeldMs.length > 10_000) count.clockHeldMs.shift();
+        }
+      }
     },
     withSchema: async (name) => countingStorage(await inner.withSchema(name), count).storage,
     close: () => inner.close(),
