@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// The `syncflow` command. syncflow ships TypeScript sources: tsx's loader (registered here,
-// Node >= 20.6) compiles them as they load, so the command needs no build step.
-import { register } from 'tsx/esm/api';
+// The `syncflow` command. In a checkout of the repository it runs the TypeScript sources through
+// tsx's loader (no build step while working on syncflow); an installed package runs dist/.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/syncflow.ts');
+const source = new URL('../src/cli/syncflow.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('../dist/cli/syncflow.js');
+}

@@ -4,6 +4,7 @@
  * same for the demo app. `PORT` and `HOST` are honoured (the flags win); `--port 0` picks a free
  * port; the URLs printed are the ones listening.
  */
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { findConfigFile, loadConfig, type LoadedConfig } from '../config/loadConfig.ts';
 import { homePage, startSyncServer } from '../config/startSyncServer.ts';
@@ -82,7 +83,11 @@ export async function serveApp(loaded: LoadedConfig, options: ServeOptions, out:
   try {
     if (options.editor) {
       const flowsDir = options.flows ?? loaded.flowsDir;
-      const { startEditor } = await import('../../editor/server/startEditor.ts');
+      const startEditor = await loadEditor();
+      if (!startEditor) {
+        out.write('syncflow editor:      not part of this install (it runs from a checkout of the syncflow repository)\n');
+        return { url: server.url, editorUrl: null, close: () => server.close() };
+      }
       const editor = await startEditor({
         port: options.editorPort,
         host: options.editorHost,
@@ -112,6 +117,29 @@ export async function serveApp(loaded: LoadedConfig, options: ServeOptions, out:
       for (const close of closers) await close();
     },
   };
+}
+
+interface EditorModule {
+  startEditor(options: {
+    port?: number;
+    host?: string;
+    allowedHosts?: string[];
+    authorRole?: string;
+    syncServerUrl: string;
+    flowsDir: string;
+    schema?: unknown;
+  }): Promise<{ url: string; close(): Promise<void> }>;
+}
+
+/**
+ * The editor's server, from the repository's editor/ folder. It is built with Vite (a dev
+ * dependency), so the published package does not ship it: null there. The path is computed so
+ * that the package build leaves editor/ out.
+ */
+async function loadEditor(): Promise<EditorModule['startEditor'] | null> {
+  const entry = new URL(['..', '..', 'editor', 'server', 'startEditor.ts'].join('/'), import.meta.url);
+  if (!existsSync(entry)) return null;
+  return ((await import(entry.href)) as EditorModule).startEditor;
 }
 
 /**
