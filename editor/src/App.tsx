@@ -93,6 +93,10 @@ function EditorPage() {
       } else if (mod && ((key === 'z' && e.shiftKey) || key === 'y')) {
         e.preventDefault();
         s.redo();
+      } else if (mod && key === 'a' && !isTextField(e.target)) {
+        // Select all selects the flow's nodes and edges, not the page's text.
+        e.preventDefault();
+        s.selectAll();
       } else if (mod && key === 'z') {
         e.preventDefault();
         s.undo();

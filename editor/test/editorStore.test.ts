@@ -250,3 +250,22 @@ describe('layout', () => {
     expect(layoutMissing(flow)).toEqual({});
   });
 });
+
+describe('inserting into an edge, rejoining after a delete (issue 15, defect 2)', () => {
+  it('inserts a node into an edge as one undo step, and offers to rejoin when a middle node is deleted', async () => {
+    const { s } = await openSample();
+    const id = s().insertNode({ type: 'activity', activity: 'logMessage' }, { x: 100, y: 0 }, 'commitTask->end')!;
+    expect(s().flow!.edges.map((e) => `${e.from}->${e.to}`)).toEqual(['start->commitTask', `commitTask->${id}`, `${id}->end`]);
+    expect(s().past).toHaveLength(1);
+    s().undo();
+    expect(s().flow!.nodes.map((n) => n.id)).not.toContain(id);
+    expect(s().flow!.edges.map((e) => `${e.from}->${e.to}`)).toEqual(['start->commitTask', 'commitTask->end']);
+
+    s().select({ nodes: ['commitTask'] });
+    s().deleteSelection();
+    expect(s().rejoinOffer).toEqual({ deleted: 'commitTask', edge: { from: 'start', to: 'end' } });
+    s().rejoin();
+    expect(s().flow!.edges.map((e) => `${e.from}->${e.to}`)).toEqual(['start->end']);
+    expect(s().rejoinOffer).toBeNull();
+  });
+});

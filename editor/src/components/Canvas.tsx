@@ -19,6 +19,7 @@ import {
 import { useCallback, useEffect, useMemo, useState, type DragEvent } from 'react';
 import type { Flow, FlowNode } from '../../../src/flow/format.ts';
 import { appSchema } from '../appSchema.ts';
+import { edgeNear, edgeSegments, segmentCrossesRect } from '../flow/edgeGeometry.ts';
 import { edgeKeys, loopSize, nodeSize, type XY } from '../flow/graph.ts';
 import type { RunState } from '../run/runStore.ts';
 import { useRun } from '../run/useRun.ts';
@@ -109,6 +110,15 @@ export function Canvas() {
     const keys = edgeKeys(flow.edges);
     const ids = new Set(flow.nodes.map((n) => n.id));
     const activities = new Set(flow.nodes.filter((n) => n.type === 'activity').map((n) => n.id));
+    const positionOf = (id: string) => {
+      const n = flow.nodes.find((x) => x.id === id);
+      return n ? { ...(n.position ?? autoPositions[id] ?? { x: 0, y: 0 }), ...nodeSize(n) } : null;
+    };
+    /** Is `to` wholly below `from` (and not beside it), where a line straight down reaches its top? */
+    const below = (from: string, to: string) => {
+      const [a, b] = [positionOf(from), positionOf(to)];
+      return Boolean(a && b && b.y >= a.y + a.height + 20 && b.x < a.x + a.width / 2 + 40 && b.x + b.width > a.x + a.width / 2 - 40);
+    };
     const problemEdges = new Set((validation?.problems ?? []).map((p) => /^edges\[(\d+)\]/.exec(p.path)?.[1]).filter(Boolean).map(Number));
     return flow.edges.flatMap((e, i): Edge[] => {
       if (!ids.has(e.from) || !ids.has(e.to)) return [];
@@ -120,7 +130,10 @@ export function Canvas() {
           source: e.from,
           target: e.to,
           sourceHandle: error && activities.has(e.from) ? 'error' : 'out',
-          targetHandle: 'in',
+          // From the bottom handle an error edge goes down: into the top of a node below it, else a
+          // stepped line across (a bezier into the left side curled back under its own node).
+          ...(error ? { type: 'smoothstep' } : {}),
+          targetHandle: error && below(e.from, e.to) ? 'in-top' : 'in',
           label,
           selected: selection.edges.includes(keys[i]),
           markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
@@ -128,7 +141,7 @@ export function Canvas() {
         },
       ];
     });
-  }, [flow, selection, validation]);
+  }, [flow, selection, validation, autoPositions]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<CanvasNode>[]) => {
@@ -185,7 +198,11 @@ export function Canvas() {
       e.preventDefault();
       const spec = JSON.parse(raw) as NewNodeSpec;
       const p = screenToFlowPosition({ x: e.clientX, y: e.clientY });
-      store.getState().addNode(spec, { x: p.x - 75, y: p.y - 30 });
+      const { flow: current, autoPositions: auto } = store.getState();
+      // Dropped onto an edge: inserted into it (connected both ways), as the line suggests.
+      const onEdge = current && spec.type !== 'start' && spec.type !== 'end' ? edgeNear(edgeSegments(current, (n) => n.position ?? auto[n.id] ?? { x: 0, y: 0 }), p) : null;
+      if (onEdge) store.getState().insertNode(spec, { x: p.x - 75, y: p.y - 30 }, onEdge);
+      else store.getState().addNode(spec, { x: p.x - 75, y: p.y - 30 });
     },
     [store, screenToFlowPosition],
   );
@@ -242,8 +259,11 @@ export function usePlacement(): () => XY {
     const taken = (flow?.nodes ?? [])
       .filter((n) => !n.parent)
       .map((n) => ({ p: n.position ?? autoPositions[n.id] ?? { x: 0, y: 0 }, s: { width: nodeSize(n).width, height: nodeSize(n).height + 18 } }));
+    // Off the edges too: a node on a line looks inserted, and is not.
+    const lines = flow ? edgeSegments(flow, (n) => n.position ?? autoPositions[n.id] ?? { x: 0, y: 0 }) : [];
     const free = (x: number, y: number) =>
-      !taken.some(({ p, s }) => x < p.x + s.width + 20 && x + size.width + 20 > p.x && y < p.y + s.height + 20 && y + size.height + 20 > p.y);
+      !taken.some(({ p, s }) => x < p.x + s.width + 20 && x + size.width + 20 > p.x && y < p.y + s.height + 20 && y + size.height + 20 > p.y) &&
+      !lines.some((line) => segmentCrossesRect(line, { x, y, ...size }));
     const visible = (x: number, y: number) => !topLeft || !bottomRight || (x >= topLeft.x && y >= topLeft.y && x + size.width <= bottomRight.x && y + size.height <= bottomRight.y);
     const start = { x: Math.round(centre.x - size.width / 2), y: Math.round(centre.y - size.height / 2) };
     const spots: XY[] = [];

@@ -1,7 +1,8 @@
 /**
  * Over the canvas: a save refused because the flow changed elsewhere (reload theirs, overwrite
  * with mine, or merge when our changes touch different nodes), and the notice that the open flow
- * changed elsewhere (as Node-RED warns when the flows changed on the server).
+ * changed elsewhere (as Node-RED warns when the flows changed on the server); after a node in the
+ * middle of a line was deleted, the offer to join its neighbours again.
  */
 import { useEditor, useEditorStore } from '../store/useEditor.ts';
 
@@ -10,6 +11,7 @@ export function FlowChangedBanner() {
   const conflict = useEditor((s) => s.conflict);
   const changed = useEditor((s) => s.changedElsewhere);
   const saving = useEditor((s) => s.saving);
+  const rejoin = useEditor((s) => s.rejoinOffer);
   if (conflict) {
     const mergeable = conflict.overlapping.length === 0;
     return (
@@ -43,6 +45,21 @@ export function FlowChangedBanner() {
         </button>
         <button type="button" onClick={() => store.getState().dismissChangedElsewhere()} data-testid="changed-dismiss">
           Keep editing mine
+        </button>
+      </div>
+    );
+  }
+  if (rejoin) {
+    return (
+      <div className="flow-banner" role="status" data-testid="rejoin-offer">
+        <span>
+          Deleted <strong>{rejoin.deleted}</strong> from the middle of a line: join {rejoin.edge.from} → {rejoin.edge.to} again?
+        </span>
+        <button type="button" className="primary" onClick={() => store.getState().rejoin()} data-testid="rejoin">
+          Rejoin
+        </button>
+        <button type="button" onClick={() => store.getState().dismissRejoin()} data-testid="rejoin-dismiss">
+          Leave it
         </button>
       </div>
     );

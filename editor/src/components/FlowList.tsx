@@ -9,6 +9,8 @@ export function FlowList() {
   const canAuthor = useEditor((s) => s.session?.canAuthor ?? false);
   const [name, setName] = useState('');
   const [creating, setCreating] = useState(false);
+  // Why the name was refused, shown under the field (not cut off in the toolbar, far from it).
+  const [error, setError] = useState<string | null>(null);
   const confirmLeave = () => !store.getState().flow || JSON.stringify(store.getState().flow) === store.getState().savedJson || window.confirm('Discard the unsaved changes?');
   const create = async () => {
     if (!name.trim() || !confirmLeave()) return;
@@ -16,6 +18,10 @@ export function FlowList() {
     if (store.getState().currentId === name.trim()) {
       setName('');
       setCreating(false);
+      setError(null);
+    } else {
+      const notice = store.getState().notice;
+      setError(notice?.kind === 'error' ? notice.text : 'The flow was not created');
     }
   };
   return (
@@ -34,10 +40,27 @@ export function FlowList() {
             void create();
           }}
         >
-          <input autoFocus value={name} placeholder="flowName" aria-label="New flow name" onChange={(e) => setName(e.target.value)} data-testid="new-flow-name" />
+          <input
+            autoFocus
+            value={name}
+            placeholder="flowName"
+            aria-label="New flow name"
+            aria-invalid={error !== null}
+            aria-describedby={error ? 'new-flow-error' : undefined}
+            onChange={(e) => {
+              setName(e.target.value);
+              setError(null);
+            }}
+            data-testid="new-flow-name"
+          />
           <button type="submit" disabled={!name.trim()} data-testid="new-flow-create">
             Create
           </button>
+          {error && (
+            <div id="new-flow-error" className="field-error new-flow-error" role="alert" data-testid="new-flow-error">
+              {error}
+            </div>
+          )}
         </form>
       )}
       <ul>

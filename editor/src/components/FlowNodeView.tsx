@@ -87,6 +87,8 @@ export function FlowNodeView({ data, selected }: NodeProps<CanvasNode>) {
   return (
     <div className={classes} data-testid={`node-${node.id}`} data-run={data.run} style={data.size} title={problems.map((p) => p.message).join('\n') || undefined}>
       {hasIn && <Handle type="target" position={Position.Left} id="in" />}
+      {/* Where an error-handler edge from above arrives: straight down, not curled back under its source. */}
+      {hasIn && <Handle type="target" position={Position.Top} id="in-top" className="handle-in-top" isConnectable={false} />}
       {node.type === 'decision' && <div className="diamond" />}
       <div className="fnode-body">
         {node.type === 'activity' && node.caption && <div className="fnode-caption">{node.caption}</div>}

@@ -188,6 +188,8 @@ function RenameField({ node, flow }: { node: FlowNode; flow: Flow }) {
   const taken = draft !== node.id && flow.nodes.some((n) => n.id === draft);
   const commit = () => {
     if (draft && !taken && draft !== node.id) store.getState().renameNode(node.id, draft);
+    // A taken id stays in the field with its error (it does not silently revert): the author picks another.
+    else if (taken) store.getState().setNotice({ kind: 'error', text: `Not renamed: another node has the id "${draft}"` });
     else setDraft(node.id);
   };
   return (
@@ -197,11 +199,21 @@ function RenameField({ node, flow }: { node: FlowNode; flow: Flow }) {
         id={`${node.id}-rename`}
         className="mono"
         value={draft}
+        aria-invalid={taken}
+        aria-describedby={taken ? `${node.id}-rename-error` : undefined}
         onChange={(e) => setDraft(e.target.value.trim())}
         onBlur={commit}
-        onKeyDown={(e) => e.key === 'Enter' && commit()}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') commit();
+          if (e.key === 'Escape') setDraft(node.id);
+        }}
+        data-testid="field-id-input"
       />
-      {taken && <div className="field-error">another node has the id "{draft}"</div>}
+      {taken && (
+        <div id={`${node.id}-rename-error`} className="field-error" role="alert" data-testid="field-id-error">
+          Not renamed: another node has the id "{draft}" (Escape keeps "{node.id}")
+        </div>
+      )}
     </div>
   );
 }
@@ -221,22 +233,27 @@ function ErrorHandlingField(props: { flow: Flow; node: Extract<FlowNode, { type:
           </option>
         ))}
       </select>
-      <div className="hint">
+      <div className="hint" data-testid="field-errorHandling-hint">
         {value === 'abort' && 'The flow stops with the error (its uncommitted work is rolled back).'}
         {value === 'continue' && 'The flow goes on as if nothing happened; $latestError holds the error.'}
         {custom &&
           (hasHandler
             ? 'The error-handler edge (red) leads to the handling path; $latestError holds the error.'
-            : 'Connect the red handle on the node’s right to the handling path.')}
+            : 'Draw the error-handler edge from the red handle at the bottom of the node to the handling path.')}
         {value === 'customWithRollback' && ' The changes of the flow are rolled back first.'}
       </div>
       {props.problems.map((p, i) => (
         <div key={i} className="field-error" data-testid="field-errorHandling-problem">
-          {p.message}
+          {forTheCanvas(p.message)}
         </div>
       ))}
     </div>
   );
+}
+
+/** The validator speaks of the file (`"errorHandler": true`); on the canvas, name the handle to draw it from. */
+function forTheCanvas(message: string): string {
+  return message.replace('(an edge with "errorHandler": true)', '(draw it from the red handle at the bottom of the node)');
 }
 
 /** The node's edges, and connecting it from the keyboard. */

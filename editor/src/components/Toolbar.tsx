@@ -1,10 +1,12 @@
 /** The top bar: the open flow, undo / redo, delete, layout, save, the last notice, and who is signed in. */
+import { useReactFlow } from '@xyflow/react';
 import { appSchema } from '../appSchema.ts';
 import { isDirty, validationOf } from '../store/editorStore.ts';
 import { useEditor, useEditorStore } from '../store/useEditor.ts';
 
 export function Toolbar() {
   const store = useEditorStore();
+  const { fitView } = useReactFlow();
   const flow = useEditor((s) => s.flow);
   const canUndo = useEditor((s) => s.past.length > 0);
   const canRedo = useEditor((s) => s.future.length > 0);
@@ -49,7 +51,14 @@ export function Toolbar() {
       <button type="button" disabled={!hasSelection} onClick={() => store.getState().deleteSelection()} title="Delete the selection (Del)" data-testid="delete">
         Delete
       </button>
-      <button type="button" disabled={!flow} onClick={() => store.getState().autoLayout()} title="Lay the flow out again" data-testid="layout">
+      <button type="button" disabled={!flow} onClick={() => {
+          store.getState().autoLayout();
+          // The laid-out flow is fitted into view once its nodes moved (a frame later).
+          setTimeout(() => void fitView({ padding: 0.15, maxZoom: 1.1, duration: 200 }), 50);
+        }}
+        title="Lay the flow out again"
+        data-testid="layout"
+      >
         Layout
       </button>
       <button

@@ -90,6 +90,8 @@ export interface EditorState {
   conflict: SaveConflict | null;
   /** The open flow's file changed elsewhere since it was loaded (another tab, another author, an editor). */
   changedElsewhere: FlowSummary | null;
+  /** A node in the middle of a line was deleted: the edge that would join its neighbours again, offered. */
+  rejoinOffer: { deleted: string; edge: FlowEdge } | null;
 
   /** Asks the server who is signed in (the page holds no token: the session cookie is HttpOnly). */
   checkSession(): Promise<void>;
@@ -117,8 +119,15 @@ export interface EditorState {
   undo(): void;
   redo(): void;
   select(selection: Partial<Selection>): void;
+  /** Every node and edge of the open flow (Ctrl+A). */
+  selectAll(): void;
   addNode(spec: NewNodeSpec, position: XY): string | null;
+  /** Adds a node into an edge: the edge now ends at the node (its case or error flag kept), a new edge goes on to the old target. */
+  insertNode(spec: NewNodeSpec, position: XY, edgeKey: string): string | null;
   deleteSelection(): void;
+  /** After deleting a node in the middle of a line: joins its neighbours again (one undoable edit). */
+  rejoin(): void;
+  dismissRejoin(): void;
   moveNodes(positions: Record<string, XY>): void;
   connect(from: string, to: string, options?: { errorHandler?: boolean }): void;
   setNodeField(nodeId: string, path: FieldPath, value: unknown, coalesceKey?: string): void;
@@ -188,6 +197,7 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           s.coalesceKey = coalesceKey ?? null;
           s.serverProblems = [];
           s.notice = null;
+          s.rejoinOffer = null;
         });
       };
 
@@ -212,6 +222,7 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           s.coalesceKey = null;
           pruneSelection(s);
           s.notice = { kind: 'info', text: `${from === 'past' ? 'Undid' : 'Redid'}: ${entry.label}` };
+          s.rejoinOffer = null;
         });
       };
 
@@ -230,6 +241,7 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           s.version = summary.version ?? null;
           s.conflict = null;
           s.changedElsewhere = null;
+          s.rejoinOffer = null;
         });
       };
 
@@ -259,6 +271,7 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
         version: null,
         conflict: null,
         changedElsewhere: null,
+        rejoinOffer: null,
 
         async checkSession() {
           try {
@@ -469,6 +482,14 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           });
         },
 
+        selectAll() {
+          const flow = get().flow;
+          if (!flow) return;
+          set((s) => {
+            s.selection = { nodes: flow.nodes.map((n) => n.id), edges: edgeKeys(flow.edges) };
+          });
+        },
+
         addNode(spec, position) {
           const flow = get().flow;
           if (!flow) return null;
@@ -491,6 +512,48 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           return id;
         },
 
+        insertNode(spec, position, edgeKey) {
+          const flow = get().flow;
+          const index = flow ? edgeIndex(flow, edgeKey) : -1;
+          if (!flow || index < 0) return null;
+          const old = flow.edges[index];
+          const before = get().past.length;
+          const id = get().addNode(spec, position);
+          if (!id) return null;
+          const edge: FlowEdge = { id: freshEdgeId(get().flow!), from: id, to: old.to };
+          edit(`insert ${id} into ${old.from} → ${old.to}`, (f) => {
+            f.edges[index].to = id;
+            f.edges.push(edge);
+          });
+          set((s) => {
+            // The add and the re-pointing are one history entry: one undo takes the insert back.
+            if (s.past.length === before + 2) {
+              const last = s.past.pop()!;
+              const first = s.past[s.past.length - 1];
+              first.label = last.label;
+              first.patches.push(...last.patches);
+              first.inverse.unshift(...last.inverse);
+            }
+            s.selection = { nodes: [id], edges: [] };
+          });
+          return id;
+        },
+
+        rejoin() {
+          const offer = get().rejoinOffer;
+          if (!offer || !get().flow) return;
+          const edge = { ...offer.edge, id: freshEdgeId(get().flow!) };
+          edit(`rejoin ${edge.from} → ${edge.to}`, (f) => {
+            f.edges.push(castDraft(edge));
+          });
+        },
+
+        dismissRejoin() {
+          set((s) => {
+            s.rejoinOffer = null;
+          });
+        },
+
         deleteSelection() {
           const { selection, flow } = get();
           if (!flow || (selection.nodes.length === 0 && selection.edges.length === 0)) return;
@@ -510,12 +573,24 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           const what = [gone.size ? `${gone.size} node${gone.size === 1 ? '' : 's'}` : '', goneEdges.size ? `${goneEdges.size} edge${goneEdges.size === 1 ? '' : 's'}` : '']
             .filter(Boolean)
             .join(' and ');
+          // One node with one way in and one way on (no error or case edge on): its neighbours may be joined again.
+          let offer: EditorState['rejoinOffer'] = null;
+          if (gone.size === 1 && goneEdges.size === 0) {
+            const [id] = gone;
+            const into = flow.edges.filter((e) => e.to === id);
+            const on = flow.edges.filter((e) => e.from === id);
+            if (into.length === 1 && on.length === 1 && !on[0].errorHandler && on[0].case === undefined && into[0].from !== on[0].to) {
+              const { id: _old, ...rest } = into[0];
+              offer = { deleted: id, edge: { ...rest, to: on[0].to } };
+            }
+          }
           edit(`delete ${what}`, (f) => {
             f.nodes = f.nodes.filter((n) => !gone.has(n.id));
             f.edges = f.edges.filter((e, i) => !goneEdges.has(keys[i]) && !gone.has(e.from) && !gone.has(e.to));
           });
           set((s) => {
             s.selection = { nodes: [], edges: [] };
+            s.rejoinOffer = castDraft(offer);
           });
         },
 
