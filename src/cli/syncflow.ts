@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
 import { syncCommands } from './syncs.ts';
+import { profileCommands } from './profiles.ts';
 import { tokenCommand } from './token.ts';
 
 let exitCode: number = EXIT.ok;
@@ -16,6 +17,7 @@ const program = new Command('syncflow')
   .addCommand(serveCommand((code) => (exitCode = code)).exitOverride().showHelpAfterError())
   .addCommand(runCommand((code) => (exitCode = code)).exitOverride().showHelpAfterError());
 for (const command of syncCommands((code) => (exitCode = code))) program.addCommand(command.exitOverride().showHelpAfterError());
+for (const command of profileCommands((code) => (exitCode = code))) program.addCommand(command.exitOverride().showHelpAfterError());
 program.addCommand(tokenCommand((code) => (exitCode = code)).exitOverride().showHelpAfterError());
 
 try {

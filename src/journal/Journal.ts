@@ -46,7 +46,7 @@ export class Journal {
   /** The last error writing an entry, if any (the sync it described went on). */
   writeError: unknown = null;
   #counts: Map<string, JournalCount> | null = null;
-  readonly #listeners = new Set<(entry: JournalEntry) => void>();
+  readonly #listeners = new Set<(entry: JournalEntry) => void | Promise<void>>();
 
   constructor(
     private readonly store: LocalStore,
@@ -78,8 +78,11 @@ export class Journal {
     return JSON.stringify({ format: 'syncflow-journal', version: 1, entries }, null, 2);
   }
 
-  /** Hears every entry written (profiles use it to learn of a completed full sync). */
-  onEntry(listener: (entry: JournalEntry) => void): () => void {
+  /**
+   * Hears every entry written (profiles use it to learn of a completed full sync); awaited
+   * before the run's caller sees its result, so what it writes is there when the sync resolves.
+   */
+  onEntry(listener: (entry: JournalEntry) => void | Promise<void>): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -94,7 +97,7 @@ export class Journal {
         if (excess > 0) await table.orderBy('seq').limit(excess).delete();
         return { ...entry, seq };
       });
-      for (const listener of this.#listeners) listener(stored);
+      for (const listener of this.#listeners) await listener(stored);
       return stored;
     } catch (e) {
       this.writeError = e;

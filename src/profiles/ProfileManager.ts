@@ -98,9 +98,9 @@ export class ProfileManager {
       timers: options.timers ?? platformTimers,
     };
     // A completed all-objects Synchronize is the full sync profiles wait for (per schema).
-    deps.journal.onEntry((e) => {
+    deps.journal.onEntry(async (e) => {
       if (e.kind === 'synchronize' && e.name === 'all' && e.outcome === 'done') {
-        void schemaPrint(deps.sync.store).then((print) => deps.sync.store.setMeta(FULL_SYNC_KEY, print)).catch(() => undefined);
+        await deps.sync.store.setMeta(FULL_SYNC_KEY, await schemaPrint(deps.sync.store));
       }
     });
     const machine = schedulerMachine.provide({
