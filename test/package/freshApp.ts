@@ -112,7 +112,7 @@ export async function buildPage(app: string): Promise<string> {
     const nodeEnv = process.env.NODE_ENV;
     process.env.NODE_ENV = 'production';
     try {
-      await build({ root: app, configFile: false, envDir: false, logLevel: 'warn', plugins: [react()], mode: 'production', build: { outDir: join(app, 'dist'), target: 'es2022', reportCompressedSize: false } });
+      await build({ root: app, configFile: false, envDir: false, logLevel: 'warn', plugins: [react()], mode: 'production', build: { outDir: join(app, 'dist'), target: 'es2022', reportCompressedSize: false, chunkSizeWarningLimit: 4096 } });
     } finally {
       process.env.NODE_ENV = nodeEnv;
     }

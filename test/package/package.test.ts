@@ -5,7 +5,7 @@
  * Chromium against it, offline and online.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
@@ -14,22 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS } from '../../editor/test/support/editorWorld.ts';
 import { buildPage, freshApp, runScript, serveApp, timings } from './freshApp.ts';
 
-const NODE_SCRIPT = `
-import { IDBKeyRange, indexedDB } from 'fake-indexeddb';
-import { createRuntime } from 'syncflow';
-import { loadConfig, startSyncServer } from 'syncflow/server';
-
-const { config } = await loadConfig('syncflow.config.ts');
-const server = await startSyncServer(config, { port: 0 });
-const device = await createRuntime({ schema: config.schema, serverUrl: server.url, token: 'ann-secret-token', indexedDB, IDBKeyRange });
-const session = device.session();
-await session.commit(session.create('Task', { title: 'Water the plants' }));
-const result = await device.synchronize({ mode: 'all' });
-const tasks = await device.store.query('Task');
-device.close();
-await server.close();
-console.log(JSON.stringify({ uploaded: result.uploaded ?? null, tasks }));
-`;
+/** A code block of the README's "Your own app in five minutes" section: the first one after `marker`. */
+async function readmeBlock(marker: string): Promise<string> {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Your own app in five minutes'));
+  const from = section.indexOf(marker);
+  expect(from).toBeGreaterThan(0);
+  return /```\w*\n([\s\S]*?)```/.exec(section.slice(from))![1];
+}
 
 /** Serves a built page's folder (index.html for every path without a file). */
 function servePage(dir: string): Promise<{ server: Server; url: string }> {
@@ -65,10 +57,16 @@ describe('the packed syncflow in a fresh app', () => {
     console.log(`newcomer steps (ms): ${JSON.stringify(timings)}`);
   });
 
-  it('runs a Node script that serves the config and syncs a device with it', async () => {
-    await writeFile(join(app, 'sync.mjs'), NODE_SCRIPT);
-    const out = JSON.parse(await runScript(app, 'sync.mjs'));
-    expect(out.tasks).toEqual([expect.objectContaining({ title: 'Water the plants', words: 3, owner: 'ann' })]);
+  it("runs the README's config and Node script as written: a server from the config, a device syncing with it", async () => {
+    // In a folder of the app (its node_modules are found above): the README's files, unchanged.
+    const dir = join(app, 'readme');
+    await mkdir(dir);
+    await writeFile(join(dir, 'syncflow.config.ts'), await readmeBlock('`syncflow.config.ts`'));
+    await writeFile(join(dir, 'sync.mjs'), await readmeBlock('A device'));
+    const out = await runScript(dir, 'sync.mjs');
+    expect(out).toContain("title: 'Water the plants'");
+    expect(out).toContain("owner: 'ann'");
+    expect(out).toMatch(/changedDate: '20\d\d-/);
   });
 
   it('serves the app with npx syncflow serve: / is a page, the config holds', async () => {
