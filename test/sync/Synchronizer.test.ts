@@ -321,7 +321,7 @@ describe('observing and cancelling', () => {
       { onActor: (actor) => actor.subscribe((snap) => void actorStates.push(String(snap.value))) },
     );
     unsubscribe();
-    expect(states).toEqual(['uploading', 'downloading', 'downloadingFiles']);
+    expect(states).toEqual(['uploading', 'uploadingFiles', 'downloading', 'downloadingFiles']);
     expect(actorStates.at(-1)).toBe('done');
     expect(phases).toContain('download:Task');
     expect(phases).toContain('download:Project');

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   SchemaError,
   SimultaneousSyncError,
@@ -12,8 +12,10 @@ import {
 import type { SyncState } from '../../../src/model/syncState.ts';
 import { SyncManager } from '../../../src/sync/manager/SyncManager.ts';
 import type { ChangeRequest } from '../../../src/transport/wire.ts';
-import { closeSharedStorage, startWorld, type Device, type World } from '../../support/world.ts';
+import { closeSharedStorage, sharedStorage, startWorld, type Device, type World } from '../../support/world.ts';
 
+// PGlite starts once, before the first test's clock runs (seconds; more on a busy machine).
+beforeAll(() => sharedStorage().then(() => undefined), 120_000);
 afterAll(closeSharedStorage);
 
 let world: World;
