@@ -66,7 +66,13 @@ export async function runProfile(env: ProfileEnv, profile: Profile, trigger: str
     error: null,
   };
   const head = { kind: 'profile' as const, name: profile.name, trigger };
-  const refusal = await checkStart(ctx.store, journal, env.settings);
+  let refusal = await checkStart(ctx.store, journal, env.settings);
+  if (refusal?.code === 'unresolved_failures' && stepPlan(profile.excludedSteps).runs.has('remoteConflicts')) {
+    // Remote conflicts: failures resolved or dismissed elsewhere (another device, a back office)
+    // no longer hold the profile back. Unreachable server: the refusal stands as it was.
+    const reconciled = await reconcileFailures(ctx, signal).then(() => true, () => false);
+    if (reconciled) refusal = await checkStart(ctx.store, journal, env.settings);
+  }
   if (refusal) {
     const skipped = [{ what: 'run', reason: describeRefusal(refusal) }];
     await journalNotRun(journal, head, 'refused', skipped, { code: refusal.code, message: describeRefusal(refusal) });

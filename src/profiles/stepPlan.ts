@@ -17,7 +17,7 @@ export interface StepMapping {
  */
 export const STEP_MAPPINGS: Readonly<Record<ExcludedStep, StepMapping>> = {
   NoPreparation: { module: 'NoPreparation', steps: ['preparation'], note: 'skips the preparation: asking the server who the token belongs to (authentication and user refresh)' },
-  NoRemoteConflicts: { module: 'NoRemoteConflicts', steps: ['remoteConflicts'], note: 'skips reconciling SynchronizationFailures with those the server still has open (resolved or dismissed elsewhere)' },
+  NoRemoteConflicts: { module: 'NoRemoteConflicts', steps: ['remoteConflicts'], note: 'skips reconciling SynchronizationFailures with those the server still has open: one resolved or dismissed elsewhere keeps the profile refused until a full sync' },
   NoSyncDeletes: { module: 'NoSyncDeletes', steps: ['syncDeletes'], note: 'local deletions stay marked (not uploaded) and objects deleted on the server stay on the device' },
   NoEntityImages: { module: 'NoEntityImages', steps: [], note: 'not applicable: the schema has no image files (file entities are attachments)' },
   NoSyncShared: { module: 'NoSyncShared', steps: ['shared'], note: "downloads only the user's own objects (owner), not those readable through a sharing rule" },

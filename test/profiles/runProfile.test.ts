@@ -154,6 +154,18 @@ describe('a profile run', () => {
 });
 
 describe('excluded steps', () => {
+  it('remote conflicts: a failure dismissed elsewhere no longer holds the profile back, unless NoRemoteConflicts', async () => {
+    const { runtime } = await readyDevice([profile({ name: 'strict', excludedSteps: ['NoRemoteConflicts'] }), profile({ name: 'p' })]);
+    const session = runtime.session();
+    await session.commit(session.create('Task', { title: 'dangling', project: crypto.randomUUID() }));
+    expect((await runtime.synchronize({ mode: 'unsynchronized' })).failed).toBe(1);
+    const [failure] = await runtime.listFailures();
+    await world.elsewhere('alice').client.dismissFailure(failure.id);
+    expect(await runtime.profiles.run('strict')).toMatchObject({ outcome: 'refused', refusal: { code: 'unresolved_failures', count: 1 } });
+    expect(await runtime.profiles.run('p')).toMatchObject({ outcome: 'done' });
+    expect(await runtime.listFailures()).toEqual([]);
+  });
+
   it('maps every SmartSync module onto a step or reports it not applicable', async () => {
     const modules = Object.keys(STEP_MAPPINGS) as Array<keyof typeof STEP_MAPPINGS>;
     const { runtime } = await readyDevice([profile({ name: 'p', excludedSteps: modules })]);
