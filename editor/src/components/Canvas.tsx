@@ -50,7 +50,8 @@ export function Canvas() {
   const autoPositions = useEditor((s) => s.autoPositions);
   const selection = useEditor((s) => s.selection);
   const validation = useEditor((s) => validationOf(s, appSchema));
-  const runStates = useRun((s) => (flow && s.runFlow === flow.name ? s.nodeStates : NO_RUN));
+  // The last run's path is lit only while the flow is as it ran: an edit makes it stale.
+  const runStates = useRun((s) => (flow && s.ranFlow === flow ? s.nodeStates : NO_RUN));
   const [nodes, setNodes] = useState<CanvasNode[]>([]);
   // Which flow `nodes` were made for: a newly opened flow is drawn (and fitted) once its nodes exist.
   const [nodesOf, setNodesOf] = useState<string | null>(null);

@@ -83,7 +83,9 @@ function RunControls() {
       </div>
       <ol className="trace" data-testid="run-trace">
         {trace.map((t) => (
-          <li key={t.seq} className={`trace-${t.kind} ${t.outcome ? `outcome-${t.outcome}` : ''}`} style={{ paddingLeft: 4 + t.depth * 12 }} data-testid="trace-item" data-kind={t.kind} data-node={t.nodeId}>
+          <li key={t.seq} className={`trace-${t.kind} ${t.outcome ? `outcome-${t.outcome}` : ''}`} style={{ paddingLeft: 4 + t.depth * 12 }} data-testid="trace-item" data-kind={t.kind} data-node={t.nodeId} data-source={t.source}>
+            {/* Lines of a synchronization started from the panel say so: it may end after the flow did. */}
+            {!t.source.startsWith('flow ') && t.source !== 'panel' && <span className="trace-source">{t.source}</span>}
             {t.kind === 'step' && <span className="outcome">{t.outcome === 'ok' ? '✓' : t.outcome === 'failed' ? '✗' : '↪'}</span>}
             <span className="mono">{t.text}</span>
             {t.ms !== undefined && <span className="muted"> {t.ms} ms</span>}
@@ -145,7 +147,7 @@ function SyncMachineView() {
   return (
     <section className="run-col run-machine" aria-label="Sync machine" data-testid="sync-machine">
       <h3>Sync machine {sync && <span className="mono muted">{sync.machineId}</span>}</h3>
-      {!sync && <div className="hint">No synchronization yet. A Synchronize activity (or Sync all) shows its machine here, live; a reSync or clean ghosts activity shows the sync manager's.</div>}
+      {!sync && <div className="hint" data-testid="no-sync">No synchronization yet. A Synchronize activity (or Sync all) shows its machine here, live; a reSync or clean ghosts activity shows the sync manager's.</div>}
       {sync && (
         <>
           <MachineDiagram sync={sync} />
@@ -250,7 +252,7 @@ function LocalDatabase() {
             {e} <span className="muted">{objects[e]?.length ?? 0}</span>
           </button>
         ))}
-        <button type="button" className="link" onClick={() => void run.getState().refreshData()} title="Read the local database again">
+        <button type="button" className="link" onClick={() => void run.getState().refreshData()} title="Read the local database again" aria-label="Refresh the local database view" data-testid="local-db-refresh">
           ⟳
         </button>
       </div>

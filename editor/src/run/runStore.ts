@@ -5,6 +5,7 @@
  * trace, the running sync machine's states, the local database and the SynchronizationFailures.
  * A vanilla zustand store with the immer middleware, as the editor's.
  */
+import Dexie, { liveQuery } from 'dexie';
 import { castDraft } from 'immer';
 import type { AnyStateMachine } from 'xstate';
 import { immer } from 'zustand/middleware/immer';
@@ -24,6 +25,8 @@ import { machineGraph, statePath, topState, type MachineGraph } from './machineG
 
 export interface TraceEntry {
   seq: number;
+  /** What the line comes from: the flow run, or a synchronization started from the panel (`Sync all`). */
+  source: string;
   depth: number;
   flow: string;
   kind: 'flow' | 'step' | 'message' | 'log' | 'error' | 'sync';
@@ -71,6 +74,8 @@ export interface RunState {
   trace: TraceEntry[];
   /** The flow last run (by name): `nodeStates` belong to it. */
   runFlow: string | null;
+  /** The flow object last run: the canvas lights its path only while the flow is unedited since. */
+  ranFlow: Flow | null;
   /** Per node of the flow being run: how its latest step went (the canvas highlights it). */
   nodeStates: Record<string, 'current' | StepOutcome>;
   sync: SyncView | null;
@@ -113,6 +118,8 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
   const runtimes = new Map<string, Promise<Runtime>>();
   let controller: AbortController | null = null;
   let seq = 0;
+  /** The live view of the local database (Dexie liveQuery), for one runtime at a time. */
+  let watching: { runtime: Runtime; stop(): void } | null = null;
 
   return createStore<RunState>()(
     immer((set, get) => {
@@ -129,14 +136,16 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
         return found;
       };
 
-      const trace = (entry: Omit<TraceEntry, 'seq'>) =>
+      /** What the trace's lines come from now: the flow being run, else the panel. */
+      let source = 'panel';
+      const trace = (entry: Omit<TraceEntry, 'seq' | 'source'> & { source?: string }) =>
         set((s) => {
-          s.trace.push({ ...entry, seq: ++seq });
+          s.trace.push({ source, ...entry, seq: ++seq });
           if (s.trace.length > 2000) s.trace.splice(0, s.trace.length - 2000);
         });
 
       /** Follows a sync machine's actor: its states, live. */
-      const watchActor = (actor: SyncActor, runtime: Runtime) => {
+      const watchActor = (actor: SyncActor, runtime: Runtime, from = source) => {
         // The actor runs the machine of the request's mode: its definition lists the states.
         const mode: SyncMode = runtime.status.getState().mode ?? 'all';
         const machine = ((actor as { logic?: AnyStateMachine }).logic ?? syncMachines[mode]) as AnyStateMachine;
@@ -178,7 +187,7 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
               s.sync.currentPath = path;
               s.sync.running = snapshot.status === 'active';
             });
-            if (before !== path) trace({ depth: 0, flow: '', kind: 'sync', text: `sync machine ${machine.id}: ${path}` });
+            if (before !== path) trace({ source: from, depth: 0, flow: '', kind: 'sync', text: `sync machine ${machine.id}: ${path}` });
           },
           complete: () => {
             stopStatus();
@@ -202,7 +211,7 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
        * Follows the named-sync manager while a reSync or ghost cleaning activity runs: its machine
        * drawn, its states live. The manager outlives the task, so the returned stop ends the watch.
        */
-      const watchManager = (actor: Runtime['syncs']['actor'], task: string) => {
+      const watchManager = (actor: Runtime['syncs']['actor'], task: string, from = source) => {
         const machine = managerMachine as unknown as AnyStateMachine;
         set((s) => {
           s.sync = {
@@ -231,7 +240,7 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
             s.sync.current = state;
             s.sync.currentPath = path;
           });
-          if (before !== path) trace({ depth: 0, flow: '', kind: 'sync', text: `sync manager (${task}): ${path}` });
+          if (before !== path) trace({ source: from, depth: 0, flow: '', kind: 'sync', text: `sync manager (${task}): ${path}` });
         };
         follow(actor.getSnapshot());
         const subscription = actor.subscribe(follow);
@@ -294,6 +303,38 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
         }
       };
 
+      /** Runs `fn` with trace lines attributed to `from` (events arrive synchronously from their source). */
+      const withSource = <T,>(from: string, fn: () => T): T => {
+        const before = source;
+        source = from;
+        try {
+          return fn();
+        } finally {
+          source = before;
+        }
+      };
+
+      /** The local database as the panel shows it: rows per entity (pending changes marked) and failures. */
+      const readData = async (runtime: Runtime) => {
+        const pending = new Map((await runtime.store.pendingChanges()).map((c) => [`${c.entity}:${c.id}`, c.kind]));
+        const objects: Record<string, ObjectRow[]> = {};
+        for (const entity of options.schema.order) {
+          const rows = await runtime.store.query(entity, { limit: MAX_ROWS });
+          objects[entity] = rows.map((o) => {
+            const kind = pending.get(`${entity}:${o.id}`);
+            return kind ? { ...o, $pending: kind } : o;
+          });
+        }
+        return { objects, failures: await runtime.listFailures() };
+      };
+
+      const showData = (data: { objects: Record<string, ObjectRow[]>; failures: SynchronizationFailure[] }) =>
+        set((s) => {
+          s.objects = castDraft(data.objects);
+          s.failures = castDraft(data.failures);
+          s.dataError = null;
+        });
+
       const parameterValue = async (runtime: Runtime, name: string, type: DataType, text: string): Promise<unknown> => {
         const t = text.trim();
         switch (type.type) {
@@ -328,6 +369,7 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
         outcome: null,
         trace: [],
         runFlow: null,
+        ranFlow: null,
         nodeStates: {},
         sync: null,
         objects: {},
@@ -341,26 +383,33 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
 
         async run(flow, resolveFlow) {
           if (get().status === 'running') return;
+          const syncing = get().busy;
           set((s) => {
             s.status = 'running';
             s.outcome = null;
             s.nodeStates = {};
             s.runFlow = flow.name;
-            s.trace = [];
-            s.sync = null;
+            s.ranFlow = castDraft(flow);
+            // A synchronization started from the panel is still running: its machine and its lines stay.
+            if (!syncing) {
+              s.trace = [];
+              s.sync = null;
+            }
           });
+          const runSource = `flow ${flow.name}`;
+          const traceRun = (entry: Omit<TraceEntry, 'seq' | 'source'>) => trace({ ...entry, source: runSource });
           controller = new AbortController();
           try {
             const runtime = await runtimeFor();
             const parameters: Record<string, unknown> = {};
             for (const p of flow.parameters ?? []) parameters[p.name] = await parameterValue(runtime, p.name, p.type, get().params[p.name] ?? '');
             const host = runtimeHost(runtime, {
-              onActor: (actor) => watchActor(actor, runtime),
-              onManager: (actor, task) => watchManager(actor, task),
+              onActor: (actor) => watchActor(actor, runtime, runSource),
+              onManager: (actor, task) => watchManager(actor, task, runSource),
               loadFlow: async (name) => resolveFlow(name),
             });
             const interpreter = new Interpreter(host, { flows: resolveFlow });
-            const result = await interpreter.run(flow, parameters, { onEvent, signal: controller.signal });
+            const result = await interpreter.run(flow, parameters, { onEvent: (e) => withSource(runSource, () => onEvent(e)), signal: controller.signal });
             set((s) => {
               s.status = 'ended';
               s.outcome = result === null || result === undefined ? 'ended' : `ended: ${describe(result, options.schema)}`;
@@ -371,7 +420,7 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
               s.status = 'failed';
               s.outcome = `failed: ${message}`;
             });
-            if (!get().trace.some((t) => t.kind === 'error')) trace({ depth: 0, flow: flow.name, kind: 'error', text: message });
+            if (!get().trace.some((t) => t.kind === 'error' && t.source === runSource)) traceRun({ depth: 0, flow: flow.name, kind: 'error', text: message });
           } finally {
             controller = null;
             await get().refreshData();
@@ -384,12 +433,14 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
 
         async synchronize(mode) {
           set((s) => void (s.busy = true));
+          const from = mode === 'all' ? 'Sync all' : 'Sync unsynchronized';
           try {
             const runtime = await runtimeFor();
-            const result = await runtime.synchronize({ mode }, { onActor: (actor) => watchActor(actor, runtime) });
-            trace({ depth: 0, flow: '', kind: 'sync', text: `synchronized (${mode}): ${result.uploaded} uploaded, ${result.downloaded} downloaded, ${result.removed} removed, ${result.failed} failed` });
+            trace({ source: from, depth: 0, flow: '', kind: 'sync', text: `synchronize (${mode}) started` });
+            const result = await runtime.synchronize({ mode }, { onActor: (actor) => withSource(from, () => watchActor(actor, runtime, from)) });
+            trace({ source: from, depth: 0, flow: '', kind: 'sync', text: `synchronized (${mode}): ${result.uploaded} uploaded, ${result.downloaded} downloaded, ${result.removed} removed, ${result.failed} failed` });
           } catch (e) {
-            trace({ depth: 0, flow: '', kind: 'error', text: `synchronize (${mode}) failed: ${e instanceof Error ? e.message : String(e)}` });
+            trace({ source: from, depth: 0, flow: '', kind: 'error', text: `synchronize (${mode}) failed: ${e instanceof Error ? e.message : String(e)}` });
           } finally {
             set((s) => void (s.busy = false));
             await get().refreshData();
@@ -399,21 +450,37 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
         async refreshData() {
           try {
             const runtime = await runtimeFor();
-            const pending = new Map((await runtime.store.pendingChanges()).map((c) => [`${c.entity}:${c.id}`, c.kind]));
-            const objects: Record<string, ObjectRow[]> = {};
-            for (const entity of options.schema.order) {
-              const rows = await runtime.store.query(entity, { limit: MAX_ROWS });
-              objects[entity] = rows.map((o) => {
-                const kind = pending.get(`${entity}:${o.id}`);
-                return kind ? { ...o, $pending: kind } : o;
+            showData(await readData(runtime));
+            // From now on the view follows the database itself (Dexie liveQuery): writes of this page,
+            // and of other tabs on the same database, show without asking.
+            if (watching?.runtime !== runtime) {
+              watching?.stop();
+              const { db } = runtime.store;
+              // One read transaction: every read of the querier is observed (a native await would lose Dexie's zone).
+              const subscription = liveQuery(() => db.transaction('r', db.tables, () => readData(runtime))).subscribe({
+                next: showData,
+                error: (e: unknown) => set((s) => void (s.dataError = e instanceof Error ? e.message : String(e))),
               });
+              // Dexie's own mutation events (this tab's writes, and other tabs' through its BroadcastChannel) as
+              // well: a write the liveQuery did not see as touching its reads still refreshes the view.
+              const prefix = `idb://${db.name}/`;
+              let pendingRead: ReturnType<typeof setTimeout> | null = null;
+              const onMutated = (parts: Record<string, unknown>) => {
+                if (pendingRead || !Object.keys(parts).some((k) => k.startsWith(prefix))) return;
+                pendingRead = setTimeout(() => {
+                  pendingRead = null;
+                  void readData(runtime).then(showData, () => undefined);
+                }, 50);
+              };
+              Dexie.on('storagemutated', onMutated);
+              watching = {
+                runtime,
+                stop: () => {
+                  subscription.unsubscribe();
+                  Dexie.on('storagemutated').unsubscribe(onMutated);
+                },
+              };
             }
-            const failures = await runtime.listFailures();
-            set((s) => {
-              s.objects = castDraft(objects);
-              s.failures = castDraft(failures);
-              s.dataError = null;
-            });
           } catch (e) {
             set((s) => void (s.dataError = e instanceof Error ? e.message : String(e)));
           }
