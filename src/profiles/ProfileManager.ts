@@ -1,5 +1,5 @@
 import Dexie from 'dexie';
-import { createActor, fromPromise, type Actor } from 'xstate';
+import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
 import { SyncflowError } from '../errors.ts';
 import type { Journal } from '../journal/Journal.ts';
 import type { JournalEntry } from '../journal/JournalEntry.ts';
@@ -213,7 +213,6 @@ export class ProfileManager {
 
   /** Waits until no background run is in progress (tests, orderly shutdown). */
   async idle(): Promise<void> {
-    const { waitFor } = await import('xstate');
     await waitFor(this.scheduler, (s) => !s.matches({ active: 'running' }));
   }
 
