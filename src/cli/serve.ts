@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { findConfigFile, loadConfig, type LoadedConfig } from '../config/loadConfig.ts';
-import { homePage, startSyncServer } from '../config/startSyncServer.ts';
 import { toSyncflowError, ValidationError } from '../errors.ts';
 import { EXIT } from './cliRuntime.ts';
 
@@ -63,6 +62,8 @@ export function withServeOptions(command: Command): Command {
  */
 export async function serveApp(loaded: LoadedConfig, options: ServeOptions, out: NodeJS.WritableStream): Promise<RunningApp> {
   let editorUrl: string | null = null;
+  // The server (fastify, storage) loads only for `serve`: the other commands start faster without it.
+  const { homePage, startSyncServer } = await import('../config/startSyncServer.ts');
   const server = await startSyncServer(loaded.config, {
     port: options.port,
     host: options.host,

@@ -4,7 +4,6 @@ import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { ValidationError } from '../errors.ts';
 import { defineConfig } from './defineConfig.ts';
-import { jwtVerifier } from './jwtVerifier.ts';
 import type { SyncflowConfig, TokenVerifier } from './SyncflowConfig.ts';
 
 /** The names `syncflow` looks for in the working folder when no `--config` is given. */
@@ -68,6 +67,8 @@ export async function resolveAuth(config: SyncflowConfig, dir = process.cwd()): 
   if (!auth) return undefined;
   if ('verify' in auth) return auth.verify;
   const jwksFile = auth.jwt.jwksFile && (isAbsolute(auth.jwt.jwksFile) ? auth.jwt.jwksFile : resolve(dir, auth.jwt.jwksFile));
+  // jose loads only for an app that verifies JWTs.
+  const { jwtVerifier } = await import('./jwtVerifier.ts');
   return jwtVerifier({ ...auth.jwt, jwksFile });
 }
 

@@ -1,8 +1,7 @@
-import { startSyncServer } from '../config/startSyncServer.ts';
 import type { ChangeRequest } from '../transport/wire.ts';
 import type { AccessRules } from '../server/access.ts';
 import type { UserConfig } from '../server/auth.ts';
-import { createSyncServer, type SyncServer, type SyncServerOptions } from '../server/createSyncServer.ts';
+import type { SyncServer, SyncServerOptions } from '../server/createSyncServer.ts';
 import type { Handlers } from '../server/handlers.ts';
 import type { Storage } from '../server/storage/Storage.ts';
 import { demoSchema } from './schema.ts';
@@ -155,7 +154,9 @@ export async function seedDemoData(server: SyncServer): Promise<void> {
  * const server = await createDemoSyncServer(await openStorage({}));
  * await seedDemoData(server);
  */
-export function createDemoSyncServer(storage: Storage, options: Partial<SyncServerOptions> = {}): Promise<SyncServer> {
+export async function createDemoSyncServer(storage: Storage, options: Partial<SyncServerOptions> = {}): Promise<SyncServer> {
+  // Loaded here, not at the top: the CLI reads the demo config without starting a server.
+  const { createSyncServer } = await import('../server/createSyncServer.ts');
   return createSyncServer({ schema: demoSchema, storage, users: demoUsers, access: demoAccess, handlers: demoHandlers, ...options });
 }
 
@@ -180,7 +181,7 @@ export async function startDemoServer(
   options: { port?: number; host?: string; dataDir?: string; url?: string; schemaName?: string } = {},
 ): Promise<DemoServer> {
   // The demo is an app like any other: its config (syncflow.config.ts) holds all of the above.
-  const { default: demoConfig } = await import('./syncflow.config.ts');
+  const [{ default: demoConfig }, { startSyncServer }] = await Promise.all([import('./syncflow.config.ts'), import('../config/startSyncServer.ts')]);
   const app = await startSyncServer(demoConfig, {
     port: options.port ?? 4000,
     host: options.host,
