@@ -7,6 +7,7 @@ import { SyncflowError, toSyncflowError, ValidationError, type Problem } from '.
 import { newId } from '../model/values.ts';
 import type { LocalObject } from '../store/types.ts';
 import { ACTIVITIES } from './activities/index.ts';
+import type { FlowDebugger } from './FlowDebugger.ts';
 import type { ActivityRuntime } from './activities/ActivityKind.ts';
 import { rollbackObjects } from './activities/rollback.ts';
 import type { Expr } from './expressions/ast.ts';
@@ -38,6 +39,8 @@ export interface RunOptions {
   session?: FlowSession;
   /** An observer of this run only. */
   onEvent?: FlowObserver;
+  /** A step debugger: breakpoints, pause and stepping (the run waits before a step while it is paused). */
+  debug?: FlowDebugger;
 }
 
 interface LoopState {
@@ -68,6 +71,7 @@ interface Run {
   touched: Map<string, LocalObject>;
   /** Sub-flows by name, resolved once per run (a run sees one version of each). */
   flows: Map<string, CompiledFlow>;
+  debug?: FlowDebugger;
 }
 
 // Errors thrown because the run's signal aborted: no error handler catches them. Their code,
@@ -184,6 +188,7 @@ export class Interpreter {
       frames: [],
       touched: new Map(),
       flows: new Map(),
+      debug: options.debug,
     };
     try {
       return await this.runFrame(run, compiled, parameters, 0);
@@ -242,6 +247,12 @@ export class Interpreter {
     const maxSteps = this.options.maxSteps ?? 1_000_000;
     let id: string | undefined = flow.start;
     while (id !== undefined) {
+      if (run.debug) {
+        const at = flow.nodes.get(id)!;
+        const variables = Object.fromEntries(frame.vars);
+        if (frame.latestError) variables.latestError = frame.latestError;
+        await run.debug.beforeStep({ flow: flow.name, depth: frame.depth, nodeId: id, nodeType: at.type, variables }, run.signal);
+      }
       this.throwIfCancelled(run);
       if (++run.steps > maxSteps) throw new SyncflowError('flow_runtime', `The flow ran more than ${maxSteps} steps (an endless cycle?)`);
       const node = flow.nodes.get(id)!;
