@@ -105,13 +105,19 @@ function EditorPage() {
           e.preventDefault();
           s.deleteSelection();
         }
+      } else if (e.key === 'F9' && s.selection.nodes.length === 1) {
+        e.preventDefault();
+        run.getState().toggleBreakpoint(s.selection.nodes[0]);
+      } else if ((e.key === 'F8' || e.key === 'F10' || e.key === 'F11') && run.getState().paused) {
+        e.preventDefault();
+        run.getState().debug(e.key === 'F8' ? 'continue' : e.key === 'F10' ? 'stepOver' : 'stepInto');
       } else if (e.key === 'Escape' && !isTextField(e.target)) {
         s.select({ nodes: [], edges: [] });
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [store]);
+  }, [store, run]);
 
   useEffect(() => {
     const onUnload = (e: BeforeUnloadEvent) => {

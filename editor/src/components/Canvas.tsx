@@ -52,6 +52,8 @@ export function Canvas() {
   const validation = useEditor((s) => validationOf(s, appSchema));
   // The last run's path is lit only while the flow is as it ran: an edit makes it stale.
   const runStates = useRun((s) => (flow && s.ranFlow === flow ? s.nodeStates : NO_RUN));
+  const breakpoints = useRun((s) => s.breakpoints);
+  const pausedAt = useRun((s) => (flow && s.paused?.flow === flow.name ? s.paused.nodeId : null));
   const [nodes, setNodes] = useState<CanvasNode[]>([]);
   // Which flow `nodes` were made for: a newly opened flow is drawn (and fitted) once its nodes exist.
   const [nodesOf, setNodesOf] = useState<string | null>(null);
@@ -96,7 +98,14 @@ export function Canvas() {
           type: 'flow',
           position: old?.dragging ? old.position : positionOf(n),
           ...(parentId ? { parentId } : {}),
-          data: { node: n, problems: validation?.byNode.get(n.id) ?? [], run: runStates[n.id], ...(size ? { size } : {}) },
+          data: {
+            node: n,
+            problems: validation?.byNode.get(n.id) ?? [],
+            run: runStates[n.id],
+            breakpoint: breakpoints.includes(n.id),
+            paused: pausedAt === n.id,
+            ...(size ? { size } : {}),
+          },
           selected: selection.nodes.includes(n.id),
           ...(old?.measured && !size ? { measured: old.measured } : {}),
           ...(size ? { width: size.width, height: size.height } : {}),
@@ -104,7 +113,7 @@ export function Canvas() {
         };
       });
     });
-  }, [flow, currentId, autoPositions, selection, validation, runStates]);
+  }, [flow, currentId, autoPositions, selection, validation, runStates, breakpoints, pausedAt]);
 
   const edges = useMemo((): Edge[] => {
     if (!flow) return [];

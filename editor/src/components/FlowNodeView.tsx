@@ -9,6 +9,10 @@ export interface FlowNodeData extends Record<string, unknown> {
   node: FlowNode;
   problems: FlowProblem[];
   run?: RunState['nodeStates'][string];
+  /** A breakpoint is set on the node (the step debugger pauses before it). */
+  breakpoint?: boolean;
+  /** The debugger is paused before this node. */
+  paused?: boolean;
   /** A loop's box, sized around its body. */
   size?: { width: number; height: number };
 }
@@ -80,12 +84,13 @@ export function FlowNodeView({ data, selected }: NodeProps<CanvasNode>) {
     default:
       title = node.caption ?? humanize(String(node.type));
   }
-  const classes = ['fnode', `fnode-${node.type}`, problems.length ? 'has-problems' : '', selected ? 'selected' : '', data.run ? `run-${data.run}` : '', node.parent ? 'in-loop' : '']
+  const classes = ['fnode', `fnode-${node.type}`, problems.length ? 'has-problems' : '', selected ? 'selected' : '', data.run ? `run-${data.run}` : '', node.parent ? 'in-loop' : '', data.paused ? 'paused' : '']
     .filter(Boolean)
     .join(' ');
   const handling = node.type === 'activity' && node.errorHandling && node.errorHandling !== 'abort' ? node.errorHandling : null;
   return (
-    <div className={classes} data-testid={`node-${node.id}`} data-run={data.run} style={data.size} title={problems.map((p) => p.message).join('\n') || undefined}>
+    <div className={classes} data-testid={`node-${node.id}`} data-run={data.run} data-breakpoint={data.breakpoint || undefined} data-paused={data.paused || undefined} style={data.size} title={problems.map((p) => p.message).join('\n') || undefined}>
+      {data.breakpoint && <span className="breakpoint-dot" title="Breakpoint: the debugger pauses before this node" aria-label="breakpoint" />}
       {hasIn && <Handle type="target" position={Position.Left} id="in" />}
       {/* Where an error-handler edge from above arrives: straight down, not curled back under its source. */}
       {hasIn && <Handle type="target" position={Position.Top} id="in-top" className="handle-in-top" isConnectable={false} />}

@@ -10,6 +10,7 @@ import { activityLabel, activitySpec, hasActivityForm, humanize, nodeOption } fr
 import { declaredVariables } from '../flow/variables.ts';
 import type { FieldPath } from '../store/editorStore.ts';
 import { validationOf } from '../store/editorStore.ts';
+import { useRun, useRunStore } from '../run/useRun.ts';
 import { useEditor, useEditorStore } from '../store/useEditor.ts';
 import { FieldEditor, ObjectFields, type FormContext } from './fields/FieldEditor.tsx';
 
@@ -174,11 +175,23 @@ function NodeProperties({ flow, node }: { flow: Flow; node: FlowNode }) {
         <NodeEdges flow={flow} node={node} />
       </Section>
       <div className="row">
+        <BreakpointToggle nodeId={node.id} />
         <button type="button" className="danger" onClick={() => store.getState().deleteSelection()} data-testid="delete-node" title="Delete (Del)">
           Delete node
         </button>
       </div>
     </div>
+  );
+}
+
+/** A breakpoint on the node: a run pauses before it (F9). */
+function BreakpointToggle({ nodeId }: { nodeId: string }) {
+  const run = useRunStore();
+  const on = useRun((s) => s.breakpoints.includes(nodeId));
+  return (
+    <button type="button" aria-pressed={on} onClick={() => run.getState().toggleBreakpoint(nodeId)} title="Pause a run before this node (F9)" data-testid="toggle-breakpoint">
+      {on ? '● Breakpoint' : '○ Breakpoint'}
+    </button>
   );
 }
 

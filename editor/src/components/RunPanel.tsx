@@ -15,7 +15,7 @@ export function RunPanel() {
   return (
     <div className="run-panel" data-testid="run-panel">
       <RunControls />
-      <SyncMachineView />
+      <DebugOrMachine />
       <LocalDatabase />
       <Failures />
     </div>
@@ -58,6 +58,7 @@ function RunControls() {
             Stop
           </button>
         )}
+        {status === 'running' && <DebugControls />}
       </div>
       {problems > 0 && (
         <p className="muted" role="note" data-testid="run-blocked">
@@ -94,6 +95,88 @@ function RunControls() {
         <li ref={end} aria-hidden />
       </ol>
     </section>
+  );
+}
+
+/** Pause / continue / step over / step into, for the running flow (F8, F10, F11 as in most debuggers). */
+function DebugControls() {
+  const run = useRunStore();
+  const paused = useRun((s) => s.paused !== null);
+  return (
+    <span className="debug-controls" role="group" aria-label="Debugger">
+      {!paused && (
+        <button type="button" onClick={() => run.getState().debug('pause')} title="Pause before the next step" data-testid="debug-pause">
+          ❚❚ Pause
+        </button>
+      )}
+      {paused && (
+        <>
+          <button type="button" onClick={() => run.getState().debug('continue')} title="Continue to the next breakpoint (F8)" data-testid="debug-continue">
+            ▶ Continue
+          </button>
+          <button type="button" onClick={() => run.getState().debug('stepOver')} title="Step over: run this step, a called flow as a whole (F10)" data-testid="debug-step-over">
+            ↷ Step over
+          </button>
+          <button type="button" onClick={() => run.getState().debug('stepInto')} title="Step into a called flow (F11)" data-testid="debug-step-into">
+            ↘ Step into
+          </button>
+        </>
+      )}
+    </span>
+  );
+}
+
+/** While the debugger is paused: where, and the variables; otherwise the sync machine. */
+function DebugOrMachine() {
+  const paused = useRun((s) => s.paused);
+  if (!paused) return <SyncMachineView />;
+  const names = Object.keys(paused.variables);
+  return (
+    <section className="run-col run-debugger" aria-label="Debugger" data-testid="debugger">
+      <h3>
+        Paused at{' '}
+        <span className="mono" data-testid="paused-at">
+          {paused.depth > 0 ? `${paused.flow} › ` : ''}
+          {paused.nodeId}
+        </span>{' '}
+        <span className="muted">({paused.reason})</span>
+      </h3>
+      <ul className="variables" data-testid="debug-variables">
+        {names.length === 0 && <li className="muted">No variables yet.</li>}
+        {names.map((name) => (
+          <li key={name} data-testid={`var-${name}`}>
+            <ValueView name={`$${name}`} value={paused.variables[name]} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** A variable's value: a scalar inline, an object or list expandable. */
+function ValueView({ name, value }: { name: string; value: unknown }) {
+  if (value !== null && typeof value === 'object') {
+    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value).filter(([k]) => k !== '$entity');
+    const entity = !Array.isArray(value) && typeof (value as { $entity?: unknown }).$entity === 'string' ? (value as { $entity: string }).$entity : null;
+    return (
+      <details>
+        <summary>
+          <span className="mono">{name}</span> <span className="muted">{Array.isArray(value) ? `list of ${value.length}` : (entity ?? 'object')}</span>
+        </summary>
+        <ul className="variables">
+          {entries.map(([k, v]) => (
+            <li key={k}>
+              <ValueView name={k} value={v} />
+            </li>
+          ))}
+        </ul>
+      </details>
+    );
+  }
+  return (
+    <span>
+      <span className="mono">{name}</span> = <span className="mono var-value">{JSON.stringify(value)}</span>
+    </span>
   );
 }
 

@@ -10,6 +10,7 @@ import { castDraft } from 'immer';
 import type { AnyStateMachine } from 'xstate';
 import { immer } from 'zustand/middleware/immer';
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { FlowDebugger, type PausedStep } from '../../../src/flow/FlowDebugger.ts';
 import { Interpreter } from '../../../src/flow/Interpreter.ts';
 import type { DataType, Flow } from '../../../src/flow/format.ts';
 import type { FlowEvent, StepOutcome } from '../../../src/flow/types.ts';
@@ -83,6 +84,10 @@ export interface RunState {
   failures: SynchronizationFailure[];
   dataError: string | null;
   busy: boolean;
+  /** Node ids the step debugger pauses before (in the flow run and the flows it calls). */
+  breakpoints: string[];
+  /** Where the running flow is paused, with its variables (as plain data); null while it runs. */
+  paused: PausedStep | null;
 
   setParam(name: string, value: string): void;
   run(flow: Flow, resolveFlow: (name: string) => unknown): Promise<void>;
@@ -92,6 +97,9 @@ export interface RunState {
   retryFailure(id: string): Promise<void>;
   dismissFailure(id: string): Promise<void>;
   clearTrace(): void;
+  toggleBreakpoint(nodeId: string): void;
+  /** The step debugger's controls (while a flow runs). */
+  debug(command: 'pause' | 'continue' | 'stepOver' | 'stepInto'): void;
 }
 
 export type RunStore = StoreApi<RunState>;
@@ -120,6 +128,8 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
   let seq = 0;
   /** The live view of the local database (Dexie liveQuery), for one runtime at a time. */
   let watching: { runtime: Runtime; stop(): void } | null = null;
+  /** The debugger of the running flow. */
+  let debugger_: FlowDebugger | null = null;
 
   return createStore<RunState>()(
     immer((set, get) => {
@@ -376,6 +386,8 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
         failures: [],
         dataError: null,
         busy: false,
+        breakpoints: [],
+        paused: null,
 
         setParam(name, value) {
           set((s) => void (s.params[name] = value));
@@ -409,7 +421,14 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
               loadFlow: async (name) => resolveFlow(name),
             });
             const interpreter = new Interpreter(host, { flows: resolveFlow });
-            const result = await interpreter.run(flow, parameters, { onEvent: (e) => withSource(runSource, () => onEvent(e)), signal: controller.signal });
+            debugger_ = new FlowDebugger({ breakpoints: get().breakpoints });
+            debugger_.onPause((at) =>
+              set((s) => {
+                // Plain data for the pane (objects as they are now; the run may change them later).
+                s.paused = at ? castDraft({ ...at, variables: plain(at.variables) as Record<string, unknown> }) : null;
+              }),
+            );
+            const result = await interpreter.run(flow, parameters, { onEvent: (e) => withSource(runSource, () => onEvent(e)), signal: controller.signal, debug: debugger_ });
             set((s) => {
               s.status = 'ended';
               s.outcome = result === null || result === undefined ? 'ended' : `ended: ${describe(result, options.schema)}`;
@@ -423,8 +442,24 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
             if (!get().trace.some((t) => t.kind === 'error' && t.source === runSource)) traceRun({ depth: 0, flow: flow.name, kind: 'error', text: message });
           } finally {
             controller = null;
+            debugger_ = null;
+            set((s) => void (s.paused = null));
             await get().refreshData();
           }
+        },
+
+        toggleBreakpoint(nodeId) {
+          const on = !get().breakpoints.includes(nodeId);
+          set((s) => {
+            s.breakpoints = on ? [...s.breakpoints, nodeId] : s.breakpoints.filter((b) => b !== nodeId);
+          });
+          // A breakpoint set while the flow runs applies to its next steps.
+          if (on) debugger_?.breakpoints.add(nodeId);
+          else debugger_?.breakpoints.delete(nodeId);
+        },
+
+        debug(command) {
+          debugger_?.[command]();
         },
 
         stop() {
@@ -530,6 +565,11 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
       };
     }),
   );
+}
+
+/** A value as plain JSON data (objects, lists, dates as text), for the variables pane. */
+function plain(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value ?? null, (_k, v: unknown) => (v instanceof Date ? v.toISOString() : v))) as unknown;
 }
 
 /** A uuid made short enough to read, keeping both ends (the demo's ids differ at the end). */
