@@ -4,9 +4,11 @@
  * each step, the progress of a synchronization, the flow's messages and its result.
  */
 import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { FlowValidationError, SyncflowError, toSyncflowError, ValidationError, type Problem } from '../errors.ts';
+import { FlowDebugger, type PausedStep } from '../flow/FlowDebugger.ts';
 import { readFlowFile } from '../flow/node/loadFlowFile.ts';
 import type { CompiledFlow } from '../flow/validateFlow.ts';
 import { parseFlowParameters } from '../runtime/parseFlowParameters.ts';
@@ -21,6 +23,10 @@ export interface RunCliOptions extends ConnectionOptions {
   quiet?: boolean;
   /** `bar` (cli-progress), `lines`, or `auto`: a bar on a terminal, lines otherwise. */
   progress?: 'auto' | 'bar' | 'lines';
+  /** Node ids (or `flow:node`) to pause before: the run then asks what to do on stdin. */
+  break?: string[];
+  /** Where the debugger's commands are read (default stdin). */
+  debugInput?: NodeJS.ReadableStream;
 }
 
 
@@ -78,13 +84,23 @@ export async function runFlowFile(file: string, options: RunCliOptions, io: CliI
       widths: columnWidths(flow),
     });
     const onEvent = reporter.onEvent;
-    const result = await cli.runtime.runFlow(flow, parameters, {
-      signal: io.signal,
-      onEvent: (e) => {
-        if (e.type === 'flowStarted' && e.depth === 0) started = true;
-        onEvent(e);
-      },
-    });
+    // The debugger's quit stops the run as Ctrl-C does.
+    const stopper = new AbortController();
+    io.signal?.addEventListener('abort', () => stopper.abort(io.signal?.reason), { once: true });
+    const debugging = options.break?.length
+      ? commandLineDebugger(options.break, options.debugInput ?? process.stdin, io, () => stopper.abort(new Error('stopped at the debugger')))
+      : undefined;
+    const result = await cli.runtime
+      .runFlow(flow, parameters, {
+        signal: stopper.signal,
+        debug: debugging?.debug,
+        onEvent: (e) => {
+          if (e.type === 'flowStarted' && e.depth === 0) started = true;
+          onEvent(e);
+        },
+      })
+      // The command reader lets go of stdin: the process can end.
+      .finally(() => debugging?.close());
     reporter.close();
     io.out.write(`result: ${flow.definition.returnType?.type === 'nothing' || !flow.definition.returnType ? 'nothing' : formatResult(result)}\n`);
   } catch (e) {
@@ -114,6 +130,7 @@ export function runCommand(exit: (code: number) => void): Command {
   )
     .option('--param <name=value>', 'a flow parameter; repeat for each. Objects by id (read from the local database), lists as ids separated by commas', collect, [])
     .option('-q, --quiet', 'print no steps (messages, progress and the result still print)')
+    .option('--break <node>', 'pause before this node (a node id, or flow:node); repeat for more. At a pause, type c (continue), n (step over), s (step into) or q (stop)', collect, [])
     .addOption(new Option('--progress <style>', 'how a synchronization shows its progress').choices(['auto', 'bar', 'lines']).default('auto'))
     .addHelpText(
       'after',
@@ -127,6 +144,51 @@ Example:
     --param task=5eed0000-0000-4000-8000-00000000000a --param "title=New title"`,
     )
     .action((file: string, options: RunCliOptions) => interruptible(exit, (io) => runFlowFile(file, options, io)));
+}
+
+/**
+ * The step debugger on the command line: at each pause it prints where and the variables, then
+ * reads a command (c continue, n step over, s step into, q stop). The end of the input continues.
+ */
+function commandLineDebugger(breakpoints: string[], input: NodeJS.ReadableStream, io: CliIo, stop: () => void): { debug: FlowDebugger; close(): void } {
+  const debug = new FlowDebugger({ breakpoints });
+  const lines = createInterface({ input, terminal: false });
+  const queued: string[] = [];
+  let waiting: ((line: string | null) => void) | null = null;
+  let ended = false;
+  lines.on('line', (line) => (waiting ? (waiting(line), (waiting = null)) : queued.push(line)));
+  lines.on('close', () => {
+    ended = true;
+    waiting?.(null);
+    waiting = null;
+  });
+  const nextLine = (): Promise<string | null> =>
+    queued.length ? Promise.resolve(queued.shift()!) : ended ? Promise.resolve(null) : new Promise((resolve) => (waiting = resolve));
+  const show = (at: PausedStep) => {
+    io.out.write(`paused at ${at.depth > 0 ? `${at.flow}:` : ''}${at.nodeId} (${at.reason})\n`);
+    for (const [name, value] of Object.entries(at.variables)) io.out.write(`  $${name} = ${JSON.stringify(value)}\n`);
+  };
+  debug.onPause((at) => {
+    if (!at) return;
+    show(at);
+    void (async () => {
+      for (;;) {
+        io.out.write('debug [c]ontinue [n]ext [s]tep into [q]uit> ');
+        const line = await nextLine();
+        const command = (line ?? 'c').trim().toLowerCase();
+        io.out.write(`${line === null ? 'c (end of input)' : command}\n`);
+        if (command === 'c' || command === 'continue') return debug.continue();
+        if (command === 'n' || command === 'next') return debug.stepOver();
+        if (command === 's' || command === 'step') return debug.stepInto();
+        if (command === 'q' || command === 'quit') {
+          lines.close();
+          return stop();
+        }
+        io.out.write(`unknown command "${command}"\n`);
+      }
+    })();
+  });
+  return { debug, close: () => lines.close() };
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -1,5 +1,6 @@
 import { SyncflowError } from '../errors.ts';
 import { Interpreter, type InterpreterOptions } from '../flow/Interpreter.ts';
+import type { FlowDebugger } from '../flow/FlowDebugger.ts';
 import type { FlowObserver, JavaScriptAction, LogLevel, MessageType } from '../flow/types.ts';
 import { isCompiledFlow, type CompiledFlow } from '../flow/validateFlow.ts';
 import type { Schema } from '../model/schema.ts';
@@ -76,6 +77,8 @@ export interface RunFlowOptions {
   log?(level: LogLevel, text: string): void;
   /** Flows for this run, looked up before the runtime's. */
   flows?: FlowSource;
+  /** A step debugger (breakpoints, pause, stepping) for this run. */
+  debug?: FlowDebugger;
   /** The app's uncommitted work to run in (default: a new session). */
   session?: Session;
   /** Each synchronization's machine (XState actor), as soon as it is created. */
@@ -236,7 +239,7 @@ export class Runtime {
   async runFlow(flow: unknown, parameters: Record<string, unknown> = {}, options: RunFlowOptions = {}): Promise<unknown> {
     // An aborted signal is the interpreter's to report: it fails the run with flow_cancelled.
     const { interpreter, target } = await this.#prepare(flow, options);
-    return interpreter.run(target, parameters, { signal: options.signal, session: options.session, onEvent: options.onEvent });
+    return interpreter.run(target, parameters, { signal: options.signal, session: options.session, onEvent: options.onEvent, debug: options.debug });
   }
 
   /**
