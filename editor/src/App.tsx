@@ -15,7 +15,7 @@ import { RunPanel } from './components/RunPanel.tsx';
 import { SignIn } from './components/SignIn.tsx';
 import { Toolbar } from './components/Toolbar.tsx';
 import { useRunStore } from './run/useRun.ts';
-import { isDirty, validationOf } from './store/editorStore.ts';
+import { isDirty, parseClipboard, validationOf } from './store/editorStore.ts';
 import { useEditor, useEditorStore } from './store/useEditor.ts';
 
 const FLOW_HASH = /^#\/flow\/(.+)$/;
@@ -93,6 +93,10 @@ function EditorPage() {
       } else if (mod && ((key === 'z' && e.shiftKey) || key === 'y')) {
         e.preventDefault();
         s.redo();
+      } else if (mod && key === 'd' && !isTextField(e.target)) {
+        // Duplicate, not the browser's bookmark.
+        e.preventDefault();
+        s.duplicate();
       } else if (mod && key === 'a' && !isTextField(e.target)) {
         // Select all selects the flow's nodes and edges, not the page's text.
         e.preventDefault();
@@ -101,7 +105,11 @@ function EditorPage() {
         e.preventDefault();
         s.undo();
       } else if ((e.key === 'Delete' || e.key === 'Backspace') && !mod && !isTextField(e.target)) {
-        if (s.selection.nodes.length || s.selection.edges.length) {
+        // Delete acts on the focused node (Tab moves focus without selecting).
+        const focused = e.target instanceof HTMLElement ? e.target.closest<HTMLElement>('.react-flow__node')?.dataset.id : undefined;
+        if (focused && !s.selection.nodes.includes(focused)) s.select({ nodes: [focused], edges: [] });
+        const { selection } = store.getState();
+        if (selection.nodes.length || selection.edges.length) {
           e.preventDefault();
           s.deleteSelection();
         }
@@ -119,6 +127,31 @@ function EditorPage() {
     return () => window.removeEventListener('keydown', onKey);
   }, [store, run]);
 
+  // Copy / paste of nodes as JSON text on the system clipboard: across flows, tabs and editors.
+  useEffect(() => {
+    const onCopy = (e: ClipboardEvent) => {
+      if (isTextField(e.target) || window.getSelection()?.toString()) return;
+      const clip = store.getState().copySelection();
+      if (!clip || !e.clipboardData) return;
+      e.preventDefault();
+      e.clipboardData.setData('text/plain', JSON.stringify(clip, null, 2));
+      store.getState().setNotice({ kind: 'info', text: `Copied ${clip.nodes.length} node${clip.nodes.length === 1 ? '' : 's'}` });
+    };
+    const onPaste = (e: ClipboardEvent) => {
+      if (isTextField(e.target)) return;
+      const clip = parseClipboard(e.clipboardData?.getData('text/plain') ?? '');
+      if (!clip) return;
+      e.preventDefault();
+      store.getState().paste(clip);
+    };
+    document.addEventListener('copy', onCopy);
+    document.addEventListener('paste', onPaste);
+    return () => {
+      document.removeEventListener('copy', onCopy);
+      document.removeEventListener('paste', onPaste);
+    };
+  }, [store]);
+
   useEffect(() => {
     const onUnload = (e: BeforeUnloadEvent) => {
       if (isDirty(store.getState())) e.preventDefault();
@@ -129,13 +162,16 @@ function EditorPage() {
 
   return (
     <ReactFlowProvider>
+      <a className="skip-link" href="#canvas" data-testid="skip-to-canvas">
+        Skip to the canvas
+      </a>
       <div className="app">
         <Toolbar />
         <aside className="left">
           <FlowList />
           <Palette />
         </aside>
-        <main className="canvas" aria-label="Canvas">
+        <main className="canvas" aria-label="Canvas" id="canvas" tabIndex={-1}>
           <FlowChangedBanner />
           <Canvas />
         </main>

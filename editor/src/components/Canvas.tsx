@@ -32,7 +32,10 @@ const NO_RUN: RunState['nodeStates'] = {};
 const FIT = { padding: 0.15, maxZoom: 1.1 };
 export const PALETTE_MIME = 'application/x-syncflow-node';
 
-/** Parents before children, as xyflow wants them. */
+/**
+ * Parents before children, as xyflow wants them; within that, in the order the flow runs (from
+ * the start, along its edges): Tab goes through the nodes as the flow does.
+ */
 function byDepth(flow: Flow): FlowNode[] {
   const depth = (n: FlowNode, seen = new Set<string>()): number => {
     if (!n.parent || seen.has(n.id)) return 0;
@@ -40,7 +43,16 @@ function byDepth(flow: Flow): FlowNode[] {
     const parent = flow.nodes.find((p) => p.id === n.parent);
     return parent ? depth(parent, seen) + 1 : 0;
   };
-  return [...flow.nodes].sort((a, b) => depth(a) - depth(b));
+  const rank = new Map<string, number>();
+  const start = flow.nodes.find((n) => n.type === 'start');
+  const queue = start ? [start.id] : [];
+  for (let i = 0; i < queue.length; i++) {
+    if (rank.has(queue[i])) continue;
+    rank.set(queue[i], rank.size);
+    for (const e of flow.edges) if (e.from === queue[i] && !rank.has(e.to)) queue.push(e.to);
+  }
+  const order = (n: FlowNode) => rank.get(n.id) ?? Number.MAX_SAFE_INTEGER;
+  return [...flow.nodes].sort((a, b) => depth(a) - depth(b) || order(a) - order(b));
 }
 
 export function Canvas() {

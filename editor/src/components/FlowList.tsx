@@ -1,6 +1,7 @@
 /** The flows of `flows/`: open one, or create a new one. */
 import { useState } from 'react';
 import { useEditor, useEditorStore } from '../store/useEditor.ts';
+import { focusWhenThere } from './PropertyPanel.tsx';
 
 export function FlowList() {
   const store = useEditorStore();
@@ -19,6 +20,8 @@ export function FlowList() {
       setName('');
       setCreating(false);
       setError(null);
+      // The work goes on on the canvas: focus its start node (not the top of the page).
+      focusWhenThere('.react-flow__node[data-id="start"]');
     } else {
       const notice = store.getState().notice;
       setError(notice?.kind === 'error' ? notice.text : 'The flow was not created');

@@ -184,6 +184,13 @@ function NodeProperties({ flow, node }: { flow: Flow; node: FlowNode }) {
   );
 }
 
+/** Focuses an element once it is rendered (a few frames at most). */
+export function focusWhenThere(selector: string, frames = 30): void {
+  const el = document.querySelector<HTMLElement>(selector);
+  if (el) el.focus();
+  else if (frames > 0) requestAnimationFrame(() => focusWhenThere(selector, frames - 1));
+}
+
 /** A breakpoint on the node: a run pauses before it (F9). */
 function BreakpointToggle({ nodeId }: { nodeId: string }) {
   const run = useRunStore();
@@ -314,6 +321,8 @@ function NodeEdges({ flow, node }: { flow: Flow; node: FlowNode }) {
             onClick={() => {
               store.getState().connect(node.id, target, { errorHandler: asError });
               setTarget('');
+              // The new edge is selected: focus follows it into its panel, not to the top of the page.
+              focusWhenThere('[data-testid="edge-properties"] h2');
             }}
             data-testid="connect"
           >
@@ -333,7 +342,7 @@ function EdgeProperties({ flow, edge, edgeKey, index }: { flow: Flow; edge: Flow
   const [text, setText] = useState(typeof edge.case === 'string' ? edge.case : '');
   return (
     <div className="properties" data-testid="edge-properties">
-      <h2>
+      <h2 tabIndex={-1}>
         Edge <span className="muted mono">{edge.from} → {edge.to}</span>
       </h2>
       {problems.map((p, i) => (

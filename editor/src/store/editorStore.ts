@@ -54,6 +54,26 @@ export interface EditorApi {
   create(name: string): Promise<FlowSummary>;
 }
 
+/** Nodes on the clipboard (as JSON text, so they paste across flows and tabs). */
+export interface ClipboardNodes {
+  syncflowNodes: 1;
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+}
+
+/** Clipboard text as nodes, or null when it is something else. */
+export function parseClipboard(text: string): ClipboardNodes | null {
+  try {
+    const value = JSON.parse(text) as Partial<ClipboardNodes> | null;
+    if (value?.syncflowNodes !== 1 || !Array.isArray(value.nodes) || !Array.isArray(value.edges)) return null;
+    const nodes = value.nodes.filter((n): n is FlowNode => typeof n === 'object' && n !== null && typeof (n as FlowNode).id === 'string' && typeof (n as FlowNode).type === 'string');
+    const edges = value.edges.filter((e): e is FlowEdge => typeof e === 'object' && e !== null && typeof (e as FlowEdge).from === 'string' && typeof (e as FlowEdge).to === 'string');
+    return { syncflowNodes: 1, nodes, edges };
+  } catch {
+    return null;
+  }
+}
+
 /** A save refused because the file changed since it was opened: the file as it is now, and what both sides changed. */
 export interface SaveConflict {
   theirs: FlowSummary;
@@ -121,6 +141,12 @@ export interface EditorState {
   select(selection: Partial<Selection>): void;
   /** Every node and edge of the open flow (Ctrl+A). */
   selectAll(): void;
+  /** The selected nodes and the edges between them, as the clipboard carries them (null: nothing selected). */
+  copySelection(): ClipboardNodes | null;
+  /** Adds copied nodes (new ids where taken, moved a little, edges between them kept); returns their ids. */
+  paste(clip: ClipboardNodes): string[];
+  /** Copies and pastes the selection in one go (Ctrl+D). */
+  duplicate(): string[];
   addNode(spec: NewNodeSpec, position: XY): string | null;
   /** Adds a node into an edge: the edge now ends at the node (its case or error flag kept), a new edge goes on to the old target. */
   insertNode(spec: NewNodeSpec, position: XY, edgeKey: string): string | null;
@@ -488,6 +514,59 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           set((s) => {
             s.selection = { nodes: flow.nodes.map((n) => n.id), edges: edgeKeys(flow.edges) };
           });
+        },
+
+        copySelection() {
+          const { flow, selection, autoPositions } = get();
+          if (!flow || selection.nodes.length === 0) return null;
+          const chosen = new Set(selection.nodes);
+          const nodes = flow.nodes
+            .filter((n) => chosen.has(n.id) && n.type !== 'start')
+            .map((n) => ({ ...n, position: n.position ?? autoPositions[n.id] ?? { x: 0, y: 0 } }));
+          const ids = new Set(nodes.map((n) => n.id));
+          const edges = flow.edges.filter((e) => ids.has(e.from) && ids.has(e.to));
+          return nodes.length ? (JSON.parse(JSON.stringify({ syncflowNodes: 1, nodes, edges })) as ClipboardNodes) : null;
+        },
+
+        paste(clip) {
+          const flow = get().flow;
+          if (!flow || clip.nodes.length === 0) return [];
+          const taken = new Set(flow.nodes.map((n) => n.id));
+          const renamed = new Map<string, string>();
+          for (const n of clip.nodes) {
+            const id = taken.has(n.id) ? freshName(n.id.replace(/\d+$/, ''), (x) => taken.has(x)) : n.id;
+            taken.add(id);
+            renamed.set(n.id, id);
+          }
+          const nodes = clip.nodes.map((n): FlowNode => {
+            const copy = { ...n, id: renamed.get(n.id)! };
+            // A node whose loop came along stays inside it (its position is the loop's); others land beside the originals.
+            if (copy.parent && renamed.has(copy.parent)) copy.parent = renamed.get(copy.parent);
+            else {
+              delete copy.parent;
+              copy.position = { x: Math.round((n.position?.x ?? 0) + 40), y: Math.round((n.position?.y ?? 0) + 40) };
+            }
+            return copy;
+          });
+          let next = flow;
+          const edges = clip.edges.map((e) => {
+            const edge: FlowEdge = { ...e, id: freshEdgeId(next), from: renamed.get(e.from)!, to: renamed.get(e.to)! };
+            next = { ...next, edges: [...next.edges, edge] };
+            return edge;
+          });
+          edit(`paste ${nodes.length === 1 ? nodes[0].id : `${nodes.length} nodes`}`, (f) => {
+            f.nodes.push(...castDraft(nodes));
+            f.edges.push(...castDraft(edges));
+          });
+          set((s) => {
+            s.selection = { nodes: nodes.map((n) => n.id), edges: [] };
+          });
+          return nodes.map((n) => n.id);
+        },
+
+        duplicate() {
+          const clip = get().copySelection();
+          return clip ? get().paste(clip) : [];
         },
 
         addNode(spec, position) {
