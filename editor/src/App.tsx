@@ -14,6 +14,7 @@ import { PropertyPanel } from './components/PropertyPanel.tsx';
 import { RunPanel } from './components/RunPanel.tsx';
 import { SignIn } from './components/SignIn.tsx';
 import { Toolbar } from './components/Toolbar.tsx';
+import { UsagesPanel } from './components/UsagesPanel.tsx';
 import { useRunStore } from './run/useRun.ts';
 import { isDirty, parseClipboard, validationOf } from './store/editorStore.ts';
 import { useEditor, useEditorStore } from './store/useEditor.ts';
@@ -49,7 +50,7 @@ function EditorPage() {
   const run = useRunStore();
   const currentId = useEditor((s) => s.currentId);
   const problemCount = useEditor((s) => validationOf(s, appSchema)?.problems.length ?? 0);
-  const [tab, setTab] = useState<'problems' | 'run'>('problems');
+  const [tab, setTab] = useState<'problems' | 'run' | 'usages'>('problems');
 
   // Load the list, then the flow named in the address (a reload shows the same flow).
   useEffect(() => {
@@ -186,8 +187,11 @@ function EditorPage() {
             <button type="button" role="tab" aria-selected={tab === 'run'} className={tab === 'run' ? 'active' : ''} onClick={() => setTab('run')} data-testid="tab-run">
               Run
             </button>
+            <button type="button" role="tab" aria-selected={tab === 'usages'} className={tab === 'usages' ? 'active' : ''} onClick={() => setTab('usages')} data-testid="tab-usages">
+              Find usages
+            </button>
           </div>
-          <div className="dock-body">{tab === 'problems' ? <ProblemsPanel /> : <RunPanel />}</div>
+          <div className="dock-body">{tab === 'problems' ? <ProblemsPanel /> : tab === 'run' ? <RunPanel /> : <UsagesPanel />}</div>
         </section>
       </div>
     </ReactFlowProvider>

@@ -130,3 +130,30 @@ describe('keyboard and focus', { timeout: 90_000 }, () => {
     expect(world.pageErrors).toEqual([]);
   });
 });
+
+describe('find usages', { timeout: 90_000 }, () => {
+  it('lists where a variable is used and reveals the node; which flows call a flow', async () => {
+    const { page } = world;
+    page.once('dialog', (d) => void d.accept());
+    await page.getByTestId('flow-item-renameTask').click();
+    await page.getByTestId('node-changeTitle').waitFor();
+    await page.getByTestId('tab-usages').click();
+    await page.getByTestId('usages-query').fill('$task');
+    await expect.poll(() => page.getByTestId('usage-item').count()).toBeGreaterThan(2);
+    const nodes = await page.getByTestId('usage-item').evaluateAll((items) => [...new Set(items.map((i) => i.getAttribute('data-node')))]);
+    expect(nodes).toEqual(expect.arrayContaining(['changeTitle', 'commitTask', 'syncTask', 'end']));
+    await page.getByTestId('usage-item').filter({ hasText: 'commitTask' }).first().click();
+    await expect.poll(() => page.getByTestId('properties').getAttribute('data-node')).toBe('commitTask');
+
+    // A Call flow of renameTask from another flow: found from here.
+    await page.getByTestId('node-commitTask').click();
+    await page.getByTestId('palette-search').fill('call flow');
+    await page.getByTestId('palette-search').press('Enter');
+    await page.getByTestId('node-callFlow1').click();
+    await page.getByTestId('field-activity.flow-input').fill('renameTask');
+    await page.getByTestId('tab-usages').click();
+    await page.getByTestId('usages-query').fill('renameTask');
+    await expect.poll(() => page.getByTestId('usages-count').textContent()).toContain('1 usage of flow renameTask');
+    await world.screenshot();
+  });
+});
