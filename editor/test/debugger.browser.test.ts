@@ -97,4 +97,44 @@ describe('the step debugger', { timeout: 90_000 }, () => {
     expect(await page.getByTestId('debugger').count()).toBe(0);
     expect(world.pageErrors).toEqual([]);
   });
+
+  it('expression editor: autocomplete from the types, errors underlined, try it against the paused values', async () => {
+    const { page } = world;
+    await page.getByTestId('node-call').click();
+    await page.getByTestId('toggle-breakpoint').click(); // off
+    await page.getByTestId('node-add').click();
+    await page.getByTestId('toggle-breakpoint').click(); // on
+    await page.getByTestId('tab-run').click();
+    await page.getByTestId('run-start').click();
+    await expect.poll(() => page.getByTestId('paused-at').textContent(), { timeout: 20_000 }).toBe('add');
+
+    const value = page.getByTestId('field-activity.value-input');
+    await value.fill('');
+    await value.pressSequentially('$');
+    const suggestions = page.getByTestId('field-activity.value-suggestion');
+    await expect.poll(() => suggestions.allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('$count'), expect.stringContaining('$task'), expect.stringContaining('$r')]));
+    await value.pressSequentially('co');
+    expect(await suggestions.count()).toBe(1);
+    await value.press('Enter');
+    expect(await value.inputValue()).toBe('$count');
+    await value.pressSequentially(' + $task/');
+    await expect.poll(() => suggestions.allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('title')]));
+    await value.press('Escape');
+
+    // An unknown variable is underlined where it is.
+    await value.fill('$count + $nope');
+    await expect.poll(() => page.getByTestId('field-activity.value-underline').textContent()).toBe('$nope');
+
+    // Try it: evaluated against the values the run is paused with.
+    await value.fill('$count + $r');
+    await page.getByTestId('field-activity.value-try').click();
+    await expect.poll(() => page.getByTestId('field-activity.value-try-result').textContent()).toBe('= 62');
+    await value.pressSequentially(' + ');
+    await page.keyboard.press('Control+Space');
+    await expect.poll(() => suggestions.count()).toBeGreaterThan(5);
+    await world.screenshot();
+    await page.getByTestId('debug-continue').click();
+    await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('ended');
+    expect(world.pageErrors).toEqual([]);
+  });
 });
