@@ -177,8 +177,8 @@ describe('syncflow run', () => {
     await writeFile(file, JSON.stringify(create));
     const made = await run(file, 'alice', dir, '--param', 'title=A forbidden idea');
     expect(made.code).toBe(0);
-    // The refused new task leaves the local database; its change is kept as a failure.
-    expect(made.stderr).toContain('  sync unsynchronized: done: 0 uploaded, 0 downloaded, 1 removed, 1 failed');
+    // The refused new task stays in the local database (it never reached the server), with its failure.
+    expect(made.stderr).toContain('  sync unsynchronized: done: 0 uploaded, 0 downloaded, 0 removed, 1 failed');
     expect(made.stdout.trimEnd().split('\n').at(-1)).toBe('result: 1');
 
     // The failure is in the offline database of the next run; the server still refuses it.

@@ -118,6 +118,20 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
  * a transaction-scoped advisory lock makes them take turns.
  */
 export async function migrate(storage: Storage): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(storage);
+    } catch (e) {
+      // `CREATE ... IF NOT EXISTS` is not safe against a concurrent create even under the lock
+      // when the transaction's catalog snapshot predates the lock (a pooled connection sets
+      // search_path, naming the schema, before it): the other process created it; go again.
+      const state = (e as { code?: unknown })?.code;
+      if (attempt >= 3 || !['23505', '42P06', '42P07'].includes(String(state))) throw e;
+    }
+  }
+}
+
+async function migrateOnce(storage: Storage): Promise<void> {
   const s = storage.schemaName;
   await storage.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
