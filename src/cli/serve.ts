@@ -20,6 +20,9 @@ export interface ServeOptions {
   authorRole: string;
   dataDir?: string;
   databaseUrl?: string;
+  /** PostgreSQL: connections per server process; behind a transaction pooler (PgBouncer). */
+  poolSize?: number;
+  pooled?: boolean;
   /** Overrides the config's flows folder. */
   flows?: string;
   /** The editor from Vite's dev server (hot reload), for working on the editor itself. */
@@ -51,6 +54,10 @@ export function withServeOptions(command: Command): Command {
     .option('--dev', "the editor from Vite's dev server, with hot reload (working on the editor itself)")
     .option('--data-dir <dir>', 'keep the embedded PGlite database in this directory (default: in memory)')
     .addOption(new Option('--database-url <url>', 'use this PostgreSQL server instead of the embedded database').env('DATABASE_URL'))
+    .addOption(
+      new Option('--pool-size <n>', 'PostgreSQL connections of this server process (default 10)').env('SYNCFLOW_POOL_SIZE').argParser((v) => Number(v)),
+    )
+    .addOption(new Option('--pooled', 'the database URL is a transaction-pooling proxy such as PgBouncer (pool_mode = transaction)').env('SYNCFLOW_POOLED'))
     .option('--flows <dir>', "the flows folder (default: the config's)");
 }
 
@@ -69,6 +76,8 @@ export async function serveApp(loaded: LoadedConfig, options: ServeOptions, out:
     host: options.host,
     dataDir: options.dataDir,
     databaseUrl: options.databaseUrl,
+    poolSize: options.poolSize,
+    pooled: options.pooled,
     verifyToken: loaded.verifyToken,
     // `/` is never a 404: it points to the editor (another port: its sign-in cookie and Host checks are its own).
     home: () =>

@@ -14,6 +14,10 @@ export interface StartSyncServerOptions {
   dataDir?: string;
   /** A PostgreSQL server instead of the embedded database. */
   databaseUrl?: string;
+  /** PostgreSQL only: connections in this process's pool (default 10). */
+  poolSize?: number;
+  /** PostgreSQL only: the URL is a transaction-pooling proxy such as PgBouncer. */
+  pooled?: boolean;
   /** The PostgreSQL schema to work in (tests). */
   schemaName?: string;
   /** Storage already open (several servers on one database); it stays open when the server closes. */
@@ -48,7 +52,7 @@ export interface RunningSyncServer {
 export async function startSyncServer(config: SyncflowConfig, options: StartSyncServerOptions = {}): Promise<RunningSyncServer> {
   const verifyToken = options.verifyToken ?? (await resolveAuth(config));
   const owned = !options.storage;
-  const storage = options.storage ?? (await openStorage({ url: options.databaseUrl, dataDir: options.dataDir, schemaName: options.schemaName }));
+  const storage = options.storage ?? (await openStorage({ url: options.databaseUrl, dataDir: options.dataDir, schemaName: options.schemaName, poolSize: options.poolSize, pooled: options.pooled }));
   try {
     const server = await createSyncServer({
       schema: config.schema,
