@@ -138,3 +138,36 @@ describe('smaller ones', { timeout: 90_000 }, () => {
     expect(world.pageErrors).toEqual([]);
   });
 });
+
+describe('annotations', { timeout: 90_000 }, () => {
+  it('adds a note on the canvas, edits and moves it, saves it with the flow, deletes it', async () => {
+    const { page } = world;
+    page.once('dialog', (d) => void d.accept());
+    await page.getByTestId('flow-item-createForbiddenTask').click();
+    await page.getByTestId('node-report').waitFor();
+    await page.getByTestId('palette-annotation').click();
+    await page.getByTestId('note-note1').waitFor();
+    await page.getByTestId('annotation-text').fill('Ask the server team why "forbidden" is refused');
+    await expect.poll(() => page.getByTestId('note-note1').textContent()).toContain('Ask the server team');
+    // Dragged like a node.
+    const before = (await page.getByTestId('note-note1').boundingBox())!;
+    await page.mouse.move(before.x + 20, before.y + 10);
+    await page.mouse.down();
+    await page.mouse.move(before.x + 80, before.y + 70, { steps: 6 });
+    await page.mouse.up();
+    await page.getByTestId('save').click();
+    await expect.poll(() => page.getByTestId('notice').textContent()).toContain('Saved');
+    const saved = (await world.readFlow('createForbiddenTask')) as { annotations?: Array<{ id: string; text: string; position: { x: number; y: number } }> };
+    expect(saved.annotations).toHaveLength(1);
+    expect(saved.annotations![0]).toMatchObject({ id: 'note1', text: 'Ask the server team why "forbidden" is refused' });
+    await world.screenshot();
+
+    // A reload shows it again; Delete removes it.
+    await page.reload();
+    await page.getByTestId('note-note1').click();
+    await page.keyboard.press('Delete');
+    await expect.poll(() => page.getByTestId('note-note1').count()).toBe(0);
+    expect(world.pageErrors).toEqual([]);
+  });
+});
+

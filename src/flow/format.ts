@@ -345,6 +345,16 @@ export const flowSchema = z
     returnType: returnTypeSchema.optional().describe('Default: nothing'),
     nodes: z.array(nodeSchema),
     edges: z.array(edgeSchema),
+    annotations: z
+      .array(
+        z.strictObject({
+          id: z.string().min(1).max(100),
+          text: z.string().max(10_000),
+          position: position.optional(),
+        }),
+      )
+      .optional()
+      .describe('Free-text notes on the canvas, saved with the flow; they do not affect a run'),
   })
   .meta({
     title: 'syncflow flow',

@@ -23,11 +23,11 @@ import { edgeNear, edgeSegments, segmentCrossesRect } from '../flow/edgeGeometry
 import { edgeKeys, loopSize, nodeSize, type XY } from '../flow/graph.ts';
 import type { RunState } from '../run/runStore.ts';
 import { useRun } from '../run/useRun.ts';
-import { validationOf, type NewNodeSpec } from '../store/editorStore.ts';
+import { NOTE, validationOf, type NewNodeSpec } from '../store/editorStore.ts';
 import { useEditor, useEditorStore } from '../store/useEditor.ts';
-import { FlowNodeView, type CanvasNode } from './FlowNodeView.tsx';
+import { FlowNodeView, NoteView, type CanvasNode } from './FlowNodeView.tsx';
 
-const nodeTypes = { flow: FlowNodeView };
+const nodeTypes = { flow: FlowNodeView, note: NoteView };
 const NO_RUN: RunState['nodeStates'] = {};
 const FIT = { padding: 0.15, maxZoom: 1.1 };
 export const PALETTE_MIME = 'application/x-syncflow-node';
@@ -123,7 +123,23 @@ export function Canvas() {
           ...(size ? { width: size.width, height: size.height } : {}),
           dragging: old?.dragging,
         };
-      });
+      }).concat(
+        // Annotations: notes on the canvas, drawn behind nothing and connected to nothing.
+        (flow.annotations ?? []).map((a) => {
+          const id = `${NOTE}${a.id}`;
+          const old = before.get(id);
+          return {
+            id,
+            type: 'note',
+            position: old?.dragging ? old.position : (a.position ?? { x: 0, y: 0 }),
+            data: { id: a.id, text: a.text },
+            selected: selection.nodes.includes(id),
+            connectable: false,
+            ...(old?.measured ? { measured: old.measured } : {}),
+            dragging: old?.dragging,
+          } as unknown as CanvasNode;
+        }),
+      );
     });
   }, [flow, currentId, autoPositions, selection, validation, runStates, breakpoints, pausedAt]);
 

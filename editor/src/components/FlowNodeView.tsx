@@ -54,6 +54,15 @@ export function summary(a: Activity): string {
   }
 }
 
+/** A free-text annotation on the canvas (not a step of the flow). */
+export function NoteView({ data, selected }: NodeProps<Node<{ id: string; text: string }, 'note'>>) {
+  return (
+    <div className={`note${selected ? ' selected' : ''}`} data-testid={`note-${data.id}`} role="note">
+      {data.text || <span className="muted">Empty note: type its text in the properties</span>}
+    </div>
+  );
+}
+
 export function FlowNodeView({ data, selected }: NodeProps<CanvasNode>) {
   const { node, problems } = data;
   const hasIn = node.type !== 'start';

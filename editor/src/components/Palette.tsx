@@ -75,7 +75,21 @@ export function Palette() {
         data-testid="palette-search"
       />
       {nodeKinds.length > 0 && <h2>Nodes</h2>}
-      <div className="palette-grid">{nodeKinds.map((k) => item(k.type, k.label, k.description, { type: k.type }))}</div>
+      <div className="palette-grid">
+        {nodeKinds.map((k) => item(k.type, k.label, k.description, { type: k.type }))}
+        {matches('Annotation', 'a free-text note on the canvas', 'note') && (
+          <button
+            type="button"
+            className="palette-item palette-note"
+            title="A free-text note on the canvas, saved with the flow (no effect on a run)"
+            disabled={!flow}
+            onClick={() => store.getState().addAnnotation(place())}
+            data-testid="palette-annotation"
+          >
+            Annotation
+          </button>
+        )}
+      </div>
       {activityKinds.length > 0 && <h2>Activities</h2>}
       <div className="palette-grid">{activityKinds.map((k) => item(k.type, k.label, k.description, { type: 'activity', activity: k.type }))}</div>
       {nodeKinds.length + activityKinds.length === 0 && <p className="hint">Nothing matches “{query}”.</p>}

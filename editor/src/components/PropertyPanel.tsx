@@ -9,7 +9,7 @@ import { edgeKeys } from '../flow/graph.ts';
 import { activityLabel, activitySpec, hasActivityForm, humanize, nodeOption } from '../flow/kinds.ts';
 import { declaredVariables } from '../flow/variables.ts';
 import type { FieldPath } from '../store/editorStore.ts';
-import { validationOf } from '../store/editorStore.ts';
+import { NOTE, validationOf } from '../store/editorStore.ts';
 import { useRun, useRunStore } from '../run/useRun.ts';
 import { useEditor, useEditorStore } from '../store/useEditor.ts';
 import { FieldEditor, ObjectFields, type FormContext } from './fields/FieldEditor.tsx';
@@ -33,6 +33,8 @@ export function PropertyPanel() {
   const flow = useEditor((s) => s.flow);
   const selection = useEditor((s) => s.selection);
   if (!flow) return <div className="panel-empty">Open a flow from the list, or create one.</div>;
+  const note = selection.nodes.length === 1 ? flow.annotations?.find((a) => `${NOTE}${a.id}` === selection.nodes[0]) : undefined;
+  if (note) return <AnnotationProperties key={note.id} id={note.id} text={note.text} />;
   const node = selection.nodes.length === 1 ? flow.nodes.find((n) => n.id === selection.nodes[0]) : undefined;
   if (node) return <NodeProperties key={node.id} flow={flow} node={node} />;
   if (selection.nodes.length > 1) return <div className="panel-empty">{selection.nodes.length} nodes selected. Delete removes them all.</div>;
@@ -178,6 +180,34 @@ function NodeProperties({ flow, node }: { flow: Flow; node: FlowNode }) {
         <BreakpointToggle nodeId={node.id} />
         <button type="button" className="danger" onClick={() => store.getState().deleteSelection()} data-testid="delete-node" title="Delete (Del)">
           Delete node
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** An annotation: its text (saved with the flow). */
+function AnnotationProperties({ id, text }: { id: string; text: string }) {
+  const store = useEditorStore();
+  return (
+    <div className="properties" data-testid="annotation-properties">
+      <h2>
+        Annotation <span className="muted mono">{id}</span>
+      </h2>
+      <div className="field">
+        <label htmlFor={`annotation-${id}`}>Text</label>
+        <textarea
+          id={`annotation-${id}`}
+          rows={6}
+          value={text}
+          onChange={(e) => store.getState().setAnnotationText(id, e.target.value, `annotation-${id}`)}
+          onBlur={() => store.getState().endCoalescing()}
+          data-testid="annotation-text"
+        />
+      </div>
+      <div className="row">
+        <button type="button" className="danger" onClick={() => store.getState().deleteSelection()} data-testid="delete-annotation">
+          Delete annotation
         </button>
       </div>
     </div>

@@ -54,6 +54,9 @@ export interface EditorApi {
   create(name: string): Promise<FlowSummary>;
 }
 
+/** The canvas id of an annotation: `note:<id>` (never a node id: those start with a letter and have no colon). */
+export const NOTE = 'note:';
+
 /** Nodes on the clipboard (as JSON text, so they paste across flows and tabs). */
 export interface ClipboardNodes {
   syncflowNodes: 1;
@@ -141,6 +144,9 @@ export interface EditorState {
   select(selection: Partial<Selection>): void;
   /** Every node and edge of the open flow (Ctrl+A). */
   selectAll(): void;
+  /** Adds a free-text note on the canvas (selected as `note:<id>`); returns its id. */
+  addAnnotation(position: XY): string | null;
+  setAnnotationText(id: string, text: string, coalesceKey?: string): void;
   /** The selected nodes and the edges between them, as the clipboard carries them (null: nothing selected). */
   copySelection(): ClipboardNodes | null;
   /** Adds copied nodes (new ids where taken, moved a little, edges between them kept); returns their ids. */
@@ -230,7 +236,7 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
       /** Keeps the selection to what exists after an edit, undo or redo. */
       const pruneSelection = (s: Draft<EditorState>) => {
         if (!s.flow) return;
-        const nodes = new Set(s.flow.nodes.map((n) => n.id));
+        const nodes = new Set([...s.flow.nodes.map((n) => n.id), ...(s.flow.annotations ?? []).map((a) => `${NOTE}${a.id}`)]);
         const edges = new Set(edgeKeys(s.flow.edges));
         s.selection.nodes = s.selection.nodes.filter((id) => nodes.has(id));
         s.selection.edges = s.selection.edges.filter((k) => edges.has(k));
@@ -508,11 +514,36 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           });
         },
 
+        addAnnotation(position) {
+          const flow = get().flow;
+          if (!flow) return null;
+          const taken = new Set((flow.annotations ?? []).map((a) => a.id));
+          const id = numbered('note', (n) => taken.has(n));
+          edit(`add annotation ${id}`, (f) => {
+            (f.annotations ??= []).push({ id, text: '', position: { x: Math.round(position.x), y: Math.round(position.y) } });
+          });
+          set((s) => {
+            s.selection = { nodes: [`${NOTE}${id}`], edges: [] };
+          });
+          return id;
+        },
+
+        setAnnotationText(id, text, coalesceKey) {
+          edit(
+            `edit annotation ${id}`,
+            (f) => {
+              const a = f.annotations?.find((x) => x.id === id);
+              if (a) a.text = text;
+            },
+            coalesceKey,
+          );
+        },
+
         selectAll() {
           const flow = get().flow;
           if (!flow) return;
           set((s) => {
-            s.selection = { nodes: flow.nodes.map((n) => n.id), edges: edgeKeys(flow.edges) };
+            s.selection = { nodes: [...flow.nodes.map((n) => n.id), ...(flow.annotations ?? []).map((a) => `${NOTE}${a.id}`)], edges: edgeKeys(flow.edges) };
           });
         },
 
@@ -664,6 +695,7 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
             }
           }
           edit(`delete ${what}`, (f) => {
+            if (f.annotations) f.annotations = f.annotations.filter((a) => !gone.has(`${NOTE}${a.id}`));
             f.nodes = f.nodes.filter((n) => !gone.has(n.id));
             f.edges = f.edges.filter((e, i) => !goneEdges.has(keys[i]) && !gone.has(e.from) && !gone.has(e.to));
           });
@@ -677,10 +709,12 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           const entries = Object.entries(positions);
           if (entries.length === 0) return;
           edit(`move ${entries.length === 1 ? entries[0][0] : `${entries.length} nodes`}`, (f) => {
-            for (const n of f.nodes) {
-              const p = positions[n.id];
-              if (p && (n.position?.x !== Math.round(p.x) || n.position?.y !== Math.round(p.y))) n.position = { x: Math.round(p.x), y: Math.round(p.y) };
-            }
+            const place = (item: { position?: XY }, key: string) => {
+              const p = positions[key];
+              if (p && (item.position?.x !== Math.round(p.x) || item.position?.y !== Math.round(p.y))) item.position = { x: Math.round(p.x), y: Math.round(p.y) };
+            };
+            for (const n of f.nodes) place(n, n.id);
+            for (const a of f.annotations ?? []) place(a, `${NOTE}${a.id}`);
           });
         },
 
