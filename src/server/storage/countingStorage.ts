@@ -2,8 +2,8 @@ import type { Queryable, Storage } from './Storage.ts';
 
 /**
  * What a storage sent to the database: statements (each query, plus BEGIN and COMMIT per
- * transaction), transactions, and how long each transaction held the write clock (from its
- * `UPDATE sf_clock`, see clock.ts, to its end): the one lock every writer of a cluster shares.
+ * transaction), transactions, and how long each transaction held the write clock (from the
+ * answer of its `UPDATE sf_clock`, see clock.ts, to its end): the one lock every writer of a cluster shares.
  */
 export interface StatementCount {
   statements: number;
@@ -35,10 +35,12 @@ export function countingStorage(
       try {
         return await inner.transaction((tx: Queryable) =>
           fn({
-            query: (sql, params) => {
+            query: <T>(sql: string, params?: readonly unknown[]) => {
               count.statements++;
-              if (clockAt === null && sql.includes('sf_clock')) clockAt = performance.now();
-              return tx.query(sql, params);
+              const result = tx.query<T>(sql, params);
+              // Held from the moment the clock's row lock is granted (its UPDATE answers), not asked.
+              if (clockAt === null && sql.includes('sf_clock')) void result.then(() => (clockAt ??= performance.now()), () => {});
+              return result;
             },
           }),
         );
