@@ -75,7 +75,7 @@ async function uploadIn(ctx: ServerContext, tx: Queryable, user: AuthUser, devic
         byId.set(change.changeId, result);
       }
       results = changes.map((c) => byId.get(c.changeId) ?? stored.get(c.changeId)!);
-      await storeResults(tx, user.id, fresh, stamp);
+      await storeResults(tx, user.id, claimed, fresh, stamp);
       return results;
     } catch (e) {
       if (!(e instanceof NeedsPerChangePath)) throw e;
@@ -84,7 +84,7 @@ async function uploadIn(ctx: ServerContext, tx: Queryable, user: AuthUser, devic
     }
   }
   const inOrder = await applyInOrder(ctx, tx, user, device, changes, stored);
-  await storeResults(tx, user.id, inOrder.fresh, inOrder.stamp);
+  await storeResults(tx, user.id, claimed, inOrder.fresh, inOrder.stamp);
   return inOrder.results;
 }
 
@@ -124,8 +124,12 @@ async function claimChanges(tx: Queryable, user: string, changeIds: string[]): P
   return { claimed, stored };
 }
 
-/** Fills the claims with their results (one statement). */
-async function storeResults(tx: Queryable, user: string, fresh: readonly ChangeResult[], stamp: string): Promise<void> {
+/** Fills the claims with their results (one statement); a claim left without one would answer a later copy with nothing. */
+async function storeResults(tx: Queryable, user: string, claimed: ReadonlySet<string>, fresh: readonly ChangeResult[], stamp: string): Promise<void> {
+  const filled = new Set(fresh.map((r) => r.changeId));
+  if (filled.size !== claimed.size || [...claimed].some((id) => !filled.has(id))) {
+    throw new Error(`upload: ${claimed.size} change ids claimed, ${filled.size} results`);
+  }
   if (!fresh.length) return;
   await tx.query(
     `UPDATE sf_applied a SET result = r, applied_date = $3::timestamptz
