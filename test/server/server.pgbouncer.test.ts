@@ -3,7 +3,7 @@ import { openStorage } from '../../src/server/storage/openStorage.ts';
 import type { Storage } from '../../src/server/storage/Storage.ts';
 import { startPgBouncer, type RunningPgBouncer } from '../support/pgbouncer.ts';
 import { serverTests } from './serverTests.ts';
-import { POSTGRES_URL, type StorageTarget } from './support.ts';
+import { POSTGRES_URL, postgresTarget } from './support.ts';
 
 /**
  * The whole server suite once more, through PgBouncer in transaction pooling mode: a server
@@ -16,26 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await bouncer.stop();
 });
-
-function pgbouncerTarget(): StorageTarget {
-  const prefix = `sfb_${process.pid}_${Date.now().toString(36)}`;
-  let root: Promise<Storage> | null = null;
-  let n = 0;
-  return {
-    name: 'PostgreSQL through PgBouncer (transaction pooling)',
-    async open(schemaName) {
-      root ??= openStorage({ url: bouncer.url, schemaName: prefix, pooled: true, poolSize: 4 });
-      return (await root).withSchema(schemaName ?? `${prefix}_${++n}`);
-    },
-    async cleanup() {
-      if (!root) return;
-      const storage = await root;
-      const { rows } = await storage.query<{ name: string }>(`SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE $1`, [`${prefix}%`]);
-      for (const { name } of rows) await storage.query(`DROP SCHEMA ${name} CASCADE`);
-      await storage.close();
-    },
-  };
-}
 
 describe('storage through PgBouncer', () => {
   it('keeps each schema apart although server connections are shared between transactions', async () => {
@@ -64,4 +44,6 @@ describe('storage through PgBouncer', () => {
   });
 });
 
-serverTests(pgbouncerTarget());
+serverTests(
+  postgresTarget({ name: 'PostgreSQL through PgBouncer (transaction pooling)', url: () => bouncer.url, pooled: true, poolSize: 4 }),
+);

@@ -34,15 +34,18 @@ export function pgliteTarget(): StorageTarget {
   };
 }
 
-/** The machine's PostgreSQL: a schema per test, all dropped by cleanup. */
-export function postgresTarget(): StorageTarget {
-  const prefix = `sft_${run}`;
+/**
+ * The machine's PostgreSQL: a schema per test, all dropped by cleanup. `via` reaches it through
+ * something else (a PgBouncer in transaction pooling mode: `pooled`).
+ */
+export function postgresTarget(via?: { name: string; url: () => string; pooled?: boolean; poolSize?: number }): StorageTarget {
+  const prefix = `sft_${run}${via ? '_via' : ''}`;
   let root: Promise<Storage> | null = null;
   let n = 0;
   return {
-    name: 'PostgreSQL',
+    name: via?.name ?? 'PostgreSQL',
     async open(schemaName) {
-      root ??= openStorage({ url: POSTGRES_URL, schemaName: prefix });
+      root ??= openStorage({ url: via?.url() ?? POSTGRES_URL, schemaName: prefix, pooled: via?.pooled, poolSize: via?.poolSize });
       return (await root).withSchema(schemaName ?? `${prefix}_${++n}`);
     },
     async cleanup() {
