@@ -68,14 +68,15 @@ describe('the step debugger', { timeout: 90_000 }, () => {
     await page.getByTestId('flow-item-debugMe').click();
     await page.getByTestId('node-call').click();
     await page.getByTestId('toggle-breakpoint').click();
-    expect(await page.getByTestId('node-call').getAttribute('data-breakpoint')).toBe('true');
-    expect(await page.getByTestId('toggle-breakpoint').getAttribute('aria-pressed')).toBe('true');
+    // polled: the click's re-render may not have landed yet
+    await expect.poll(() => page.getByTestId('node-call').getAttribute('data-breakpoint')).toBe('true');
+    await expect.poll(() => page.getByTestId('toggle-breakpoint').getAttribute('aria-pressed')).toBe('true');
 
     await page.getByTestId('tab-run').click();
     await page.getByTestId('run-start').click();
     await page.getByTestId('debugger').waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('paused-at').textContent()).toBe('call');
-    expect(await page.getByTestId('node-call').getAttribute('data-paused')).toBe('true');
+    await expect.poll(() => page.getByTestId('node-call').getAttribute('data-paused')).toBe('true');
     expect(await page.getByTestId('var-count').textContent()).toBe('$count = 20');
     // An object variable opens to its attributes.
     await page.getByTestId('var-task').locator('summary').click();
@@ -94,7 +95,7 @@ describe('the step debugger', { timeout: 90_000 }, () => {
     await page.keyboard.press('F8');
     await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('ended');
     expect(await page.getByTestId('run-status').textContent()).toBe('ended: 42');
-    expect(await page.getByTestId('debugger').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('debugger').count()).toBe(0);
     expect(world.pageErrors).toEqual([]);
   });
 

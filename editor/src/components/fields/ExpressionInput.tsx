@@ -132,7 +132,10 @@ export function ExpressionInput(props: {
         }}
         onKeyDown={onKeyDown}
         onBlur={() => {
-          setTimeout(() => setSuggest(null), 150);
+          // Late, so a click on a suggestion lands first; not if the field has the focus again by then.
+          setTimeout(() => {
+            if (document.activeElement !== field.current) setSuggest(null);
+          }, 150);
           props.onBlur?.();
         }}
         data-testid={`${props.testid}-input`}
