@@ -3,7 +3,7 @@
  * (problems, run); the sign-in page until the server knows who is there.
  */
 import { ReactFlowProvider } from '@xyflow/react';
-import { useEffect, useState } from 'react';
+import { useEffect, useLayoutEffect, useState } from 'react';
 import { appSchema } from './appSchema.ts';
 import { Canvas } from './components/Canvas.tsx';
 import { FlowChangedBanner } from './components/FlowChangedBanner.tsx';
@@ -66,7 +66,9 @@ function EditorPage() {
       .catch((e: unknown) => store.getState().setNotice({ kind: 'error', text: `Cannot reach the editor server: ${String(e)}` }));
   }, [store, run]);
 
-  useEffect(() => {
+  // A layout effect: the address names the shown flow before anything can see the new canvas (a reload
+  // right after opening a flow shows that flow, not the previous one).
+  useLayoutEffect(() => {
     if (currentId) history.replaceState(null, '', `#/flow/${encodeURIComponent(currentId)}`);
   }, [currentId]);
 

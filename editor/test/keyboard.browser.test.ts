@@ -81,6 +81,7 @@ describe('keyboard and focus', { timeout: 90_000 }, () => {
     page.once('dialog', (d) => void d.accept()); // leaves the pasted-into flow unsaved
     await page.getByTestId('flow-item-renameTask').click();
     await page.getByTestId('node-syncTask').waitFor();
+    expect(await page.evaluate(() => location.hash)).toBe('#/flow/renameTask');
 
     // The skip link is the first stop; it takes focus to the canvas.
     // A fresh page (the flow stays in the address): Tab starts from the top.
