@@ -3,6 +3,7 @@
  * objects are LocalObjects (or built-in records tagged with `$entity`), lists are arrays.
  */
 import { SyncflowError } from '../errors.ts';
+import { parseIsoDateTime } from '../model/values.ts';
 import type { LocalObject } from '../store/types.ts';
 import { describeType, type StaticType } from './expressions/types.ts';
 
@@ -25,8 +26,6 @@ export function objectsIn(value: unknown): LocalObject[] {
 export function emptyValueOf(type: StaticType): unknown {
   return type.kind === 'list' ? [] : null;
 }
-
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * Checks a value against a static type when the flow runs (parameters, JavaScript action
@@ -56,7 +55,8 @@ export function checkValue(type: StaticType, value: unknown, what: string): unkn
       if (typeof value !== 'boolean') throw wrong();
       return value;
     case 'datetime': {
-      const d = value instanceof Date ? value : typeof value === 'string' && ISO.test(value) ? new Date(value) : null;
+      // parseIsoDateTime refuses what Date would shift (2025-02-30, 24:00) or guess at (non-ISO text).
+      const d = value instanceof Date ? value : typeof value === 'string' ? parseIsoDateTime(value) : null;
       if (!d || Number.isNaN(d.getTime())) throw wrong();
       return d.toISOString();
     }

@@ -19,7 +19,11 @@ export interface SyncObject {
 export type Values = Record<string, unknown>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+// Groups: year, month, day, hour, minute, second, fraction, zone sign, zone hours, zone minutes.
+const ISO_DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+/** The instants whose UTC ISO form has a four-digit year (0001-01-01 to 9999-12-31): those round-trip through toISOString. */
+const FIRST_INSTANT = new Date(0).setUTCFullYear(1, 0, 1);
+const LAST_INSTANT = new Date(0).setUTCFullYear(9999, 11, 31) + 86_400_000 - 1;
 
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
@@ -27,24 +31,34 @@ export function isUuid(value: unknown): value is string {
 
 /**
  * The instant an ISO 8601 date and time with a zone stands for, or null when it is malformed or
- * names no real moment: `Date` would silently move `2025-02-30` to March 2nd and `24:00` to the
- * next day, so every part is checked against the calendar first.
+ * names no real moment. Every part is checked against the calendar and the clock (`Date` would
+ * silently move `2025-02-30` to March 2nd and `24:00` to the next day, and accepts text such as
+ * `March 7, 2025`); the instant must lie in years 0001-9999 in UTC, so its `toISOString()` is
+ * itself accepted. Fractions of a millisecond are cut, as `Date` does.
  *
  * @example
  * parseIsoDateTime('2024-02-29T10:00:00+02:00') // 2024-02-29T08:00:00.000Z
  * parseIsoDateTime('2025-02-30T10:00:00Z')      // null
  */
 export function parseIsoDateTime(value: string): Date | null {
-  const m = ISO_DATETIME.exec(value);
+  const m = typeof value === 'string' ? ISO_DATETIME.exec(value) : null;
   if (!m) return null;
-  const [y, mo, d, h, mi, s = '00', zh = '00', zm = '00'] = m.slice(1);
-  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  const real =
-    day.getUTCFullYear() === Number(y) && day.getUTCMonth() === Number(mo) - 1 && day.getUTCDate() === Number(d) &&
-    Number(h) <= 23 && Number(mi) <= 59 && Number(s) <= 59 && Number(zh) <= 15 && Number(zm) <= 59;
-  if (!real) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map((part) => Number(part ?? 0));
+  const ms = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+  const [zh, zm] = [Number(m[9] ?? 0), Number(m[10] ?? 0)];
+  if (h > 23 || mi > 59 || s > 59 || zh > 15 || zm > 59) return null;
+  const date = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0-99 as 1900-1999.
+  date.setUTCFullYear(y, mo - 1, d);
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return null;
+  date.setUTCHours(h, mi, s, ms);
+  const t = date.getTime() - (m[8] === '-' ? -1 : 1) * (zh * 60 + zm) * 60_000;
+  return t >= FIRST_INSTANT && t <= LAST_INSTANT ? new Date(t) : null;
+}
+
+/** Whether `value` is an ISO 8601 date and time with a zone that names a real instant (see parseIsoDateTime). */
+export function isIsoDateTime(value: unknown): value is string {
+  return typeof value === 'string' && parseIsoDateTime(value) !== null;
 }
 
 /**

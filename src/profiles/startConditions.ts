@@ -1,6 +1,7 @@
 import type { Journal } from '../journal/Journal.ts';
 import type { LocalStore } from '../store/LocalStore.ts';
 import { FAILURES, META, SCHEMA_KEY } from '../store/tables.ts';
+import { parseIsoDateTime } from '../model/values.ts';
 
 /** Why a profile did not start (SmartSync's "cannot start if"); the app and the journal show it. */
 export type RefusalReason =
@@ -36,7 +37,7 @@ export async function checkStart(store: LocalStore, journal: Journal, settings: 
   const decisive = recent.find((e) => e.outcome === 'done' || e.error?.code === 'unauthorized');
   if (decisive && decisive.outcome !== 'done') return { code: 'authentication_required' };
   const since = now - settings.connectionFailureWindowSeconds * 1000;
-  const network = recent.filter((e) => e.error?.code === 'network' && Date.parse(e.endedAt) >= since).length;
+  const network = recent.filter((e) => e.error?.code === 'network' && (parseIsoDateTime(e.endedAt)?.getTime() ?? -Infinity) >= since).length;
   if (network >= settings.maxConnectionFailures) {
     return { code: 'connection_failures', count: network, windowSeconds: settings.connectionFailureWindowSeconds };
   }

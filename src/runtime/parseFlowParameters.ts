@@ -9,6 +9,7 @@ import type { DataType } from '../flow/format.ts';
 import type { LocalStore } from '../store/LocalStore.ts';
 import type { LocalObject } from '../store/types.ts';
 import type { SynchronizationFailure } from '../transport/wire.ts';
+import { parseIsoDateTime } from '../model/values.ts';
 
 /** Where object parameters are found: the offline database and its SynchronizationFailures (a Runtime is one). */
 export interface ParameterLookup {
@@ -19,7 +20,6 @@ export interface ParameterLookup {
 const INTEGER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * Parses text values against a flow's declared parameters. Rules: `string` is taken as is;
@@ -87,8 +87,9 @@ export async function parseFlowParameters(
         else fail(`"${text}" is not true or false`);
         break;
       case 'datetime': {
-        const d = DATE.test(t) ? new Date(`${t}T00:00:00Z`) : DATETIME.test(t) ? new Date(t) : null;
-        if (d && !Number.isNaN(d.getTime()) && isCalendarDate(t.slice(0, 10))) out[name] = d.toISOString();
+        // A date alone is midnight UTC; both go through the calendar-checked parser (Date shifts 2030-02-30).
+        const d = parseIsoDateTime(DATE.test(t) ? `${t}T00:00:00Z` : t);
+        if (d) out[name] = d.toISOString();
         else fail(`"${text}" is not a date (2030-01-31) or a date and time with a zone (2030-01-31T09:00:00Z)`);
         break;
       }
@@ -116,12 +117,4 @@ export async function parseFlowParameters(
   }
   if (problems.length) throw new ValidationError(problems);
   return out;
-}
-
-/** `2030-02-30` parses (as March 2): a date the calendar does not have is refused instead. */
-function isCalendarDate(ymd: string): boolean {
-  const [y, m, d] = ymd.split('-').map(Number);
-  const date = new Date(0);
-  date.setUTCFullYear(y, m - 1, d); // not Date.UTC, which reads years 0-99 as 1900-1999
-  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SyncflowError } from '../../src/errors.ts';
 import { compareValues } from '../../src/model/values.ts';
 import { checkValue, emptyValueOf, objectsIn } from '../../src/flow/runtimeValues.ts';
 
@@ -16,6 +17,21 @@ describe('runtime values', () => {
     expect(() => checkValue({ kind: 'object', entity: 'Project' }, task, '$p')).toThrow('$p must be a Project, not a Task');
     expect(() => checkValue({ kind: 'list', entity: 'Task' }, [task, { $entity: 'Project', id: 'p' }], '$l')).toThrow('$l must be a list of Task, not a list');
     expect(() => checkValue({ kind: 'datetime' }, 'tomorrow', '$d')).toThrow('$d must be a datetime, not "tomorrow"');
+  });
+
+  it('refuses datetimes Date would shift or guess at, with a flow_runtime error', () => {
+    for (const text of ['2025-02-30T10:00:00Z', '2025-03-01T24:00:00Z', '2025-03-01T10:00:00+99:99', 'March 7, 2025', '2025-03-01', '2025-03-01T10:00:00']) {
+      let error: unknown;
+      try {
+        checkValue({ kind: 'datetime' }, text, '$d');
+      } catch (e) {
+        error = e;
+      }
+      expect(error, text).toBeInstanceOf(SyncflowError);
+      expect((error as SyncflowError).code).toBe('flow_runtime');
+      expect((error as SyncflowError).message).toBe(`$d must be a datetime, not ${JSON.stringify(text)}`);
+    }
+    expect(checkValue({ kind: 'datetime' }, '2024-02-29T23:30:00-01:00', 'x')).toBe('2024-03-01T00:30:00.000Z');
   });
 
   it('finds the objects in values and lists', () => {

@@ -83,6 +83,16 @@ describe('parseFlowParameters', () => {
     expect(params).toEqual({ s: '', i: null, task: null, list: [] });
   });
 
+  it('refuses dates and times Date would shift or guess at, and keeps years before 100', async () => {
+    const bad = ['2030-02-29', '2030-03-01T24:00:00Z', '2030-03-01T10:60:00Z', '2030-03-01T10:00:00+99:99', 'March 7, 2030', '2030-3-1', '0000-01-01'];
+    const types = Object.fromEntries(bad.map((_, i) => [`d${i}`, { type: 'datetime' } as DataType]));
+    expect(await problems(types, Object.fromEntries(bad.map((text, i) => [`d${i}`, text])))).toEqual(
+      bad.map((text, i) => `parameters.d${i}: "${text}" is not a date (2030-01-31) or a date and time with a zone (2030-01-31T09:00:00Z)`),
+    );
+    const ok = await parseFlowParameters(declare({ a: { type: 'datetime' }, b: { type: 'datetime' } }), { a: '0050-06-15', b: '2028-02-29T23:30:00-01:00' }, lookup());
+    expect(ok).toEqual({ a: '0050-06-15T00:00:00.000Z', b: '2028-03-01T00:30:00.000Z' });
+  });
+
   it('names every bad parameter in one ValidationError', async () => {
     expect(
       await problems(

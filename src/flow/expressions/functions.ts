@@ -5,6 +5,7 @@
  * (length(empty) is 0, contains(empty, 'x') is false, toString(empty) is '').
  */
 import { SyncflowError } from '../../errors.ts';
+import { parseIsoDateTime } from '../../model/values.ts';
 import { isLoose, isNumeric, Types, type StaticType } from './types.ts';
 
 export interface FunctionContext {
@@ -66,9 +67,10 @@ function str(v: unknown, fn: string): string | null {
 function time(v: unknown, fn: string): number | null {
   const s = str(v, fn);
   if (s === null) return null;
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw fail(`${fn}: ${describeValue(s)} is not a datetime`);
-  return t;
+  // Not Date.parse: it moves 2025-02-30 to March and reads non-ISO text such as 'March 7'.
+  const d = parseIsoDateTime(s);
+  if (!d) throw fail(`${fn}: ${describeValue(s)} is not a datetime`);
+  return d.getTime();
 }
 
 /** Rounds half away from zero (as people round by hand: 2.5 -> 3, -2.5 -> -3). */

@@ -65,6 +65,10 @@ describe('expression functions', () => {
     ['dateTime(2023, 2, 29)', 'dateTime: 2023, 2, 29 is not a valid date and time'],
     ['dateTime(2024, 13, 1)', 'dateTime: 2024, 13, 1 is not a valid date and time'],
     ["addDays('soon', 1)", 'addDays: "soon" is not a datetime'],
+    // Date.parse would move these to March 2nd / the next day, or guess a year.
+    ["addDays('2025-02-30T10:00:00Z', 1)", 'addDays: "2025-02-30T10:00:00Z" is not a datetime'],
+    ["addHours('2025-03-01T24:00:00Z', 1)", 'addHours: "2025-03-01T24:00:00Z" is not a datetime'],
+    ["addMinutes('March 7, 2025', 1)", 'addMinutes: "March 7, 2025" is not a datetime'],
   ])('%s fails', async (source, message) => {
     const e = await ev(source).then(
       () => undefined,
