@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'sync_unknown'
   | 'sync_running'
   | 'sync_name_taken'
+  | 'profile_refused'
   | 'flow_invalid'
   | 'flow_runtime'
   | 'flow_cancelled'
@@ -177,6 +178,24 @@ export class SyncStoppedError extends SyncflowError {
   }
 }
 
+/**
+ * A sync profile run by name (a flow's Run profile activity) did not run: a start condition refused
+ * it (`reason` is its RefusalReason code, e.g. `unresolved_failures`), or it was skipped because
+ * another synchronization ran (`sync_running`) or the sync manager is stopped (`sync_manager_stopped`).
+ * Nothing was synchronized. The message names the reason code, so a flow's `$latestError` shows it.
+ */
+export class ProfileRefusedError extends SyncflowError {
+  override name = 'ProfileRefusedError';
+  constructor(
+    readonly profile: string,
+    readonly reason: string,
+    /** The reason for people, e.g. `1 unresolved synchronization failure(s)`. */
+    readonly detail: string,
+  ) {
+    super('profile_refused', `The sync profile "${profile}" did not run (${reason}): ${detail}`);
+  }
+}
+
 /** A flow failed to load: every problem names the node and the field. */
 export class FlowValidationError extends SyncflowError {
   override name = 'FlowValidationError';
@@ -236,6 +255,7 @@ export function statusForCode(code: ErrorCode): number {
     case 'sync_running':
     case 'sync_name_taken':
     case 'sync_manager_stopped':
+    case 'profile_refused':
       return 409;
     case 'payload_too_large':
       return 413;

@@ -126,7 +126,7 @@ export class Interpreter {
    */
   validate(flow: unknown): { flow?: CompiledFlow; problems: FlowProblem[] } {
     if (isCompiledFlow(flow)) return { flow, problems: [] };
-    return validateFlow(flow, { schema: this.host.schema, resolveFlow: this.options.flows ? (n) => this.lookup(n) : undefined });
+    return validateFlow(flow, { schema: this.host.schema, resolveFlow: this.options.flows ? (n) => this.lookup(n) : undefined, profiles: this.host.profileNames?.() });
   }
 
   /**
@@ -141,7 +141,7 @@ export class Interpreter {
       const cached = this.compiled.get(flow);
       if (cached) return cached;
     }
-    const compiled = loadFlow(flow, { schema: this.host.schema, resolveFlow: this.options.flows ? (n) => this.lookup(n) : undefined });
+    const compiled = loadFlow(flow, { schema: this.host.schema, resolveFlow: this.options.flows ? (n) => this.lookup(n) : undefined, profiles: this.host.profileNames?.() });
     if (typeof flow === 'object' && flow !== null) this.compiled.set(flow, compiled);
     return compiled;
   }

@@ -260,6 +260,13 @@ export const activitySchema = z
         outputVariable: variableName.optional().describe('The number of local objects removed (Integer)'),
       })
       .describe('Removes local objects of a named sync down that the server no longer has or that no longer match'),
+    z
+      .strictObject({
+        type: z.literal('runProfile'),
+        profile: z.string().min(1, 'name the sync profile to run').describe('The name of a sync profile the app defines (SmartSync)'),
+        outputVariable: variableName.optional().describe('The run\'s summary: outcome and counts (System.ProfileRun)'),
+      })
+      .describe('Runs a sync profile now; a refused or skipped run fails the activity with profile_refused (error handling applies)'),
   ])
   .meta({ id: 'FlowActivity' });
 export type Activity = z.infer<typeof activitySchema>;

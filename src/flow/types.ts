@@ -5,6 +5,7 @@
  */
 import type { Schema } from '../model/schema.ts';
 import type { SyncState } from '../model/syncState.ts';
+import type { ProfileRunResult } from '../profiles/runProfile.ts';
 import type { LocalStore } from '../store/LocalStore.ts';
 import type { Session } from '../store/Session.ts';
 import type { SyncRequest, SyncResult, SyncStatus } from '../sync/types.ts';
@@ -47,6 +48,10 @@ export interface FlowHost {
   reSync?(idOrName: string, observe?: (status: SyncStatus) => void): Promise<SyncState>;
   /** Removes a named sync down's ghosts; resolves with how many objects were removed. `observe` as for reSync. */
   cleanResyncGhosts?(idOrName: string, observe?: (status: SyncStatus) => void): Promise<number>;
+  /** Runs a sync profile by name; resolves with its result whatever the outcome (refused and skipped included). */
+  runProfile?(name: string): Promise<ProfileRunResult>;
+  /** The app's profile names, or undefined while it has none: a Run profile naming another one does not load. */
+  profileNames?(): readonly string[] | undefined;
   actions?: Record<string, JavaScriptAction>;
   showMessage?(message: { type: MessageType; text: string }): void | Promise<void>;
   log?(level: LogLevel, text: string): void;

@@ -44,6 +44,8 @@ export interface ValidateFlowOptions {
   schema: Schema;
   /** Finds the flows a Call flow activity names; without it, calls are checked when they run. */
   resolveFlow?: (name: string) => unknown;
+  /** The app's sync profile names; without them, a Run profile's name is checked when it runs. */
+  profiles?: readonly string[];
 }
 
 export interface DecisionCase {
@@ -693,6 +695,7 @@ class FlowChecker {
       typeOf: (name) => (namesOnly ? undefined : this.typeOf(name)),
       resolveFlow: (name) => (namesOnly ? undefined : this.lookupFlow(name).flow),
       flowExists: (name) => this.lookupFlow(name).exists,
+      profileExists: (name) => profileExists(this.options.profiles, name),
     };
   }
 
@@ -899,4 +902,9 @@ class FlowChecker {
     compiledFlows.add(compiled);
     return compiled;
   }
+}
+
+/** Whether a Run profile's name is one of the app's profiles; undefined when they are not known. */
+function profileExists(profiles: readonly string[] | undefined, name: string): boolean | undefined {
+  return profiles === undefined ? undefined : profiles.includes(name);
 }

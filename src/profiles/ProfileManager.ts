@@ -10,7 +10,7 @@ import { autoExclusions, globalExclusions } from './exclusions.ts';
 import { importSmartSyncXml } from './importSmartSyncXml.ts';
 import { defineProfiles, type Profile } from './Profile.ts';
 import { findEntity, profileEntities } from './profileEntities.ts';
-import { runProfile, type ProfileRunResult } from './runProfile.ts';
+import { runProfile, type ProfileRunResult, type SkipReason } from './runProfile.ts';
 import { schedulerMachine, type Firing } from './schedulerMachine.ts';
 import { FULL_SYNC_KEY, schemaPrint } from './startConditions.ts';
 
@@ -108,8 +108,8 @@ export class ProfileManager {
       actions: {
         startTimers: () => this.#startTimers(),
         stopTimers: () => this.#stopTimers(),
-        skipBusy: ({ event }) => this.#skip(event, 'another profile run was in progress'),
-        skipPaused: ({ event }) => this.#skip(event, 'the sync manager is stopped or profiles are not started'),
+        skipBusy: ({ event }) => this.#skip(event, 'profile_running', 'another profile run was in progress'),
+        skipPaused: ({ event }) => this.#skip(event, 'sync_manager_stopped', 'the sync manager is stopped or profiles are not started'),
       },
     });
     this.scheduler = createActor(machine).start();
@@ -129,6 +129,11 @@ export class ProfileManager {
       this.#startTimers();
     }
     return profiles;
+  }
+
+  /** The names of the defined profiles (a flow's Run profile activity is checked against them). */
+  names(): string[] {
+    return [...this.#profiles.keys()];
   }
 
   /** Every profile with its last run, next trigger and exclusion lists. */
@@ -160,7 +165,7 @@ export class ProfileManager {
   async run(name: string, trigger = 'app'): Promise<ProfileRunResult> {
     const profile = this.#get(name);
     if (this.deps.syncs.isStopped() || this.deps.syncs.isStopping()) {
-      const result = await this.#skipped(profile.name, trigger, 'the sync manager is stopped');
+      const result = await this.#skipped(profile.name, trigger, 'sync_manager_stopped', 'the sync manager is stopped');
       return result;
     }
     const controller = new AbortController();
@@ -245,20 +250,20 @@ export class ProfileManager {
     return result;
   }
 
-  #skip(event: { type: string }, reason: string): void {
+  #skip(event: { type: string }, code: SkipReason, reason: string): void {
     if (event.type !== 'TRIGGER') return;
     const { firing } = event as { type: 'TRIGGER'; firing: Firing };
-    void this.#skipped(firing.profile, firing.trigger, reason).then((r) => this.#options.onRun?.(r));
+    void this.#skipped(firing.profile, firing.trigger, code, reason).then((r) => this.#options.onRun?.(r));
   }
 
-  async #skipped(profile: string, trigger: string, reason: string): Promise<ProfileRunResult> {
+  async #skipped(profile: string, trigger: string, code: SkipReason, reason: string): Promise<ProfileRunResult> {
     const now = new Date().toISOString();
     const skipped = [{ what: 'run', reason }];
     await this.deps.journal.append({
       kind: 'profile', name: profile, trigger, startedAt: now, endedAt: now,
       checkpoints: { before: {}, after: {} }, counts: [], bytes: { sent: 0, received: 0 }, failures: [], skipped, outcome: 'skipped', error: null,
     });
-    return { profile, trigger, outcome: 'skipped', refusal: null, uploaded: 0, downloaded: 0, removed: 0, files: 0, entities: { upload: [], download: [] }, skipped, failures: 0, error: null };
+    return { profile, trigger, outcome: 'skipped', refusal: null, skip: code, uploaded: 0, downloaded: 0, removed: 0, files: 0, entities: { upload: [], download: [] }, skipped, failures: 0, error: null };
   }
 
   #startTimers(): void {

@@ -23,6 +23,8 @@ export interface ProfileRunResult {
   outcome: JournalEntry['outcome'];
   /** Why it did not start (outcome `refused`). */
   refusal: RefusalReason | null;
+  /** Why it was skipped (outcome `skipped`): another sync held the lock, a profile was running, or the sync manager is stopped. */
+  skip: SkipReason | null;
   uploaded: number;
   downloaded: number;
   removed: number;
@@ -33,6 +35,9 @@ export interface ProfileRunResult {
   failures: number;
   error: { code: string; message: string } | null;
 }
+
+/** Why a run was skipped rather than run: never an error, and never queued. */
+export type SkipReason = 'sync_running' | 'profile_running' | 'sync_manager_stopped';
 
 export interface ProfileEnv {
   sync: SyncContext;
@@ -56,6 +61,7 @@ export async function runProfile(env: ProfileEnv, profile: Profile, trigger: str
     trigger,
     outcome: 'done',
     refusal: null,
+    skip: null,
     uploaded: 0,
     downloaded: 0,
     removed: 0,
@@ -86,7 +92,7 @@ export async function runProfile(env: ProfileEnv, profile: Profile, trigger: str
     // Another sync runs: this trigger is dropped (journaled), not queued; the next one will run.
     const skipped = [{ what: 'run', reason: 'another synchronization was running' }];
     await journalNotRun(journal, head, 'skipped', skipped, null);
-    return { ...base, outcome: 'skipped', skipped };
+    return { ...base, outcome: 'skipped', skip: 'sync_running', skipped };
   }
   const result = { ...base };
   const counts: JournalCount[] = [];

@@ -53,6 +53,12 @@ export function createFlowHost(runtime: Runtime, options: RuntimeFlowHostOptions
       managerObserved(runtime, `reSync ${idOrName}`, observe, options, (onUpdate) => runtime.syncs.reSync(idOrName, onUpdate)),
     cleanResyncGhosts: (idOrName, observe) =>
       managerObserved(runtime, `cleanResyncGhosts ${idOrName}`, observe, options, () => runtime.syncs.cleanResyncGhosts(idOrName)),
+    runProfile: (name) => runtime.profiles.run(name, 'flow'),
+    profileNames: () => {
+      const names = runtime.profiles.names();
+      // An app without profiles (yet: the CLI defines them after loading) checks names when they run.
+      return names.length ? names : undefined;
+    },
     actions: options.actions ? { ...options.actions } : undefined,
     showMessage: options.showMessage,
     log: options.log,

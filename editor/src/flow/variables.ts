@@ -28,6 +28,7 @@ export function declaredVariables(flow: Flow, schema: Schema): DeclaredVariable[
       typeOf: (name) => out.get(name)?.type,
       resolveFlow: () => undefined,
       flowExists: () => undefined,
+      profileExists: () => undefined,
     };
     for (const node of flow.nodes) {
       if (node.type === 'loop' && node.iterator) {

@@ -24,6 +24,8 @@ export interface DeclareContext {
   resolveFlow(name: string): Flow | undefined;
   /** Whether a flow of that name exists; undefined when the loader cannot tell (checked when it runs). */
   flowExists(name: string): boolean | undefined;
+  /** Whether the app defines a sync profile of that name; undefined when its profiles are not known (checked when it runs). */
+  profileExists(name: string): boolean | undefined;
 }
 
 export interface ExpressionOptions {

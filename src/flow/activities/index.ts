@@ -21,6 +21,7 @@ import { reSync } from './reSync.ts';
 import { retrieve } from './retrieve.ts';
 import { retrySynchronizationFailure } from './retrySynchronizationFailure.ts';
 import { rollback } from './rollback.ts';
+import { runProfile } from './runProfile.ts';
 import { showMessage } from './showMessage.ts';
 import { synchronize } from './synchronize.ts';
 
@@ -47,6 +48,7 @@ export const ACTIVITIES: { readonly [K in ActivityType]: ActivityKind<ActivityOf
   dismissSynchronizationFailure,
   reSync,
   cleanResyncGhosts,
+  runProfile,
 };
 
 /** The kind of an activity. */

@@ -35,6 +35,8 @@ export const Types = {
 /** Built-in entities: the error of `$latestError` and the SynchronizationFailure records. */
 export const ERROR_ENTITY = 'System.Error';
 export const FAILURE_ENTITY = 'System.SynchronizationFailure';
+/** What a Run profile activity outputs: the run's outcome and counts. */
+export const PROFILE_RUN_ENTITY = 'System.ProfileRun';
 
 const BUILTIN_MEMBERS: Record<string, Record<string, StaticType>> = {
   [ERROR_ENTITY]: { type: Types.string, message: Types.string },
@@ -50,6 +52,15 @@ const BUILTIN_MEMBERS: Record<string, Record<string, StaticType>> = {
     message: Types.string,
     status: { kind: 'enum', values: ['open', 'resolved', 'dismissed'] },
     createdDate: Types.datetime,
+  },
+  [PROFILE_RUN_ENTITY]: {
+    profile: Types.string,
+    outcome: { kind: 'enum', values: ['done', 'failed', 'cancelled', 'stopped', 'skipped', 'refused'] },
+    uploaded: Types.integer,
+    downloaded: Types.integer,
+    removed: Types.integer,
+    files: Types.integer,
+    failures: Types.integer,
   },
 };
 
