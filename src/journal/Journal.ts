@@ -114,9 +114,20 @@ export class Journal {
     else c.count = Math.max(c.count, p.done);
   }
 
+  /** Fed by `countUploads`: changes the server applied for an entity during the run being journaled. */
+  uploaded(entity: string, count: number): void {
+    if (!this.#counts) return;
+    const key = `upload:${entity}`;
+    const c = this.#counts.get(key);
+    if (!c) this.#counts.set(key, { entity, direction: 'upload', count });
+    else c.count += count;
+  }
+
   /**
    * Runs `run` and journals it: times, bytes, checkpoints before and after, the download counts
-   * the pipeline reported, and what `summarize` adds from the outcome. Rethrows run's error.
+   * the pipeline reported and the upload counts per entity the client saw applied, and what
+   * `summarize` adds from the outcome (its counts replace those of the same entity and direction).
+   * Rethrows run's error.
    */
   async record<T>(
     head: RunHead,
@@ -158,7 +169,7 @@ export class Journal {
     }
   }
 
-  /** The Synchronizer's hook: journals each Synchronize. */
+  /** The Synchronizer's hook: journals each Synchronize (its uploads per entity come from `countUploads`). */
   readonly synchronizeHook = (request: SyncRequest, run: () => Promise<SyncResult>): Promise<SyncResult> =>
     this.record(
       { kind: 'synchronize', name: request.mode, trigger: 'app' },
@@ -167,7 +178,6 @@ export class Journal {
         outcome: error ? (toSyncflowError(error).code === 'sync_cancelled' ? 'cancelled' : 'failed') : 'done',
         counts: result
           ? [
-              { entity: '*', direction: 'upload', count: result.uploaded },
               { entity: '*', direction: 'removed', count: result.removed },
               { entity: '*', direction: 'files', count: (result.files?.uploaded ?? 0) + (result.files?.downloaded ?? 0) },
             ]

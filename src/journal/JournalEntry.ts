@@ -5,7 +5,7 @@ export type JournalKind = 'synchronize' | 'namedSync' | 'ghostCleaning' | 'profi
 export type JournalOutcome = 'done' | 'failed' | 'cancelled' | 'stopped' | 'skipped' | 'refused';
 
 export interface JournalCount {
-  /** The entity, or `*` when the pipeline only reports a total (a Synchronize's uploads). */
+  /** The entity, or `*` when only a total is known (a Synchronize's removed objects and files). */
   entity: string;
   direction: 'upload' | 'download' | 'removed' | 'files';
   count: number;

@@ -17,6 +17,7 @@ import { SyncClient } from '../transport/SyncClient.ts';
 import type { ChangeResult, SynchronizationFailure } from '../transport/wire.ts';
 import { createFlowHost } from './flowHost.ts';
 import { ByteMeter } from '../journal/ByteMeter.ts';
+import { countUploads } from '../journal/countUploads.ts';
 import { Journal, type JournalOptions } from '../journal/Journal.ts';
 import { ProfileManager, type ProfileOptions } from '../profiles/ProfileManager.ts';
 
@@ -126,7 +127,9 @@ export class Runtime {
   ) {
     const journal = (this.journal = extras.journal ?? new Journal(store));
     const report = (p: Progress) => (journal.progress(p), onProgress?.(p));
-    const context: SyncContext = { schema, store, client, config: syncConfig, onProgress: report };
+    // The pipeline's client counts uploads per entity for the journal; `this.client` stays the plain one.
+    const counted = countUploads(client, (entity, n) => journal.uploaded(entity, n));
+    const context: SyncContext = { schema, store, client: counted, config: syncConfig, onProgress: report };
     this.synchronizer = new Synchronizer(context, store.db.name, journal.synchronizeHook);
     // One lock name: a named sync, a Synchronize and a profile never run at the same time.
     this.syncs = new SyncManager(context, store.db.name, journal.syncHook);
