@@ -134,7 +134,8 @@ export async function ensureEditorBuilt(options: BuildOptions = {}): Promise<str
         root: editorDir,
         configFile: false,
         envDir: false,
-        base: '/',
+        // Relative asset paths: the same bundle serves at `/` (its own port) and under `/editor/`.
+        base: './',
         // SYNCFLOW_EDITOR_DEBUG=1: React's development build (its warnings) and readable names.
         mode,
         define: { 'process.env.NODE_ENV': JSON.stringify(mode) },

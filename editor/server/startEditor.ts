@@ -1,6 +1,9 @@
 /**
  * The editor's Node side: serves the built app, proxies `/api/*` to the sync server on the
  * same origin (the runtime in the page needs no CORS), and offers the flows API over a folder.
+ * It runs on a port of its own (`startEditor`) or under a path of the sync server's own port
+ * (`createEditorHandler` with `basePath: '/editor'`, mounted by `startSyncServer`); the paths
+ * below are then under that base (`/editor/api/*`, `/editor/editor-api/*`).
  *
  * The editor is a signed-in user of the sync server like any other client: the user gives their
  * bearer token once, the sync server says who it is (`GET /api/me`), and the editor keeps it in
@@ -36,18 +39,24 @@ import { jsonDepthProblem } from './jsonDepth.ts';
 import { allowedHostNames, checkHostAndOrigin, checkJsonBody, isWrite, type Refusal } from './requestGuard.ts';
 import { SessionStore, type EditorSession } from './SessionStore.ts';
 
-export interface StartEditorOptions {
-  /** Default 0: any free port. */
-  port?: number;
-  /** Default 127.0.0.1: only this machine reaches the editor unless told otherwise. */
+export interface EditorHandlerOptions {
+  /**
+   * The address the server listens on (default 127.0.0.1): with localhost, 127.0.0.1 and [::1],
+   * the one Host the editor answers to besides `allowedHosts`.
+   */
   host?: string;
+  /** Serve under this path (e.g. `/editor`) instead of `/`: the editor shares another server's port. */
+  basePath?: string;
   /**
    * Host names the editor answers to besides localhost, 127.0.0.1, [::1] and `host`
    * (e.g. the name of a reverse proxy in front of it). Any other Host is refused (421).
    */
   allowedHosts?: string[];
-  /** The sync server, e.g. `http://127.0.0.1:4000`; `/api/*` is proxied to it, sign-ins are checked by it. */
-  syncServerUrl: string;
+  /**
+   * The sync server, e.g. `http://127.0.0.1:4000`; `/api/*` is proxied to it, sign-ins are checked by it.
+   * A function when the URL is known only once the server listens (the editor mounted on its port).
+   */
+  syncServerUrl: string | (() => string);
   /** The folder of `*.flow.json` files the editor opens and saves. */
   flowsDir: string;
   /** The app's schema flows are validated against (default: the demo app's). */
@@ -58,6 +67,20 @@ export interface StartEditorOptions {
   distDir?: string;
   /** Progress lines (the build) and unexpected errors; default silent. */
   log?: (line: string) => void;
+}
+
+export interface StartEditorOptions extends Omit<EditorHandlerOptions, 'basePath'> {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1: only this machine reaches the editor unless told otherwise. */
+  host?: string;
+}
+
+export interface EditorHandler {
+  /** The path the editor is served under ('' for `/`). */
+  basePath: string;
+  /** Answers one request; requests outside `basePath` are not its business (404). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
 }
 
 export interface RunningEditor {
@@ -97,49 +120,49 @@ const CSP = [
 ].join('; ');
 
 /**
- * Starts the editor. Builds the app first when `editor/dist` is missing or older than the sources.
+ * The editor as a request handler, to serve on a port of its own or under a path of another
+ * server. Builds the app first when `editor/dist` is missing or older than the sources.
  *
  * @example
- * const server = await startDemoServer({ port: 4000 });
- * const editor = await startEditor({ port: 5173, syncServerUrl: server.url, flowsDir: 'flows' });
- * console.log(`editor: ${editor.url}`);
+ * let url = '';
+ * const editor = await createEditorHandler({ basePath: '/editor', syncServerUrl: () => url, flowsDir: 'flows' });
+ * const server = createServer((req, res) => (req.url?.startsWith('/editor') ? editor.handle(req, res) : other(req, res)));
  */
-export async function startEditor(options: StartEditorOptions): Promise<RunningEditor> {
+export async function createEditorHandler(options: EditorHandlerOptions): Promise<EditorHandler> {
   const distDir = await ensureEditorBuilt({ distDir: options.distDir, log: options.log });
   const repository = new FlowRepository(options.flowsDir, options.schema ?? demoSchema);
   const authorRole = options.authorRole ?? 'author';
-  const target = new URL(options.syncServerUrl);
-  const boundHost = options.host ?? '127.0.0.1';
-  const hostNames = allowedHostNames(boundHost, options.allowedHosts);
+  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  if (basePath && !/^(\/[A-Za-z0-9_-]+)+$/.test(basePath)) throw ValidationError.at('basePath', 'a path such as /editor (letters, digits, - and _)');
+  const syncServerUrl = options.syncServerUrl;
+  const targetOf = () => new URL(typeof syncServerUrl === 'function' ? syncServerUrl() : syncServerUrl);
+  const hostNames = allowedHostNames(options.host ?? '127.0.0.1', options.allowedHosts);
   const sessions = new SessionStore();
   const failedSignIns = new Map<string, { count: number; resetMs: number }>();
-  const sockets = new Set<Socket>();
-  let cookieName = 'syncflow_editor';
-
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e) => sendError(res, e, options.log));
-  });
-  // A request trickled in slowly does not hold a socket for ever.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 15_000;
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+  // The cookie holds the port the browser came in on: two editors on one host keep their sign-ins apart.
+  const cookieNameOf = (req: IncomingMessage) => sessionCookieName(req.socket.localPort ?? 0);
+  const cookiePath = basePath || '/';
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refusal = checkHostAndOrigin(req, hostNames);
     if (refusal) return sendRefusal(res, refusal);
     // The raw path: a URL parser would read `//host/x` as another host and tidy `..` away.
-    const path = (req.url ?? '/').split('?')[0];
-    const session = sessions.get(cookieOf(req, cookieName));
+    const raw = (req.url ?? '/').split('?')[0];
+    if (basePath && raw === basePath) {
+      // The page's addresses are relative to its folder: `/editor` must be `/editor/`.
+      res.writeHead(308, { location: `${basePath}/${(req.url ?? '').slice(raw.length)}`, 'cache-control': 'no-store' });
+      return void res.end();
+    }
+    if (!raw.startsWith(`${basePath}/`)) return sendJson(res, 404, { error: { code: 'not_found', message: 'Not found' } });
+    const path = raw.slice(basePath.length);
+    const session = sessions.get(cookieOf(req, cookieNameOf(req)));
     if (path === '/api' || path.startsWith('/api/')) {
       if (!session) return sendJson(res, 401, { error: { code: 'unauthorized', message: 'Sign in to the editor first' } });
-      return proxy(req, res, target, session.token);
+      return proxy(req, res, targetOf(), (req.url ?? '/').slice(basePath.length), session.token);
     }
     if (path.startsWith('/editor-api/')) return api(req, res, path.slice('/editor-api'.length), session);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 'not_found', message: 'Method not allowed' } });
-    return serveStatic(res, distDir, path);
+    return serveStatic(res, distDir, path, basePath);
   }
 
   async function api(req: IncomingMessage, res: ServerResponse, path: string, session: EditorSession | undefined): Promise<void> {
@@ -152,7 +175,7 @@ export async function startEditor(options: StartEditorOptions): Promise<RunningE
       if (method === 'POST') return signIn(req, res);
       if (method === 'DELETE') {
         if (session) sessions.delete(session.id);
-        res.writeHead(204, { 'set-cookie': `${cookieName}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`, 'cache-control': 'no-store' });
+        res.writeHead(204, { 'set-cookie': `${cookieNameOf(req)}=; HttpOnly; SameSite=Strict; Path=${cookiePath}; Max-Age=0`, 'cache-control': 'no-store' });
         return void res.end();
       }
       if (method === 'GET') {
@@ -193,7 +216,7 @@ export async function startEditor(options: StartEditorOptions): Promise<RunningE
     }
     const body = (await readJson(req)) as { token?: unknown } | null;
     const token = typeof body?.token === 'string' ? body.token.trim() : '';
-    const who = token ? await askSyncServer(target, token) : ({ refused: 'unauthorized' } as const);
+    const who = token ? await askSyncServer(targetOf(), token) : ({ refused: 'unauthorized' } as const);
     if ('refused' in who) {
       if (who.refused === 'too_many_requests') {
         if (who.retryAfter) res.setHeader('retry-after', who.retryAfter);
@@ -207,13 +230,13 @@ export async function startEditor(options: StartEditorOptions): Promise<RunningE
     }
     failedSignIns.delete(address);
     const session = sessions.create({ user: who.user, roles: who.roles, token });
-    res.setHeader('set-cookie', `${cookieName}=${session.id}; HttpOnly; SameSite=Strict; Path=/`);
+    res.setHeader('set-cookie', `${cookieNameOf(req)}=${session.id}; HttpOnly; SameSite=Strict; Path=${cookiePath}`);
     sendJson(res, 200, whoOf(session));
   }
 
   /** Asks the sync server again before a write: a revoked token or a removed role applies at once. */
   async function requireAuthor(res: ServerResponse, session: EditorSession): Promise<void> {
-    const who = await askSyncServer(target, session.token);
+    const who = await askSyncServer(targetOf(), session.token);
     if ('refused' in who) {
       if (who.refused === 'unauthorized') sessions.delete(session.id);
       throw new SyncflowError('unauthorized', 'Your sign-in is no longer valid: sign in again');
@@ -226,6 +249,33 @@ export async function startEditor(options: StartEditorOptions): Promise<RunningE
 
   const whoOf = (session: EditorSession) => ({ user: session.user, roles: session.roles, canAuthor: session.roles.includes(authorRole) });
 
+  return {
+    basePath,
+    handle: (req, res) => void handle(req, res).catch((e) => sendError(res, e, options.log)),
+  };
+}
+
+/**
+ * Starts the editor on a port of its own.
+ *
+ * @example
+ * const server = await startDemoServer({ port: 4000 });
+ * const editor = await startEditor({ port: 5173, syncServerUrl: server.url, flowsDir: 'flows' });
+ * console.log(`editor: ${editor.url}`);
+ */
+export async function startEditor(options: StartEditorOptions): Promise<RunningEditor> {
+  const boundHost = options.host ?? '127.0.0.1';
+  const editor = await createEditorHandler({ ...options, host: boundHost });
+  const sockets = new Set<Socket>();
+  const server = createServer(editor.handle);
+  // A request trickled in slowly does not hold a socket for ever.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 15_000;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, boundHost, () => {
@@ -234,12 +284,11 @@ export async function startEditor(options: StartEditorOptions): Promise<RunningE
     });
   });
   const address = server.address() as AddressInfo;
-  cookieName = `syncflow_editor_${address.port}`;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const shown = host === '0.0.0.0' || host === '[::]' ? 'localhost' : host;
   return {
     url: `http://${shown}:${address.port}`,
-    sessionCookie: cookieName,
+    sessionCookie: sessionCookieName(address.port),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -250,7 +299,13 @@ export async function startEditor(options: StartEditorOptions): Promise<RunningE
 
 // ---------------------------------------------------------------------------------------------
 
-function proxy(req: IncomingMessage, res: ServerResponse, target: URL, token: string): void {
+/** The editor's session cookie on a port. */
+export function sessionCookieName(port: number): string {
+  return `syncflow_editor_${port}`;
+}
+
+/** `url` is the request's path and query below the editor's base. */
+function proxy(req: IncomingMessage, res: ServerResponse, target: URL, url: string, token: string): void {
   const base = target.pathname.replace(/\/$/, '');
   // The session's token, whatever the page sent: a page acts only as its signed-in user.
   const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: target.host, authorization: `Bearer ${token}` };
@@ -263,7 +318,7 @@ function proxy(req: IncomingMessage, res: ServerResponse, target: URL, token: st
       hostname: target.hostname,
       port: target.port,
       method: req.method,
-      path: base + (req.url ?? '/'),
+      path: base + url,
       headers,
     },
     (answer) => {
@@ -278,7 +333,7 @@ function proxy(req: IncomingMessage, res: ServerResponse, target: URL, token: st
   req.pipe(upstream);
 }
 
-async function serveStatic(res: ServerResponse, distDir: string, path: string): Promise<void> {
+async function serveStatic(res: ServerResponse, distDir: string, path: string, basePath: string): Promise<void> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(path);
@@ -295,9 +350,10 @@ async function serveStatic(res: ServerResponse, distDir: string, path: string): 
   const isAsset = path.startsWith('/assets/');
   if (!s) {
     if (isAsset || extname(decoded)) return sendJson(res, 404, { error: { code: 'not_found', message: 'Not found' } });
-    // The app's own routes fall back to the page.
-    file = join(distDir, 'index.html');
-    s = await stat(file);
+    // Any other address is the page, at its own address: its asset and API paths are relative to it
+    // (the flow is in the hash).
+    res.writeHead(302, { location: `${basePath}/`, 'cache-control': 'no-store' });
+    return void res.end();
   }
   res.writeHead(200, {
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',

@@ -34,7 +34,8 @@ export interface SaveOptions {
 }
 
 async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const res = await fetch(`/editor-api${path}`, {
+  // Relative to the page: the editor may be served under a path of the sync server (`/editor/`).
+  const res = await fetch(`editor-api${path}`, {
     credentials: 'same-origin',
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },

@@ -11,9 +11,10 @@ import { createEditorStore } from './store/editorStore.ts';
 import { EditorContext } from './store/useEditor.ts';
 
 const editor = createEditorStore({ api, schema: appSchema });
-// The runtime talks to `/api` of this origin: the editor server proxies it to the sync server.
-// Flows run as the signed-in user: the editor server adds that user's token to each `/api` call.
-const run = createRunStore({ schema: appSchema, user: () => editor.getState().session?.user ?? null, serverUrl: location.origin });
+// The runtime talks to `api/` beside the page (`/api` or `/editor/api`): the editor server proxies it to
+// the sync server. Flows run as the signed-in user: the editor server adds that user's token to each call.
+const serverUrl = new URL('.', location.href).href.replace(/\/$/, '');
+const run = createRunStore({ schema: appSchema, user: () => editor.getState().session?.user ?? null, serverUrl });
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -80,19 +80,22 @@ describe('startEditor', () => {
     }
   });
 
-  it('serves the built app, with the page for its own routes', async () => {
+  it('serves the built app with relative asset paths; other addresses lead to the page', async () => {
     const page = await get('/');
     expect(page.headers['content-type']).toContain('text/html');
     // The page runs without eval: the runtime's parser and validator need none.
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
-    const script = /src="(\/assets\/[^"]+\.js)"/.exec(page.text)?.[1];
+    // Relative (./assets/...): the same bundle serves at / and under /editor/ of the sync server.
+    const script = /src="\.(\/assets\/[^"]+\.js)"/.exec(page.text)?.[1];
     expect(script).toBeDefined();
     const asset = await get(script!);
     expect(asset.status).toBe(200);
     // A production bundle (tests run with NODE_ENV=test, which must not leak into the build).
     expect(asset.text).not.toContain('react-devtools');
     expect(asset.headers['cache-control']).toContain('immutable');
-    expect((await get('/some/route')).text).toBe(page.text);
+    const other = await get('/some/route');
+    expect(other.status).toBe(302);
+    expect(other.headers.location).toBe('/');
     expect((await get('/assets/missing.js')).status).toBe(404);
     expect((await get('/../package.json')).status).not.toBe(200);
     expect((await get('/..%2Fpackage.json')).status).not.toBe(200);

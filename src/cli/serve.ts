@@ -5,6 +5,7 @@
  * port; the URLs printed are the ones listening.
  */
 import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { findConfigFile, loadConfig, type LoadedConfig } from '../config/loadConfig.ts';
 import { toSyncflowError, ValidationError } from '../errors.ts';
@@ -14,7 +15,8 @@ export interface ServeOptions {
   port: number;
   host: string;
   editor: boolean;
-  editorPort: number;
+  /** A port of its own for the editor; default: the sync server's, under `/editor/`. */
+  editorPort?: number;
   editorHost: string;
   editorAllowedHost?: string[];
   authorRole: string;
@@ -47,9 +49,9 @@ export function withServeOptions(command: Command): Command {
     .addOption(new Option('--port <port>', 'sync server port (0: any free port)').env('PORT').default(4000).argParser(parsePort))
     .addOption(new Option('--host <host>', 'address the sync server listens on').env('HOST').default('127.0.0.1'))
     .option('--no-editor', 'serve the sync server only')
-    .addOption(new Option('--editor-port <port>', 'editor port (default: any free port)').default(0).argParser(parsePort))
-    .option('--editor-host <host>', 'address the editor listens on (keep it local: it can write the flows folder)', '127.0.0.1')
-    .option('--editor-allowed-host <name...>', 'host names the editor answers to besides localhost and 127.0.0.1 (e.g. behind a proxy)')
+    .addOption(new Option('--editor-port <port>', "a port of the editor's own (0: any free port; default: the sync server's port, under /editor/)").argParser(parsePort))
+    .option('--editor-host <host>', 'with --editor-port: the address the editor listens on (keep it local: it can write the flows folder)', '127.0.0.1')
+    .option('--editor-allowed-host <name...>', 'host names the editor answers to besides localhost, 127.0.0.1 and the listening address (e.g. behind a proxy)')
     .option('--author-role <role>', 'the sync server role that may save flows in the editor', 'author')
     .option('--dev', "the editor from Vite's dev server, with hot reload (working on the editor itself)")
     .option('--data-dir <dir>', 'keep the embedded PGlite database in this directory (default: in memory)')
@@ -69,6 +71,19 @@ export function withServeOptions(command: Command): Command {
  */
 export async function serveApp(loaded: LoadedConfig, options: ServeOptions, out: NodeJS.WritableStream): Promise<RunningApp> {
   let editorUrl: string | null = null;
+  let serverUrl = '';
+  const flowsDir = options.flows ?? loaded.flowsDir;
+  const editorModule = options.editor ? await loadEditor() : null;
+  // On the sync server's port unless a port of its own is asked for (or Vite's dev server, which proxies to one).
+  const ownPort = options.editorPort !== undefined || options.dev === true;
+  const editorOptions = {
+    allowedHosts: options.editorAllowedHost,
+    authorRole: options.authorRole,
+    syncServerUrl: () => serverUrl,
+    flowsDir,
+    schema: loaded.config.schema,
+  };
+  const mounted = editorModule && !ownPort ? await editorModule.createEditorHandler({ ...editorOptions, host: options.host, basePath: EDITOR_PATH }) : null;
   // The server (fastify, storage) loads only for `serve`: the other commands start faster without it.
   const { homePage, startSyncServer } = await import('../config/startSyncServer.ts');
   const server = await startSyncServer(loaded.config, {
@@ -79,7 +94,8 @@ export async function serveApp(loaded: LoadedConfig, options: ServeOptions, out:
     poolSize: options.poolSize,
     pooled: options.pooled,
     verifyToken: loaded.verifyToken,
-    // `/` is never a 404: it points to the editor (another port: its sign-in cookie and Host checks are its own).
+    mount: mounted ? { prefix: EDITOR_PATH, handle: mounted.handle } : undefined,
+    // `/` is never a 404: it points to the editor.
     home: () =>
       homePage(
         editorUrl
@@ -87,26 +103,17 @@ export async function serveApp(loaded: LoadedConfig, options: ServeOptions, out:
           : '<p>Devices sync with <code>/api/*</code>; <a href="/api/health">/api/health</a> says the server is up.</p>',
       ),
   });
+  serverUrl = server.url;
   const closers: Array<() => Promise<void>> = [() => server.close()];
   const storage = options.databaseUrl ? 'PostgreSQL' : options.dataDir ? `PGlite in ${options.dataDir}` : 'PGlite in memory';
   out.write(`syncflow sync server: ${server.url}  (storage: ${storage}; app: ${loaded.file})\n`);
   try {
-    if (options.editor) {
-      const flowsDir = options.flows ?? loaded.flowsDir;
-      const startEditor = await loadEditor();
-      if (!startEditor) {
-        out.write('syncflow editor:      not part of this install (it runs from a checkout of the syncflow repository)\n');
-        return { url: server.url, editorUrl: null, close: () => server.close() };
-      }
-      const editor = await startEditor({
-        port: options.editorPort,
-        host: options.editorHost,
-        allowedHosts: options.editorAllowedHost,
-        authorRole: options.authorRole,
-        syncServerUrl: server.url,
-        flowsDir,
-        schema: loaded.config.schema,
-      });
+    if (options.editor && !editorModule) {
+      out.write('syncflow editor:      not part of this install (it runs from a checkout of the syncflow repository)\n');
+    } else if (mounted) {
+      editorUrl = `${server.url}${EDITOR_PATH}/`;
+    } else if (editorModule) {
+      const editor = await editorModule.startEditor({ ...editorOptions, port: options.editorPort ?? 0, host: options.editorHost, syncServerUrl: server.url });
       closers.unshift(() => editor.close());
       editorUrl = editor.url;
       if (options.dev) {
@@ -114,8 +121,8 @@ export async function serveApp(loaded: LoadedConfig, options: ServeOptions, out:
         closers.unshift(dev.close);
         editorUrl = dev.url;
       }
-      out.write(`syncflow editor:      ${editorUrl}  (flows: ${flowsDir})\n`);
     }
+    if (editorUrl) out.write(`syncflow editor:      ${editorUrl}  (flows: ${flowsDir})\n`);
   } catch (e) {
     for (const close of closers) await close().catch(() => undefined);
     throw e;
@@ -129,16 +136,21 @@ export async function serveApp(loaded: LoadedConfig, options: ServeOptions, out:
   };
 }
 
+/** Where the editor is served on the sync server's port. */
+const EDITOR_PATH = '/editor';
+
+interface EditorOptions {
+  host?: string;
+  allowedHosts?: string[];
+  authorRole?: string;
+  syncServerUrl: string | (() => string);
+  flowsDir: string;
+  schema?: unknown;
+}
+
 interface EditorModule {
-  startEditor(options: {
-    port?: number;
-    host?: string;
-    allowedHosts?: string[];
-    authorRole?: string;
-    syncServerUrl: string;
-    flowsDir: string;
-    schema?: unknown;
-  }): Promise<{ url: string; close(): Promise<void> }>;
+  startEditor(options: EditorOptions & { port?: number }): Promise<{ url: string; close(): Promise<void> }>;
+  createEditorHandler(options: EditorOptions & { basePath: string }): Promise<{ handle(req: IncomingMessage, res: ServerResponse): void }>;
 }
 
 /**
@@ -146,10 +158,10 @@ interface EditorModule {
  * dependency), so the published package does not ship it: null there. The path is computed so
  * that the package build leaves editor/ out.
  */
-async function loadEditor(): Promise<EditorModule['startEditor'] | null> {
+async function loadEditor(): Promise<EditorModule | null> {
   const entry = new URL(['..', '..', 'editor', 'server', 'startEditor.ts'].join('/'), import.meta.url);
   if (!existsSync(entry)) return null;
-  return ((await import(entry.href)) as EditorModule).startEditor;
+  return (await import(entry.href)) as EditorModule;
 }
 
 /**

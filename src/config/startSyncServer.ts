@@ -1,5 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
-import { createSyncServer, type SyncServer } from '../server/createSyncServer.ts';
+import { createSyncServer, type MountedApp, type SyncServer } from '../server/createSyncServer.ts';
 import { openStorage } from '../server/storage/openStorage.ts';
 import type { Storage } from '../server/storage/Storage.ts';
 import { resolveAuth } from './loadConfig.ts';
@@ -26,6 +26,8 @@ export interface StartSyncServerOptions {
   verifyToken?: TokenVerifier;
   /** The page `/` answers (HTML); default: a short page naming the server and its API. */
   home?: () => string;
+  /** Another app served under a path of this port (the flow editor under `/editor`). */
+  mount?: MountedApp;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -62,6 +64,7 @@ export async function startSyncServer(config: SyncflowConfig, options: StartSync
       handlers: config.handlers,
       verifyToken,
       cors: true,
+      mount: options.mount,
       logger: options.logger ?? { level: 'warn' },
     });
     await config.seed?.(server);

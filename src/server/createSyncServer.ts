@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SchemaError, SyncflowError, TooManyRequestsError, ValidationError } from '../errors.ts';
 import type { Schema } from '../model/schema.ts';
@@ -51,6 +52,17 @@ export interface SyncServerOptions {
    * token table (`users` and the tokens `syncflow token issue` hands out).
    */
   verifyToken?: (token: string) => AuthUser | null | Promise<AuthUser | null>;
+  /**
+   * Another app on this port (the flow editor under `/editor`): requests for `prefix` and below go
+   * to `handle` as they came, before the API's hooks, CORS and body parsing.
+   */
+  mount?: MountedApp;
+}
+
+/** A plain Node request handler served under a path prefix of the sync server's port. */
+export interface MountedApp {
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse): void;
 }
 
 /** Time limits of the HTTP server, in milliseconds. A slow or stalled client cannot hold a socket for long. */
@@ -176,6 +188,16 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
     if (status === 401 || status === 429) reply.header('connection', 'close');
     return reply.status(status).type(JSON_TYPE).send(body);
   });
+  const mount = options.mount;
+  if (mount) {
+    // First of all hooks, and for unrouted paths too (the 404 handler runs root hooks).
+    app.addHook('onRequest', async (req, reply) => {
+      const path = req.raw.url?.split('?')[0] ?? '';
+      if (path !== mount.prefix && !path.startsWith(`${mount.prefix}/`)) return;
+      reply.hijack();
+      mount.handle(req.raw, reply.raw);
+    });
+  }
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).type(JSON_TYPE).send({ error: { code: 'not_found', message: `No endpoint ${req.method} ${req.url.split('?')[0]}` } }),
   );

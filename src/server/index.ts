@@ -1,5 +1,5 @@
 // syncflow/server: the sync server (Node only). See docs/protocol.md for the HTTP protocol.
-export { createSyncServer, type SyncServer, type SyncServerOptions } from './createSyncServer.ts';
+export { createSyncServer, type MountedApp, type SyncServer, type SyncServerOptions } from './createSyncServer.ts';
 export { openStorage, type StorageOptions } from './storage/openStorage.ts';
 export type { Queryable, QueryResult, Storage } from './storage/Storage.ts';
 export { compileAccess, AccessPolicy, type AccessRule, type AccessRules } from './access.ts';
