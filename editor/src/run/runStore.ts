@@ -154,11 +154,8 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
           if (s.trace.length > 2000) s.trace.splice(0, s.trace.length - 2000);
         });
 
-      /** Follows a sync machine's actor: its states, live. */
-      const watchActor = (actor: SyncActor, runtime: Runtime, from = source) => {
-        // The actor runs the machine of the request's mode: its definition lists the states.
-        const mode: SyncMode = runtime.status.getState().mode ?? 'all';
-        const machine = ((actor as { logic?: AnyStateMachine }).logic ?? syncMachines[mode]) as AnyStateMachine;
+      /** Shows a machine in the panel, from its definition, before it enters any state. */
+      const showMachine = (mode: SyncView['mode'], machine: AnyStateMachine) =>
         set((s) => {
           s.sync = {
             mode,
@@ -176,6 +173,32 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
             error: null,
           };
         });
+
+      /**
+       * The shown machine entered a state: the view follows it (top-level states in the order
+       * entered) and the trace gets a line when the full state changed. With `task`, only while
+       * the view still shows that task.
+       */
+      const enterState = (value: unknown, at: { from: string; label: string; task?: string; running?: boolean }) => {
+        const state = topState(value);
+        const path = statePath(value);
+        const before = get().sync?.currentPath;
+        set((s) => {
+          if (!s.sync || (at.task !== undefined && s.sync.mode !== at.task)) return;
+          if (s.sync.current !== state) s.sync.visited.push(state);
+          s.sync.current = state;
+          s.sync.currentPath = path;
+          if (at.running !== undefined) s.sync.running = at.running;
+        });
+        if (before !== path) trace({ source: at.from, depth: 0, flow: '', kind: 'sync', text: `${at.label}: ${path}` });
+      };
+
+      /** Follows a sync machine's actor: its states, live. */
+      const watchActor = (actor: SyncActor, runtime: Runtime, from = source) => {
+        // The actor runs the machine of the request's mode: its definition lists the states.
+        const mode: SyncMode = runtime.status.getState().mode ?? 'all';
+        const machine = ((actor as { logic?: AnyStateMachine }).logic ?? syncMachines[mode]) as AnyStateMachine;
+        showMachine(mode, machine);
         const stopStatus = runtime.status.subscribe((status) =>
           set((s) => {
             if (!s.sync) return;
@@ -186,19 +209,7 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
           }),
         );
         (actor as { subscribe(o: { next(snap: { value: unknown; status: string }): void; complete(): void; error(): void }): unknown }).subscribe({
-          next: (snapshot) => {
-            const state = topState(snapshot.value);
-            const path = statePath(snapshot.value);
-            const before = get().sync?.currentPath;
-            set((s) => {
-              if (!s.sync) return;
-              if (s.sync.current !== state) s.sync.visited.push(state);
-              s.sync.current = state;
-              s.sync.currentPath = path;
-              s.sync.running = snapshot.status === 'active';
-            });
-            if (before !== path) trace({ source: from, depth: 0, flow: '', kind: 'sync', text: `sync machine ${machine.id}: ${path}` });
-          },
+          next: (snapshot) => enterState(snapshot.value, { from, label: `sync machine ${machine.id}`, running: snapshot.status === 'active' }),
           complete: () => {
             stopStatus();
             const error = (actor.getSnapshot().output as { error?: { message?: string } | null } | undefined)?.error;
@@ -223,35 +234,8 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
        */
       const watchManager = (actor: Runtime['syncs']['actor'], task: string, from = source) => {
         const machine = managerMachine as unknown as AnyStateMachine;
-        set((s) => {
-          s.sync = {
-            mode: task,
-            machineId: machine.id,
-            states: machineStates(machine),
-            graph: castDraft(machineGraph(machine)),
-            current: null,
-            currentPath: null,
-            visited: [],
-            running: true,
-            phase: null,
-            entity: null,
-            done: 0,
-            total: null,
-            error: null,
-          };
-        });
-        const follow = (snapshot: { value: unknown }) => {
-          const state = topState(snapshot.value);
-          const path = statePath(snapshot.value);
-          const before = get().sync?.currentPath;
-          set((s) => {
-            if (!s.sync || s.sync.mode !== task) return;
-            if (s.sync.current !== state) s.sync.visited.push(state);
-            s.sync.current = state;
-            s.sync.currentPath = path;
-          });
-          if (before !== path) trace({ source: from, depth: 0, flow: '', kind: 'sync', text: `sync manager (${task}): ${path}` });
-        };
+        showMachine(task, machine);
+        const follow = (snapshot: { value: unknown }) => enterState(snapshot.value, { from, label: `sync manager (${task})`, task });
         follow(actor.getSnapshot());
         const subscription = actor.subscribe(follow);
         return () => {
