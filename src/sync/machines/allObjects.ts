@@ -1,11 +1,11 @@
-import { assign, fromPromise, setup } from 'xstate';
+import { fromPromise, setup } from 'xstate';
 import { PENDING_VERSION } from '../../store/fileContents.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { downloadEntity } from '../steps/downloadEntity.ts';
 import { downloadFiles, type FileToFetch } from '../steps/downloadFiles.ts';
 import { uploadChanges, type UploadOutcome } from '../steps/uploadChanges.ts';
-import { downloadRefreshedContents, uploadPendingFiles, withDownloadedFiles, withUploadedFiles } from './fileStates.ts';
-import { errorOf, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
+import { uploadingFilesState, uploadPendingFiles, withDownloadedFiles } from './fileStates.ts';
+import { finalStates, initialContext, withUploadedChanges, workingState, type SyncMachineContext, type SyncMachineEvent, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
 
 export interface FullDownloadOutcome {
   downloaded: number;
@@ -75,6 +75,8 @@ export const downloadChangedFiles = fromPromise<number, { sync: SyncContext; fil
   },
 );
 
+type Context = SyncMachineContext & { files: FullDownloadOutcome['files'] };
+
 /**
  * Synchronize, mode "all objects": upload, then download everything the user may read.
  *
@@ -85,8 +87,8 @@ export const downloadChangedFiles = fromPromise<number, { sync: SyncContext; fil
 export const allObjectsMachine = setup({
   types: {
     input: {} as SyncMachineInput,
-    context: {} as SyncMachineContext & { files: FullDownloadOutcome['files'] },
-    events: {} as { type: 'CANCEL' },
+    context: {} as Context,
+    events: {} as SyncMachineEvent,
     output: {} as SyncMachineOutput,
   },
   actors: { uploadAll, uploadPendingFiles, downloadAll, downloadChangedFiles },
@@ -95,76 +97,32 @@ export const allObjectsMachine = setup({
   context: (args) => ({ ...initialContext(args), files: [] }),
   initial: 'uploading',
   states: {
-    uploading: {
-      invoke: {
-        id: 'upload',
-        src: 'uploadAll',
-        input: ({ context }) => context.sync,
-        onDone: {
-          target: 'uploadingFiles',
-          actions: assign({
-            result: ({ context, event }) => ({
-              ...context.result,
-              uploaded: event.output.uploaded,
-              failed: event.output.failures.length,
-              failures: event.output.failures,
-              removedIds: event.output.removedIds,
-            }),
-          }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    uploadingFiles: {
-      invoke: {
-        id: 'uploadFiles',
-        src: 'uploadPendingFiles',
-        input: ({ context }) => ({ sync: context.sync, only: null }),
-        onDone: {
-          target: 'downloading',
-          actions: assign({ result: ({ context, event }) => withUploadedFiles(context.result, event.output) }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    downloading: {
-      invoke: {
-        id: 'download',
-        src: 'downloadAll',
-        input: ({ context }) => context.sync,
-        onDone: {
-          target: 'downloadingFiles',
-          actions: assign({
-            result: ({ context, event }) => ({
-              ...context.result,
-              downloaded: event.output.downloaded,
-              removed: event.output.removed,
-            }),
-            files: ({ event }) => event.output.files,
-          }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    downloadingFiles: {
-      invoke: {
-        id: 'files',
-        src: 'downloadChangedFiles',
-        input: ({ context }) => ({ sync: context.sync, files: context.files }),
-        onDone: {
-          target: 'done',
-          actions: assign({ result: ({ context, event }) => withDownloadedFiles(context.result, event.output) }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    done: { type: 'final', output: outputOf('done') },
-    failed: { type: 'final', output: outputOf('failed') },
-    cancelled: { type: 'final', output: outputOf('cancelled') },
+    uploading: workingState({
+      id: 'upload',
+      src: 'uploadAll',
+      input: (context) => context.sync,
+      next: 'uploadingFiles',
+      done: (context: Context, outcome: UploadOutcome) => ({ result: withUploadedChanges(context.result, outcome) }),
+    }),
+    uploadingFiles: uploadingFilesState<Context>('downloading', () => null),
+    downloading: workingState({
+      id: 'download',
+      src: 'downloadAll',
+      input: (context) => context.sync,
+      next: 'downloadingFiles',
+      done: (context: Context, outcome: FullDownloadOutcome) => ({
+        result: { ...context.result, downloaded: outcome.downloaded, removed: outcome.removed },
+        files: outcome.files,
+      }),
+    }),
+    downloadingFiles: workingState({
+      id: 'files',
+      src: 'downloadChangedFiles',
+      input: (context) => ({ sync: context.sync, files: context.files }),
+      next: 'done',
+      done: (context: Context, downloaded: number) => ({ result: withDownloadedFiles(context.result, downloaded) }),
+    }),
+    ...finalStates,
   },
   output: ({ event }) => event.output as SyncMachineOutput,
 });

@@ -1,11 +1,11 @@
-import { assign, fromPromise, setup } from 'xstate';
+import { fromPromise, setup } from 'xstate';
 import type { LocalChange, LocalObject } from '../../store/types.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import type { SyncRequest } from '../types.ts';
 import { uploadChanges, type UploadOutcome } from '../steps/uploadChanges.ts';
-import { refreshAll } from './unsynchronized.ts';
-import { downloadRefreshedContents, uploadPendingFiles, withDownloadedFiles, withUploadedFiles } from './fileStates.ts';
-import { errorOf, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
+import { refreshAll, refreshingState } from './unsynchronized.ts';
+import { downloadingRefreshedFilesState, downloadRefreshedContents, uploadingFilesState, uploadPendingFiles } from './fileStates.ts';
+import { finalStates, initialContext, withUploadedChanges, workingState, type SyncMachineContext, type SyncMachineEvent, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
 
 export interface Selection {
   /** Committed changes (creates and updates) of selected objects. */
@@ -89,6 +89,8 @@ export const uploadSelected = fromPromise<UploadOutcome, { sync: SyncContext; ch
   ({ input, signal }) => uploadChanges(input.sync, input.changes, signal),
 );
 
+type Context = SyncMachineContext & { selection: Selection };
+
 /**
  * Synchronize, mode "selected objects" (Mendix's semantics): uncommitted objects are
  * skipped; changed ones are uploaded and refreshed; unchanged ones are refreshed. A selected
@@ -100,8 +102,8 @@ export const uploadSelected = fromPromise<UploadOutcome, { sync: SyncContext; ch
 export const selectedMachine = setup({
   types: {
     input: {} as SyncMachineInput,
-    context: {} as SyncMachineContext & { selection: Selection },
-    events: {} as { type: 'CANCEL' },
+    context: {} as Context,
+    events: {} as SyncMachineEvent,
     output: {} as SyncMachineOutput,
   },
   actors: { classifySelection, uploadSelected, uploadPendingFiles, refreshAll, downloadRefreshedContents },
@@ -110,95 +112,28 @@ export const selectedMachine = setup({
   context: (args) => ({ ...initialContext(args), selection: { changes: [], unchanged: [], skipped: [] } }),
   initial: 'classifying',
   states: {
-    classifying: {
-      invoke: {
-        id: 'classify',
-        src: 'classifySelection',
-        input: ({ context }) => ({ sync: context.sync, request: context.request }),
-        onDone: {
-          target: 'uploading',
-          actions: assign({
-            selection: ({ event }) => event.output,
-            result: ({ context, event }) => ({ ...context.result, skipped: event.output.skipped }),
-          }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    uploading: {
-      invoke: {
-        id: 'upload',
-        src: 'uploadSelected',
-        input: ({ context }) => ({ sync: context.sync, changes: context.selection.changes }),
-        onDone: {
-          target: 'uploadingFiles',
-          actions: assign({
-            result: ({ context, event }) => ({
-              ...context.result,
-              uploaded: event.output.uploaded,
-              failed: event.output.failures.length,
-              failures: event.output.failures,
-              removedIds: event.output.removedIds,
-            }),
-            selection: ({ context, event }) => ({
-              ...context.selection,
-              // Uploaded objects are refreshed with the unchanged ones; refused ones were already reverted.
-              unchanged: [...event.output.applied, ...context.selection.unchanged],
-            }),
-          }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    uploadingFiles: {
-      invoke: {
-        id: 'uploadFiles',
-        src: 'uploadPendingFiles',
-        input: ({ context }) => ({ sync: context.sync, only: context.selection.unchanged }),
-        onDone: {
-          target: 'refreshing',
-          actions: assign({ result: ({ context, event }) => withUploadedFiles(context.result, event.output) }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    refreshing: {
-      invoke: {
-        id: 'refresh',
-        src: 'refreshAll',
-        input: ({ context }) => ({ sync: context.sync, objects: context.selection.unchanged }),
-        onDone: {
-          target: 'downloadingFiles',
-          actions: assign({
-            result: ({ context, event }) => {
-              const removedIds = [...context.result.removedIds, ...event.output.removedIds];
-              return { ...context.result, downloaded: event.output.refreshed, removed: removedIds.length, removedIds };
-            },
-          }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    downloadingFiles: {
-      invoke: {
-        id: 'files',
-        src: 'downloadRefreshedContents',
-        input: ({ context }) => ({ sync: context.sync, objects: context.selection.unchanged }),
-        onDone: {
-          target: 'done',
-          actions: assign({ result: ({ context, event }) => withDownloadedFiles(context.result, event.output) }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    done: { type: 'final', output: outputOf('done') },
-    failed: { type: 'final', output: outputOf('failed') },
-    cancelled: { type: 'final', output: outputOf('cancelled') },
+    classifying: workingState({
+      id: 'classify',
+      src: 'classifySelection',
+      input: (context) => ({ sync: context.sync, request: context.request }),
+      next: 'uploading',
+      done: (context: Context, selection: Selection) => ({ selection, result: { ...context.result, skipped: selection.skipped } }),
+    }),
+    uploading: workingState({
+      id: 'upload',
+      src: 'uploadSelected',
+      input: (context) => ({ sync: context.sync, changes: context.selection.changes }),
+      next: 'uploadingFiles',
+      done: (context: Context, outcome: UploadOutcome) => ({
+        result: withUploadedChanges(context.result, outcome),
+        // Uploaded objects are refreshed with the unchanged ones; refused ones were already reverted.
+        selection: { ...context.selection, unchanged: [...outcome.applied, ...context.selection.unchanged] },
+      }),
+    }),
+    uploadingFiles: uploadingFilesState<Context>('refreshing', (context) => context.selection.unchanged),
+    refreshing: refreshingState<Context>('downloadingFiles', (context) => context.selection.unchanged),
+    downloadingFiles: downloadingRefreshedFilesState<Context>('done', (context) => context.selection.unchanged),
+    ...finalStates,
   },
   output: ({ event }) => event.output as SyncMachineOutput,
 });

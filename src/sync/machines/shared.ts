@@ -1,5 +1,7 @@
+import { assign, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import { toSyncflowError, type SyncflowError } from '../../errors.ts';
 import type { SyncContext } from '../SyncContext.ts';
+import type { UploadOutcome } from '../steps/uploadChanges.ts';
 import type { SyncMode, SyncRequest, SyncResult } from '../types.ts';
 
 /** Input of every Synchronize machine. */
@@ -7,6 +9,9 @@ export interface SyncMachineInput {
   sync: SyncContext;
   request: SyncRequest;
 }
+
+/** The one event a Synchronize machine takes from outside. */
+export type SyncMachineEvent = { type: 'CANCEL' };
 
 export interface SyncMachineContext {
   sync: SyncContext;
@@ -24,6 +29,11 @@ export interface SyncMachineOutput {
   error: SyncflowError | null;
 }
 
+/** The run's result after its objects' upload. */
+export function withUploadedChanges(result: SyncResult, outcome: UploadOutcome): SyncResult {
+  return { ...result, uploaded: outcome.uploaded, failed: outcome.failures.length, failures: outcome.failures, removedIds: outcome.removedIds };
+}
+
 export function initialContext({ input }: { input: SyncMachineInput }): SyncMachineContext {
   return { sync: input.sync, request: input.request, result: emptyResult(input.request.mode), error: null };
 }
@@ -32,7 +42,7 @@ export function emptyResult(mode: SyncMode): SyncResult {
   return { mode, uploaded: 0, downloaded: 0, removed: 0, failed: 0, failures: [], skipped: [], removedIds: [] };
 }
 
-/** The `error` of an `xstate.error.actor.*` event, mapped once to a typed error (use as `assign({ error: errorOf })`). */
+/** The `error` of an `xstate.error.actor.*` event, mapped once to a typed error. */
 export function errorOf({ event }: { event: { error?: unknown } }): SyncflowError {
   return toSyncflowError(event.error);
 }
@@ -43,4 +53,41 @@ export function outputOf(state: SyncOutcomeState) {
     result: context.result,
     error: context.error,
   });
+}
+
+/** The three final states every Synchronize machine ends in (spread into its `states`). */
+export const finalStates = {
+  done: { type: 'final', output: outputOf('done') },
+  failed: { type: 'final', output: outputOf('failed') },
+  cancelled: { type: 'final', output: outputOf('cancelled') },
+} as const;
+
+/**
+ * A working state of a Synchronize machine: invokes `src` (as `id`) with `input(context)`; when
+ * it is done, `done` says what changes in the context and the machine goes to `next`; a failing
+ * request goes to `failed`, CANCEL to `cancelled`. Every working state has this shape, so that a
+ * failed or cancelled run always ends the same way. Annotate `done`'s parameters: the types
+ * follow from them, and `src` and `input` are then checked against the machine's actors.
+ */
+export function workingState<C extends SyncMachineContext, O, S extends string, I>(spec: {
+  id: string;
+  src: S;
+  input: (context: C) => I;
+  next: string;
+  /** What changes in the context (the machine's own fields, or only the shared ones). */
+  done: (context: C, output: O) => Partial<C> | Partial<SyncMachineContext>;
+}) {
+  return {
+    invoke: {
+      id: spec.id,
+      src: spec.src,
+      input: ({ context }: { context: C }) => spec.input(context),
+      onDone: {
+        target: spec.next,
+        actions: assign<C, DoneActorEvent<O>, undefined, SyncMachineEvent, never>(({ context, event }) => spec.done(context, event.output) as Partial<C>),
+      },
+      onError: { target: 'failed', actions: assign<C, ErrorActorEvent, undefined, SyncMachineEvent, never>((args) => ({ error: errorOf(args) }) as Partial<C>) },
+    },
+    on: { CANCEL: 'cancelled' },
+  };
 }

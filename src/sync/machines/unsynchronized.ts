@@ -1,10 +1,11 @@
-import { assign, fromPromise, setup } from 'xstate';
+import { fromPromise, setup } from 'xstate';
 import type { SyncContext } from '../SyncContext.ts';
 import { groupBy } from '../steps/chunk.ts';
 import { refreshObjects } from '../steps/refreshObjects.ts';
+import type { UploadOutcome } from '../steps/uploadChanges.ts';
 import { uploadAll } from './allObjects.ts';
-import { downloadRefreshedContents, uploadPendingFiles, withDownloadedFiles, withUploadedFiles } from './fileStates.ts';
-import { errorOf, initialContext, outputOf, type SyncMachineContext, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
+import { downloadingRefreshedFilesState, downloadRefreshedContents, uploadingFilesState, uploadPendingFiles } from './fileStates.ts';
+import { finalStates, initialContext, withUploadedChanges, workingState, type SyncMachineContext, type SyncMachineEvent, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
 
 export interface RefreshInput {
   sync: SyncContext;
@@ -25,6 +26,25 @@ export const refreshAll = fromPromise<{ refreshed: number; removedIds: string[] 
 );
 
 /**
+ * The `refreshing` state (actor `refreshAll`, invoke id `refresh`): refreshes `objects(context)`
+ * from the server, counts what it removed with what the upload removed, then goes to `next`.
+ */
+export function refreshingState<C extends SyncMachineContext>(next: string, objects: (context: C) => RefreshInput['objects']) {
+  return workingState({
+    id: 'refresh',
+    src: 'refreshAll',
+    input: (context: C) => ({ sync: context.sync, objects: objects(context) }),
+    next,
+    done: (context: C, outcome: { refreshed: number; removedIds: string[] }) => {
+      const removedIds = [...context.result.removedIds, ...outcome.removedIds];
+      return { result: { ...context.result, downloaded: outcome.refreshed, removed: removedIds.length, removedIds } };
+    },
+  });
+}
+
+type Context = SyncMachineContext & { toRefresh: Array<{ entity: string; id: string }> };
+
+/**
  * Synchronize, mode "unsynchronized objects": upload every committed change, deletions
  * included, then refresh exactly the uploaded objects from the server (its event handlers
  * may have calculated attributes). Its cost follows the number of changes, not the store.
@@ -34,8 +54,8 @@ export const refreshAll = fromPromise<{ refreshed: number; removedIds: string[] 
 export const unsynchronizedMachine = setup({
   types: {
     input: {} as SyncMachineInput,
-    context: {} as SyncMachineContext & { toRefresh: Array<{ entity: string; id: string }> },
-    events: {} as { type: 'CANCEL' },
+    context: {} as Context,
+    events: {} as SyncMachineEvent,
     output: {} as SyncMachineOutput,
   },
   actors: { uploadAll, uploadPendingFiles, refreshAll, downloadRefreshedContents },
@@ -44,75 +64,17 @@ export const unsynchronizedMachine = setup({
   context: (args) => ({ ...initialContext(args), toRefresh: [] }),
   initial: 'uploading',
   states: {
-    uploading: {
-      invoke: {
-        id: 'upload',
-        src: 'uploadAll',
-        input: ({ context }) => context.sync,
-        onDone: {
-          target: 'uploadingFiles',
-          actions: assign({
-            result: ({ context, event }) => ({
-              ...context.result,
-              uploaded: event.output.uploaded,
-              failed: event.output.failures.length,
-              failures: event.output.failures,
-              removedIds: event.output.removedIds,
-            }),
-            toRefresh: ({ event }) => event.output.applied,
-          }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    uploadingFiles: {
-      invoke: {
-        id: 'uploadFiles',
-        src: 'uploadPendingFiles',
-        input: ({ context }) => ({ sync: context.sync, only: null }),
-        onDone: {
-          target: 'refreshing',
-          actions: assign({ result: ({ context, event }) => withUploadedFiles(context.result, event.output) }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    refreshing: {
-      invoke: {
-        id: 'refresh',
-        src: 'refreshAll',
-        input: ({ context }) => ({ sync: context.sync, objects: context.toRefresh }),
-        onDone: {
-          target: 'downloadingFiles',
-          actions: assign({
-            result: ({ context, event }) => {
-              const removedIds = [...context.result.removedIds, ...event.output.removedIds];
-              return { ...context.result, downloaded: event.output.refreshed, removed: removedIds.length, removedIds };
-            },
-          }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    downloadingFiles: {
-      invoke: {
-        id: 'files',
-        src: 'downloadRefreshedContents',
-        input: ({ context }) => ({ sync: context.sync, objects: context.toRefresh }),
-        onDone: {
-          target: 'done',
-          actions: assign({ result: ({ context, event }) => withDownloadedFiles(context.result, event.output) }),
-        },
-        onError: { target: 'failed', actions: assign({ error: errorOf }) },
-      },
-      on: { CANCEL: 'cancelled' },
-    },
-    done: { type: 'final', output: outputOf('done') },
-    failed: { type: 'final', output: outputOf('failed') },
-    cancelled: { type: 'final', output: outputOf('cancelled') },
+    uploading: workingState({
+      id: 'upload',
+      src: 'uploadAll',
+      input: (context) => context.sync,
+      next: 'uploadingFiles',
+      done: (context: Context, outcome: UploadOutcome) => ({ result: withUploadedChanges(context.result, outcome), toRefresh: outcome.applied }),
+    }),
+    uploadingFiles: uploadingFilesState<Context>('refreshing', () => null),
+    refreshing: refreshingState<Context>('downloadingFiles', (context) => context.toRefresh),
+    downloadingFiles: downloadingRefreshedFilesState<Context>('done', (context) => context.toRefresh),
+    ...finalStates,
   },
   output: ({ event }) => event.output as SyncMachineOutput,
 });
