@@ -13,6 +13,8 @@ import type { ApplyOptions, ApplyResult, Confirmation, LocalChange, LocalObject,
 import type { SyncState } from '../model/syncState.ts';
 
 const SYSTEM_FIELDS = ['createdDate', 'changedDate', 'owner'] as const;
+/** Confirmations written per transaction. */
+const CONFIRM_BATCH = 1000;
 
 /**
  * The local offline database of one app and user: Dexie over IndexedDB, one table per entity.
@@ -238,49 +240,78 @@ export class LocalStore {
    */
   async confirm(confirmations: Confirmation[]): Promise<void> {
     if (confirmations.length === 0) return;
+    for (const e of new Set(confirmations.map((c) => c.entity))) entityOf(this.schema, e);
+    // One transaction per 1,000: fake-indexeddb makes one huge transaction quadratic, and each
+    // confirmation stands on its own (its change and row are written together).
+    for (let i = 0; i < confirmations.length; i += CONFIRM_BATCH) await this.confirmBatch(confirmations.slice(i, i + CONFIRM_BATCH));
+  }
+
+  /** `confirm` for one batch: bulk reads, the decisions in memory, then bulk writes per table. */
+  private async confirmBatch(confirmations: Confirmation[]): Promise<void> {
     const entities = [...new Set(confirmations.map((c) => c.entity))];
-    for (const e of entities) entityOf(this.schema, e);
     await this.serverWrite([...entities, CHANGES, FILES, META], async (trans) => {
       const changes = this.db.table(CHANGES);
-      const pending = (await changes.bulkGet(confirmations.map((c) => objectKey(c.entity, c.id)))) as Array<LocalChange | undefined>;
-      const stored = await Promise.all(confirmations.map((c) => this.db.table(c.entity).get(c.id) as Promise<Row | undefined>));
+      const [pending, stored] = await Promise.all([
+        changes.bulkGet(confirmations.map((c) => objectKey(c.entity, c.id))) as Promise<Array<LocalChange | undefined>>,
+        this.rowsOf(confirmations),
+      ]);
+      // The last decision per key wins, as writes one after the other would.
+      const changeWrites = new Map<string, { key: [string, string]; value: LocalChange | null }>(); // null: delete the change
+      const rowWrites = new Map<string, Map<string, Row | null>>(entities.map((e) => [e, new Map()])); // null: remove the row
+      const setChange = (c: Confirmation, value: LocalChange | null) => changeWrites.set(`${c.entity}:${c.id}`, { key: objectKey(c.entity, c.id), value });
       const newDeletes: LocalChange[] = [];
       for (const [i, c] of confirmations.entries()) {
         const change = pending[i];
         const row = stored[i];
-        const table = this.db.table(c.entity);
+        const rows = rowWrites.get(c.entity)!;
         if (change && change.seq === c.seq && c.remaining?.length && c.object && row) {
           // Partly uploaded: the rest stays a pending update (a new change id: the server must not
           // answer it with the result of the part it already applied).
-          await changes.put({ ...change, kind: 'update', changed: c.remaining, changeId: newId() });
+          setChange(c, { ...change, kind: 'update', changed: c.remaining, changeId: newId() });
           const kept = Object.fromEntries(c.remaining.map((m) => [m, row[m]]));
-          await table.put({ ...c.object, ...kept, [TAG]: row[TAG] ?? '' });
+          rows.set(c.id, { ...c.object, ...kept, [TAG]: row[TAG] ?? '' });
         } else if (change && change.seq === c.seq) {
-          await changes.delete(objectKey(c.entity, c.id));
-          if (c.object) await table.put({ ...c.object, [TAG]: row?.[TAG] ?? '' });
-          else await this.removeRows(c.entity, [c.id]);
+          setChange(c, null);
+          rows.set(c.id, c.object ? { ...c.object, [TAG]: row?.[TAG] ?? '' } : null);
         } else if (change && change.seq > c.seq) {
           // Committed again while uploading: keep the newer change, adjusted to what the server now has.
           if (change.kind === 'create' && c.object) {
-            await changes.put({ ...change, kind: 'update', changed: allMembers(this.schema, c.entity) });
+            setChange(c, { ...change, kind: 'update', changed: allMembers(this.schema, c.entity) });
           } else if (change.kind === 'update' && !c.object) {
-            await changes.put({ ...change, kind: 'create', changed: allMembers(this.schema, c.entity) });
+            setChange(c, { ...change, kind: 'create', changed: allMembers(this.schema, c.entity) });
           } else if (change.kind === 'delete' && !c.object) {
-            await changes.delete(objectKey(c.entity, c.id)); // already gone on the server
+            setChange(c, null); // already gone on the server
           }
           if (c.object && row) {
             const system = Object.fromEntries(SYSTEM_FIELDS.map((f) => [f, c.object![f]]));
-            await table.put({ ...row, ...system });
+            rows.set(c.id, { ...row, ...system });
           }
         } else if (!change) {
-          if (row && c.object) await table.put({ ...c.object, [TAG]: row[TAG] ?? '' });
-          else if (row) await this.removeRows(c.entity, [c.id]);
+          if (row && c.object) rows.set(c.id, { ...c.object, [TAG]: row[TAG] ?? '' });
+          else if (row) rows.set(c.id, null);
           else if (c.object) {
             newDeletes.push({ entity: c.entity, id: c.id, kind: 'delete', changed: [], data: membersOf(this.schema, c.entity, c.object), seq: 0, changeId: '' });
           }
         }
         // change.seq < c.seq cannot happen (seq only grows); leave such a change alone.
       }
+      const changePuts: LocalChange[] = [];
+      const changeDeletes: Array<[string, string]> = [];
+      for (const { key, value } of changeWrites.values()) {
+        if (value) changePuts.push(value);
+        else changeDeletes.push(key);
+      }
+      const writes: Array<Promise<unknown>> = [];
+      if (changeDeletes.length) writes.push(changes.bulkDelete(changeDeletes));
+      if (changePuts.length) writes.push(changes.bulkPut(changePuts));
+      for (const [entity, rows] of rowWrites) {
+        const put: Row[] = [];
+        const remove: string[] = [];
+        for (const [id, row] of rows) row ? put.push(row) : remove.push(id);
+        if (put.length) writes.push(this.db.table(entity).bulkPut(put));
+        if (remove.length) writes.push(this.removeRows(entity, remove));
+      }
+      await Promise.all(writes);
       if (newDeletes.length) {
         const first = await this.tracking.allocateSeq(trans, newDeletes.length);
         await changes.bulkPut(newDeletes.map((d, i) => ({ ...d, seq: first + i, changeId: newId() })));
@@ -753,6 +784,24 @@ export class LocalStore {
   /** Objects of a file entity whose contents have not reached the server: no sync removes them. */
   private async unsentFileIds(entity: string): Promise<Set<string>> {
     return this.schema.entities[entity].file ? pendingFileIds(this.db, entity) : new Set();
+  }
+
+  /** The stored rows of `objects` (one bulkGet per entity), in their order. */
+  private async rowsOf(objects: ReadonlyArray<{ entity: string; id: string }>): Promise<Array<Row | undefined>> {
+    const out = new Array<Row | undefined>(objects.length);
+    const byEntity = new Map<string, number[]>();
+    objects.forEach((o, i) => {
+      const list = byEntity.get(o.entity);
+      if (list) list.push(i);
+      else byEntity.set(o.entity, [i]);
+    });
+    await Promise.all(
+      [...byEntity].map(async ([entity, positions]) => {
+        const rows = (await this.db.table(entity).bulkGet(positions.map((i) => objects[i].id))) as Array<Row | undefined>;
+        positions.forEach((p, k) => (out[p] = rows[k]));
+      }),
+    );
+    return out;
   }
 
   /** Deletes rows and their files (inside a server-write transaction). */

@@ -1,6 +1,6 @@
 import { memberValues } from '../../model/values.ts';
 import type { Confirmation, LocalChange, Refusal } from '../../store/types.ts';
-import { MAX_UPLOAD_CHANGES, type ChangeRequest, type SynchronizationFailure } from '../../transport/wire.ts';
+import { MAX_UPLOAD_CHANGES, type ChangeRequest, type ChangeResult, type SynchronizationFailure } from '../../transport/wire.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { chunk, groupBy } from './chunk.ts';
 import { throwIfCancelled } from './throwIfCancelled.ts';
@@ -30,13 +30,17 @@ export interface UploadOptions {
 
 /**
  * Uploads committed local changes in order (the store lists creates and updates with
- * association targets first, deletes last), at most 1,000 per request.
+ * association targets first, deletes last), at most 1,000 per request, one request at a time.
  *
- * Each request's answer is applied to the store before the next one is sent: a confirmed
- * change loses its mark, a refused one becomes a SynchronizationFailure and the object is
- * reverted (atomically) to the server's version (or removed when the server has none). A lost answer
- * leaves the marks in place, and the retry reuses the same change ids, so the server applies
- * nothing twice.
+ * The device's work overlaps the server's: while request k is in flight, batch k+1 is read and
+ * its creates are marked as sent, and the answer of request k-1 is applied to the store. Every
+ * answer is applied in order, and only once it arrived: a confirmed change loses its mark, a
+ * refused one becomes a SynchronizationFailure and the object is reverted (atomically) to the
+ * server's version (or removed when the server has none). A lost answer (or a crash before it
+ * was applied) leaves the marks in place, and the retry reuses the same change ids, so the
+ * server applies nothing twice. Creates are marked as sent before their request goes out (a
+ * batch marked and then not sent only turns a later local delete into a delete the server
+ * answers as already done).
  */
 export async function uploadChanges(
   ctx: SyncContext,
@@ -45,18 +49,17 @@ export async function uploadChanges(
   options: UploadOptions = {},
 ): Promise<UploadOutcome> {
   const outcome: UploadOutcome = { uploaded: 0, applied: [], failures: [], removedIds: [] };
+  const batches = chunk(changes, MAX_UPLOAD_CHANGES);
   let done = 0;
   ctx.onProgress?.({ phase: 'upload', entity: changes[0]?.entity ?? null, done, total: changes.length });
-  for (const batch of chunk(changes, MAX_UPLOAD_CHANGES)) {
-    throwIfCancelled(signal);
-    const requests = await toRequests(ctx, batch, options.fields, options.leaveIfChanged);
-    const sent = new Map(requests.map((r) => [r.request.changeId, r]));
-    await ctx.store.markSent(requests.map((r) => r.change));
-    const { results } = await ctx.client.upload(
-      requests.map((r) => r.request),
-      signal,
-    );
 
+  const prepare = async (batch: readonly LocalChange[]): Promise<Outgoing[]> => {
+    const requests = await toRequests(ctx, batch, options.fields, options.leaveIfChanged);
+    await ctx.store.markSent(requests.map((r) => r.change));
+    return requests;
+  };
+  const applyAnswer = async (batch: readonly LocalChange[], requests: Outgoing[], results: readonly ChangeResult[]): Promise<void> => {
+    const sent = new Map(requests.map((r) => [r.request.changeId, r]));
     const confirmations: Confirmation[] = [];
     const failed: Array<{ change: LocalChange; failure: SynchronizationFailure }> = [];
     for (const result of results) {
@@ -71,15 +74,38 @@ export async function uploadChanges(
     }
     await ctx.store.confirm(confirmations);
     outcome.uploaded += confirmations.length;
-
     if (failed.length) {
       outcome.removedIds.push(...(await recordRefused(ctx, failed, signal)));
       outcome.failures.push(...failed.map((f) => f.failure));
     }
     done += batch.length;
     ctx.onProgress?.({ phase: 'upload', entity: batch[batch.length - 1].entity, done, total: changes.length });
+  };
+
+  let next: Promise<Outgoing[]> | undefined = batches.length ? handled(prepare(batches[0])) : undefined;
+  let applying: Promise<void> = Promise.resolve();
+  try {
+    for (let k = 0; k < batches.length; k++) {
+      throwIfCancelled(signal);
+      const requests = await next!;
+      const answer = handled(ctx.client.upload(requests.map((r) => r.request), signal));
+      next = k + 1 < batches.length ? handled(prepare(batches[k + 1])) : undefined;
+      const { results } = await answer;
+      await applying; // answers are applied in the order of their requests
+      applying = handled(applyAnswer(batches[k], requests, results));
+    }
+    await applying;
+  } finally {
+    // Nothing of this upload writes to the store after it returned or threw.
+    await Promise.allSettled([applying, next]);
   }
   return outcome;
+}
+
+/** Marks a promise as handled (it is awaited later): a rejection while another await runs is not "unhandled". */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 interface Outgoing {
