@@ -17,18 +17,6 @@ let t: EditorHttp;
 let sessions: Record<'alice' | 'bob' | 'stale', string>;
 let sampleFlow: Record<string, unknown>;
 
-beforeAll(async () => {
-  t = await startEditorHttp();
-  const stale = await t.signIn('carol-token');
-  await t.send('DELETE', '/editor-api/session', { session: stale });
-  sessions = { alice: await t.signIn('alice-token'), bob: await t.signIn('bob-token'), stale };
-  sampleFlow = JSON.parse(await readFile(join(t.flowsDir, 'renameTask.flow.json'), 'utf8')) as Record<string, unknown>;
-});
-
-afterAll(async () => {
-  await t?.close();
-});
-
 type Who = 'none' | 'alice' | 'bob' | 'stale' | 'forged' | 'garbage';
 
 interface HostileRequest {
@@ -137,7 +125,22 @@ function checkAnswer(r: HostileRequest, res: Answer): void {
   if (r.host === 'attacker' || r.host === 'attackerWithPort' || r.host === 'otherAddress' || r.host === 'suffixed') expect(res.status, label).toBe(421);
 }
 
-describe('the editor server under generated hostile requests', () => {
+describe.each([
+  { where: 'on a port of its own', mounted: false },
+  { where: "under /editor/ of the sync server's port", mounted: true },
+])('the editor server $where under generated hostile requests', ({ mounted }) => {
+  beforeAll(async () => {
+    t = await startEditorHttp({ mounted });
+    const stale = await t.signIn('carol-token');
+    await t.send('DELETE', '/editor-api/session', { session: stale });
+    sessions = { alice: await t.signIn('alice-token'), bob: await t.signIn('bob-token'), stale };
+    sampleFlow = JSON.parse(await readFile(join(t.flowsDir, 'renameTask.flow.json'), 'utf8')) as Record<string, unknown>;
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
   it('never answers 5xx, never shows the folder or a token, and a refused request writes nothing', async () => {
     let baseline = await t.folderHash();
     let tried = 0;
@@ -165,7 +168,6 @@ describe('the editor server under generated hostile requests', () => {
     // The run covered refusals of every kind, not only one.
     for (const status of [400, 401, 403, 404, 415, 421]) expect(statuses.get(status) ?? 0, `status ${status} in ${JSON.stringify([...statuses])}`).toBeGreaterThan(0);
     expect(tried).toBeGreaterThan(0);
-    expect(written).toBeGreaterThanOrEqual(0);
   });
 
   it('still knows alice after the run: sessions and the proxy work', async () => {

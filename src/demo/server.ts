@@ -1,7 +1,7 @@
 import type { ChangeRequest } from '../transport/wire.ts';
 import type { AccessRules } from '../server/access.ts';
 import type { UserConfig } from '../server/auth.ts';
-import type { SyncServer, SyncServerOptions } from '../server/createSyncServer.ts';
+import type { MountedApp, SyncServer, SyncServerOptions } from '../server/createSyncServer.ts';
 import type { Handlers } from '../server/handlers.ts';
 import type { Storage } from '../server/storage/Storage.ts';
 import { demoSchema } from './schema.ts';
@@ -178,7 +178,7 @@ export interface DemoServer {
  * await demo.close();
  */
 export async function startDemoServer(
-  options: { port?: number; host?: string; dataDir?: string; url?: string; schemaName?: string } = {},
+  options: { port?: number; host?: string; dataDir?: string; url?: string; schemaName?: string; mount?: MountedApp } = {},
 ): Promise<DemoServer> {
   // The demo is an app like any other: its config (syncflow.config.ts) holds all of the above.
   const [{ default: demoConfig }, { startSyncServer }] = await Promise.all([import('./syncflow.config.ts'), import('../config/startSyncServer.ts')]);
@@ -188,6 +188,7 @@ export async function startDemoServer(
     dataDir: options.dataDir,
     databaseUrl: options.url,
     schemaName: options.schemaName,
+    mount: options.mount,
   });
   return { url: app.url, server: app.server, storage: app.storage, close: () => app.close() };
 }

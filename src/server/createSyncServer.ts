@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerOptions, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SchemaError, SyncflowError, TooManyRequestsError, ValidationError } from '../errors.ts';
 import type { Schema } from '../model/schema.ts';
@@ -151,6 +151,21 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+function mountingServer(mount: MountedApp): FastifyServerOptions['serverFactory'] {
+  const mine = (url: string | undefined) => {
+    const path = (url ?? '').split('?')[0];
+    return path === mount.prefix || path.startsWith(`${mount.prefix}/`);
+  };
+  return (handler, options) => {
+    const o = options as { http?: ServerOptions; keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+    const server = createServer(o.http ?? {}, (req, res) => (mine(req.url) ? mount.handle(req, res) : handler(req, res)));
+    server.keepAliveTimeout = o.keepAliveTimeout;
+    server.requestTimeout = o.requestTimeout;
+    server.setTimeout(o.connectionTimeout);
+    return server;
+  };
+}
+
 function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstance {
   const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const signInLimit = options.signInLimit ?? DEFAULT_SIGN_IN_LIMIT;
@@ -166,6 +181,9 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
     // Node checks request and header deadlines on this interval (30 s by default, which would let a
     // trickled body live up to twice the limit).
     http: { connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(timeouts.requestMs / 4))) },
+    // A mounted app gets its requests before Fastify sees them (no routing, hooks, CORS or body
+    // parsing); the server's time limits are set as Fastify sets them on a server of its own.
+    ...(options.mount ? { serverFactory: mountingServer(options.mount) } : {}),
     clientErrorHandler(error, socket) {
       const response = socket.destroyed ? null : clientErrorResponse(error as { code?: unknown }, timeouts.requestMs);
       if (response && socket.writable) socket.write(response);
@@ -188,16 +206,6 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
     if (status === 401 || status === 429) reply.header('connection', 'close');
     return reply.status(status).type(JSON_TYPE).send(body);
   });
-  const mount = options.mount;
-  if (mount) {
-    // First of all hooks, and for unrouted paths too (the 404 handler runs root hooks).
-    app.addHook('onRequest', async (req, reply) => {
-      const path = req.raw.url?.split('?')[0] ?? '';
-      if (path !== mount.prefix && !path.startsWith(`${mount.prefix}/`)) return;
-      reply.hijack();
-      mount.handle(req.raw, reply.raw);
-    });
-  }
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).type(JSON_TYPE).send({ error: { code: 'not_found', message: `No endpoint ${req.method} ${req.url.split('?')[0]}` } }),
   );

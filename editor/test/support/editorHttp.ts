@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoServer, type DemoServer } from '../../../src/server/demo.ts';
-import { startEditor, type RunningEditor, type StartEditorOptions } from '../../server/startEditor.ts';
+import { createEditorHandler, sessionCookieName, startEditor, type RunningEditor, type StartEditorOptions } from '../../server/startEditor.ts';
 
 const flowsSource = fileURLToPath(new URL('../../../flows', import.meta.url));
 const fixtures = fileURLToPath(new URL('../fixtures', import.meta.url));
@@ -42,17 +42,33 @@ export interface EditorHttp {
   close(): Promise<void>;
 }
 
-export async function startEditorHttp(options: Partial<StartEditorOptions> = {}): Promise<EditorHttp> {
+/**
+ * @param options.mounted the editor under `/editor` of the sync server's own port (as `npm start`
+ *   serves it) instead of a port of its own; `send` then puts `/editor` before every path, so one
+ *   test body checks both.
+ */
+export async function startEditorHttp(options: Partial<StartEditorOptions> & { mounted?: boolean } = {}): Promise<EditorHttp> {
+  const { mounted, ...editorOptions } = options;
   const flowsDir = await mkdtemp(join(tmpdir(), 'syncflow-editor-http-'));
   await cp(flowsSource, flowsDir, { recursive: true });
   await cp(fixtures, flowsDir, { recursive: true });
-  const demo = await startDemoServer({ port: 0 });
+  let demo: DemoServer;
   let editor: RunningEditor;
-  try {
-    editor = await startEditor({ port: 0, syncServerUrl: demo.url, flowsDir, ...options });
-  } catch (e) {
-    await demo.close();
-    throw e;
+  const base = mounted ? '/editor' : '';
+  if (mounted) {
+    let serverUrl = '';
+    const handler = await createEditorHandler({ basePath: base, syncServerUrl: () => serverUrl, flowsDir, ...editorOptions });
+    demo = await startDemoServer({ port: 0, mount: { prefix: base, handle: handler.handle } });
+    serverUrl = demo.url;
+    editor = { url: `${demo.url}${base}`, sessionCookie: sessionCookieName(Number(new URL(demo.url).port)), close: async () => undefined };
+  } else {
+    demo = await startDemoServer({ port: 0 });
+    try {
+      editor = await startEditor({ port: 0, syncServerUrl: demo.url, flowsDir, ...editorOptions });
+    } catch (e) {
+      await demo.close();
+      throw e;
+    }
   }
   const url = new URL(editor.url);
   const cookieName = editor.sessionCookie;
@@ -62,7 +78,7 @@ export async function startEditorHttp(options: Partial<StartEditorOptions> = {})
       const headers: Record<string, string> = { host: url.host, ...o.headers };
       if (o.session !== undefined) headers.cookie = `${cookieName}=${o.session}`;
       if (o.body !== undefined) headers['content-length'] = String(Buffer.byteLength(o.body));
-      const req = request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
+      const req = request({ host: url.hostname, port: url.port, method, path: base + path, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
