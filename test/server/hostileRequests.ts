@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Storage } from '../../src/server/storage/Storage.ts';
 import { fuzzParameters } from '../support/fuzz.ts';
+import { cleanRequest, expectExactPage, expectReadable, expectedWalk, mayRead, requestBody, storedRows, type Answers, type CleanRequest, type Entity, type Known, type Reader } from './cleanRequests.ts';
 import { change, startTestServer, uuid, type StorageTarget, type TestServer } from './support.ts';
 
 /**
@@ -9,7 +10,10 @@ import { change, startTestServer, uuid, type StorageTarget, type TestServer } fr
  * written once and run on every storage target (hostile.property.test.ts). After each request:
  * no 5xx; a 4xx wrote nothing (a digest of the server tables is unchanged); an answer holds
  * nothing its caller may not read (another user's private objects, file contents, failures);
- * another user's private objects are never changed.
+ * another user's private objects are never changed. Clean and near-clean reads (cleanRequests.ts)
+ * answer 200 with rows: each such answer holds only rows the caller may read (checked against
+ * plain SQL), the exact page an independent oracle computes, and a cursor walk returns every
+ * matching row once.
  */
 
 type Family = 'upload' | 'download' | 'fetch' | 'ids' | 'failures' | 'retry/dismiss' | 'files' | 'me/schema';
@@ -49,7 +53,12 @@ export function hostileRequestTests(target: StorageTarget, options: { runs: numb
     const secrets: Record<'alice' | 'bob', Secrets> = { alice: { ids: [], texts: [], failureIds: [] }, bob: { ids: [], texts: [], failureIds: [] } };
     // Ids the generators draw on: each user's private objects and failures, and public objects.
     const pool = { alicePrivate: [] as string[], bobPrivate: [] as string[], projects: [] as string[], bobTasks: [] as string[], failures: [] as string[] };
-    const stats = new Map<Family, { tried: number; right: number; classes: Set<string> }>();
+    const stats = new Map<Family, { tried: number; right: number; ok: number; rows: number; exact: number; classes: Set<string> }>();
+    /** Seeded ids and words for the clean reads; cursors and changedDates answered so far. */
+    const known: Known = { ids: { Project: { alice: [], bob: [], carol: [] }, Task: { alice: [], bob: [], carol: [] }, Attachment: { alice: [], bob: [], carol: [] } }, words: ['task', 'alpha', 'a', 'beta', 'board', 'notes', 'secret', 'zz'] };
+    const answers: Answers = { cursors: [], dates: [] };
+    /** Pages fetched by cursor walks after their first page. */
+    let walkPages = 0;
 
     beforeAll(async () => {
       // A high sign-in limit: bad tokens are counted (that code runs) without locking the test's address out.
@@ -72,10 +81,40 @@ export function hostileRequestTests(target: StorageTarget, options: { runs: numb
         pool.failures.push(r.body.results[3].failure.id);
         if (who === 'bob') pool.bobTasks.push(task);
       }
+      // Readable data for the clean reads: each user's projects, tasks (some assigned to others,
+      // several per upload so they share a changedDate) and attachments.
+      const users = ['alice', 'bob', 'carol'] as const;
+      for (const [u, who] of users.entries()) {
+        const board = uuid();
+        const tasks = Array.from({ length: 8 }, () => uuid());
+        const task = (id: string, i: number) =>
+          change('create', 'Task', id, {
+            title: `${who} task ${i} ${i % 2 ? 'alpha' : 'beta'}`,
+            done: i % 3 === 0,
+            priority: ['low', 'normal', 'high'][i % 3],
+            estimate: ((i + u) % 5) + 0.5,
+            due: new Date(Date.UTC(2030, (i * 5 + u) % 12, 1 + i)).toISOString(),
+            assignee: [null, ...users.filter((x) => x !== who)][i % 3],
+            project: i % 2 ? board : pool.projects[i % pool.projects.length],
+          });
+        const uploads = [
+          [change('create', 'Project', board, { name: `${who} board`, archived: u === 1 }), ...tasks.slice(0, 4).map(task)],
+          tasks.slice(4).map((id, i) => task(id, i + 4)),
+          [0, 5].map((i) => change('create', 'Attachment', uuid(), { name: `${who} notes ${i}`, size: i, task: tasks[i] })),
+        ];
+        for (const batch of uploads) {
+          const r = await t[who].upload(batch);
+          expect(r.body.results.map((x: any) => x.status)).toEqual(batch.map(() => 'applied'));
+        }
+      }
+      const { rows } = await t.storage.query<{ entity: Entity; owner: Reader; id: string }>(`SELECT entity, owner, id::text AS id FROM sf_objects ORDER BY entity, id`);
+      for (const row of rows) known.ids[row.entity][row.owner].push(row.id);
     });
     afterAll(async () => {
-      const rows = [...stats].map(([family, s]) => `| ${family} | ${s.tried} | ${s.right} | ${[...s.classes].sort().join(', ')} |`);
-      console.log(`hostile requests on ${target.name}\n| family | tried | answered right | classes |\n|---|---|---|---|\n${rows.join('\n')}`);
+      const rows = [...stats].map(([family, s]) => `| ${family} | ${s.tried} | ${s.right} | ${s.ok} | ${s.rows} | ${s.exact} | ${[...s.classes].sort().join(', ')} |`);
+      console.log(
+        `hostile requests on ${target.name}\n| family | tried | answered right | 200 | 200 with rows | exact answer checked | classes |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}\ncursor walks fetched ${walkPages} further pages`,
+      );
       await t.close();
       await target.cleanup();
     });
@@ -252,9 +291,43 @@ export function hostileRequestTests(target: StorageTarget, options: { runs: numb
       return { status: res.status, text: await res.text(), type: res.headers.get('content-type') ?? '' };
     };
 
+    /**
+     * The exact answer of a clean read, and for a walk the pages that follow: each page exact,
+     * each readable, no row twice, none skipped (the union is what the oracle says in one go).
+     */
+    const checkClean = async (r: CleanRequest, body: Record<string, unknown>, rows: Awaited<ReturnType<typeof storedRows>>, answer: any, what: string) => {
+      let { next, exact } = expectExactPage(r, body, rows, answer, what);
+      if (r.family === 'fetch' || !(r.family === 'download' || r.family === 'ids') || !r.walk) return { exact };
+      const client = t[r.caller];
+      const seen: string[] = r.family === 'download' ? answer.objects.map((o: any) => o.id) : [...answer.ids];
+      for (let page = 0; next && page < 1000; page++) {
+        const more = { ...body, [r.family === 'download' ? 'cursor' : 'after']: next };
+        const reply = r.family === 'download' ? await client.download(more) : await client.ids(more);
+        const at = `page ${page + 2} of a walk: ${JSON.stringify(more).slice(0, 300)} -> ${reply.status} ${reply.text.slice(0, 300)}`;
+        expect(reply.status, at).toBe(200);
+        if (r.family === 'download') expectReadable(r.caller, r.entity, rows, reply.body.objects, at);
+        const step = expectExactPage(r, more, rows, reply.body, at);
+        exact &&= step.exact;
+        next = step.next;
+        seen.push(...(r.family === 'download' ? reply.body.objects.map((o: any) => o.id) : reply.body.ids));
+        walkPages++;
+      }
+      expect(next, `a walk ended: ${what}`).toBeNull();
+      expect(new Set(seen).size, `a walk repeated a row: ${what}`).toBe(seen.length);
+      const all = expectedWalk(r, body, rows);
+      if (all) expect(seen, `a walk skipped or reordered rows: ${what}`).toEqual(all);
+      return { exact };
+    };
+
     it('answers every generated request without a 5xx, writes nothing on a 4xx, and leaks nothing', async () => {
       await fc.assert(
-        fc.asyncProperty(hostileRequest(), async (r) => {
+        // Two in five requests are clean or near-clean reads: two thirds of all download / ids / fetch requests.
+        fc.asyncProperty(fc.oneof({ weight: 3, arbitrary: hostileRequest() }, { weight: 2, arbitrary: cleanRequest(known) }), async (x) => {
+          const clean = 'clean' in x ? x : null;
+          const cleanBody = clean ? requestBody(clean, answers) : null;
+          const r: HostileRequest = clean
+            ? { family: clean.family, caller: clean.caller, method: 'POST', path: `/api/${clean.family}`, body: JSON.stringify(cleanBody), classes: [...clean.classes, `as ${clean.caller}`] }
+            : (x as HostileRequest);
           const before = await digest(t.storage);
           const others = r.caller === 'bob' ? (['alice'] as const) : r.caller === 'alice' ? (['bob'] as const) : r.caller === 'carol' ? ([] as const) : (['alice', 'bob'] as const);
           const untouched = await Promise.all(others.map(privateRows));
@@ -292,14 +365,52 @@ export function hostileRequestTests(target: StorageTarget, options: { runs: numb
           }
           expect(await Promise.all(others.map(privateRows)), `changed another user's objects: ${what}`).toEqual(untouched);
 
-          const s = stats.get(r.family) ?? { tried: 0, right: 0, classes: new Set<string>() };
+          // Reads that answered 200: every row readable by the caller, as plain SQL and the rules say.
+          let found = 0;
+          let exact = false;
+          if (clean) expect(res.status, what).toBe(clean.refused ? 400 : 200);
+          if (res.status === 200 && ['download', 'ids', 'fetch'].includes(r.family) && r.caller !== 'none' && r.caller !== 'bad') {
+            const caller = r.caller as Reader;
+            const body = JSON.parse(String(r.body));
+            const entity = body.entity as Entity;
+            const answer = JSON.parse(res.text);
+            const rows = await storedRows(t.storage, entity);
+            if (r.family === 'ids') {
+              const readable = new Set(rows.filter((row) => mayRead(caller, entity, row)).map((row) => row.id));
+              for (const id of answer.ids) expect(readable.has(id), `${caller} got the id of a ${entity} ${caller} may not read: ${what}`).toBe(true);
+              found = answer.ids.length;
+            } else {
+              expectReadable(caller, entity, rows, answer.objects, what);
+              found = answer.objects.length;
+            }
+            if (r.family === 'download') {
+              if (answer.cursor) answers.cursors.push(answer.cursor);
+              if (answer.maxChangedDate) answers.dates.push(answer.maxChangedDate);
+              answers.cursors.splice(0, answers.cursors.length - 200);
+              answers.dates.splice(0, answers.dates.length - 200);
+            }
+            if (clean) exact = (await checkClean(clean, cleanBody!, rows, answer, what)).exact;
+          }
+
+          const s = stats.get(r.family) ?? { tried: 0, right: 0, ok: 0, rows: 0, exact: 0, classes: new Set<string>() };
           stats.set(r.family, s);
           s.tried++;
           s.right++;
+          if (res.status === 200) s.ok++;
+          if (found > 0) s.rows++;
+          if (exact) s.exact++;
           for (const c of [...r.classes, `${res.status}`]) s.classes.add(c);
         }),
         fuzzParameters(options),
       );
+    });
+
+    it('answers a good share of the generated download, ids and fetch requests with 200 and rows', () => {
+      // The "only readable rows" checks above ran on real answers, not only on refusals.
+      for (const family of ['download', 'ids', 'fetch'] as const) {
+        const s = stats.get(family)!;
+        expect(s.rows / s.tried, `${family}: ${s.rows} of ${s.tried} answered 200 with rows`).toBeGreaterThanOrEqual(0.4);
+      }
     });
   });
 }
