@@ -1,6 +1,6 @@
 /**
  * The editor page: flows and palette on the left, the canvas, the property panel, and a dock
- * (problems, run); the sign-in page until the server knows who is there.
+ * (problems, run, find usages, profiles); the sign-in page until the server knows who is there.
  */
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useLayoutEffect, useState } from 'react';
@@ -10,6 +10,7 @@ import { FlowChangedBanner } from './components/FlowChangedBanner.tsx';
 import { FlowList } from './components/FlowList.tsx';
 import { Palette } from './components/Palette.tsx';
 import { ProblemsPanel } from './components/ProblemsPanel.tsx';
+import { ProfilesPanel } from './components/ProfilesPanel.tsx';
 import { PropertyPanel } from './components/PropertyPanel.tsx';
 import { RunPanel } from './components/RunPanel.tsx';
 import { SignIn } from './components/SignIn.tsx';
@@ -50,7 +51,7 @@ function EditorPage() {
   const run = useRunStore();
   const currentId = useEditor((s) => s.currentId);
   const problemCount = useEditor((s) => validationOf(s, appSchema)?.problems.length ?? 0);
-  const [tab, setTab] = useState<'problems' | 'run' | 'usages'>('problems');
+  const [tab, setTab] = useState<'problems' | 'run' | 'usages' | 'profiles'>('problems');
 
   // Load the list, then the flow named in the address (a reload shows the same flow).
   useEffect(() => {
@@ -192,8 +193,13 @@ function EditorPage() {
             <button type="button" role="tab" aria-selected={tab === 'usages'} className={tab === 'usages' ? 'active' : ''} onClick={() => setTab('usages')} data-testid="tab-usages">
               Find usages
             </button>
+            <button type="button" role="tab" aria-selected={tab === 'profiles'} className={tab === 'profiles' ? 'active' : ''} onClick={() => setTab('profiles')} data-testid="tab-profiles">
+              Profiles
+            </button>
           </div>
-          <div className="dock-body">{tab === 'problems' ? <ProblemsPanel /> : tab === 'run' ? <RunPanel /> : <UsagesPanel />}</div>
+          <div className="dock-body">
+            {tab === 'problems' ? <ProblemsPanel /> : tab === 'run' ? <RunPanel /> : tab === 'usages' ? <UsagesPanel /> : <ProfilesPanel />}
+          </div>
         </section>
       </div>
     </ReactFlowProvider>

@@ -4,6 +4,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api } from './api.ts';
 import { App } from './App.tsx';
+import { appProfiles } from './appProfiles.ts';
 import { appSchema } from './appSchema.ts';
 import { createRunStore } from './run/runStore.ts';
 import { RunContext } from './run/useRun.ts';
@@ -14,7 +15,7 @@ const editor = createEditorStore({ api, schema: appSchema });
 // The runtime talks to `api/` beside the page (`/api` or `/editor/api`): the editor server proxies it to
 // the sync server. Flows run as the signed-in user: the editor server adds that user's token to each call.
 const serverUrl = new URL('.', location.href).href.replace(/\/$/, '');
-const run = createRunStore({ schema: appSchema, user: () => editor.getState().session?.user ?? null, serverUrl });
+const run = createRunStore({ schema: appSchema, user: () => editor.getState().session?.user ?? null, serverUrl, profiles: appProfiles });
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

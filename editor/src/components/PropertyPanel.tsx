@@ -1,4 +1,5 @@
 /** The property panel: the selected node's fields, the selected edge's, or the flow's own. */
+import { appProfileNames } from '../appProfiles.ts';
 import { useMemo, useState, type ReactNode } from 'react';
 import { ERROR_HANDLING, flowSchema, type ErrorHandling, type Flow, type FlowEdge, type FlowNode } from '../../../src/flow/format.ts';
 import { memberNamesOf } from '../../../src/flow/expressions/types.ts';
@@ -60,6 +61,7 @@ function useFormContext(flow: Flow, root: unknown, problemPrefix: string, onChan
     problems,
     variables,
     entities: ENTITIES,
+    profiles: appProfileNames,
     membersOf,
     root,
     onChange,

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { constraintSchema } from '../../../src/flow/format.ts';
 
 /** What a text field holds, from the format's field naming (`value`, `message`, `values.x` are expressions, ...). */
-export type TextRole = 'expression' | 'variable' | 'entity' | 'member' | 'text';
+export type TextRole = 'expression' | 'variable' | 'entity' | 'member' | 'profile' | 'text';
 
 export type FieldSpec =
   | { kind: 'text'; role: TextRole; description?: string }
@@ -60,6 +60,7 @@ function roleOf(key: string, recordOf: string | undefined): TextRole {
   if (EXPRESSION_KEYS.has(key)) return 'expression';
   if (VARIABLE_KEYS.has(key)) return 'variable';
   if (key === 'entity') return 'entity';
+  if (key === 'profile') return 'profile';
   if (MEMBER_KEYS.has(key)) return 'member';
   return 'text';
 }

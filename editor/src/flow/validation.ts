@@ -20,12 +20,19 @@ const cache = new WeakMap<object, { library: unknown; result: Validation }>();
  * @example
  * const { problems, byNode } = validate(flow, demoSchema, (name) => flowsByName.get(name));
  */
-export function validate(flow: Flow, schema: Schema, resolveFlow: (name: string) => unknown, library: unknown = resolveFlow): Validation {
+export function validate(
+  flow: Flow,
+  schema: Schema,
+  resolveFlow: (name: string) => unknown,
+  library: unknown = resolveFlow,
+  /** The app's sync profile names (a Run profile naming another one is a problem); undefined: not checked. */
+  profiles?: readonly string[],
+): Validation {
   const hit = cache.get(flow);
   if (hit && hit.library === library) return hit.result;
   let problems: FlowProblem[];
   try {
-    problems = validateFlow(flow, { schema, resolveFlow }).problems;
+    problems = validateFlow(flow, { schema, resolveFlow, profiles }).problems;
   } catch (e) {
     // A validator bug must not take the editor down: show it as a problem.
     problems = [{ path: '', message: `validation failed: ${e instanceof Error ? e.message : String(e)}` }];

@@ -15,6 +15,7 @@ import { Interpreter } from '../../../src/flow/Interpreter.ts';
 import type { DataType, Flow } from '../../../src/flow/format.ts';
 import type { FlowEvent, StepOutcome } from '../../../src/flow/types.ts';
 import type { Schema } from '../../../src/model/schema.ts';
+import type { ProfileInput } from '../../../src/profiles/Profile.ts';
 import { createRuntime, type Runtime } from '../../../src/runtime/Runtime.ts';
 import type { LocalObject } from '../../../src/store/types.ts';
 import { syncMachines, type SyncActor } from '../../../src/sync/Synchronizer.ts';
@@ -22,6 +23,7 @@ import { managerMachine } from '../../../src/sync/manager/managerMachine.ts';
 import type { SyncMode, SyncPhase } from '../../../src/sync/types.ts';
 import type { ChangeKind, SynchronizationFailure } from '../../../src/transport/wire.ts';
 import { runtimeHost } from './flowHost.ts';
+import { profileRow, type ProfileRow } from './profileRows.ts';
 import { machineGraph, statePath, topState, type MachineGraph } from './machineGraph.ts';
 
 export interface TraceEntry {
@@ -88,6 +90,11 @@ export interface RunState {
   breakpoints: string[];
   /** Where the running flow is paused, with its variables (as plain data); null while it runs. */
   paused: PausedStep | null;
+  /** The app's sync profiles with their last run and next trigger, live once `watchProfiles` ran. */
+  profiles: ProfileRow[];
+  profilesError: string | null;
+  /** The profile the Profiles tab is running, if any. */
+  runningProfile: string | null;
 
   setParam(name: string, value: string): void;
   run(flow: Flow, resolveFlow: (name: string) => unknown): Promise<void>;
@@ -100,6 +107,10 @@ export interface RunState {
   toggleBreakpoint(nodeId: string): void;
   /** The step debugger's controls (while a flow runs). */
   debug(command: 'pause' | 'continue' | 'stepOver' | 'stepInto'): void;
+  /** Lists the profiles and keeps the list live (journal entries, scheduler states). */
+  watchProfiles(): Promise<void>;
+  /** Runs a profile now (refused and skipped runs are journaled and listed, never thrown). */
+  runProfile(name: string): Promise<void>;
 }
 
 export type RunStore = StoreApi<RunState>;
@@ -122,7 +133,13 @@ const MAX_ROWS = 200;
  */
 const SESSION_TOKEN = 'editor-session';
 
-export function createRunStore(options: { schema: Schema; user: () => string | null; serverUrl: string }): RunStore {
+export function createRunStore(options: {
+  schema: Schema;
+  user: () => string | null;
+  serverUrl: string;
+  /** The app's sync profiles: the page's runtime runs them by their triggers. */
+  profiles?: readonly ProfileInput[];
+}): RunStore {
   const runtimes = new Map<string, Promise<Runtime>>();
   let controller: AbortController | null = null;
   let seq = 0;
@@ -130,6 +147,8 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
   let watching: { runtime: Runtime; stop(): void } | null = null;
   /** The debugger of the running flow. */
   let debugger_: FlowDebugger | null = null;
+  /** The live profile list's subscriptions, for one runtime at a time. */
+  let profileWatch: { runtime: Runtime; stop(): void } | null = null;
 
   return createStore<RunState>()(
     immer((set, get) => {
@@ -139,7 +158,13 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
         let found = runtimes.get(userId);
         if (!found) {
           // One database per user: a sign-in as someone else never mixes their objects.
-          found = createRuntime({ schema: options.schema, serverUrl: options.serverUrl, token: SESSION_TOKEN, dbName: `syncflow-editor-${userId}` });
+          found = createRuntime({
+            schema: options.schema,
+            serverUrl: options.serverUrl,
+            token: SESSION_TOKEN,
+            dbName: `syncflow-editor-${userId}`,
+            ...(options.profiles ? { profiles: { definitions: options.profiles } } : {}),
+          });
           found.catch(() => runtimes.delete(userId));
           runtimes.set(userId, found);
         }
@@ -372,6 +397,9 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
         busy: false,
         breakpoints: [],
         paused: null,
+        profiles: [],
+        profilesError: null,
+        runningProfile: null,
 
         setParam(name, value) {
           set((s) => void (s.params[name] = value));
@@ -535,6 +563,59 @@ export function createRunStore(options: { schema: Schema; user: () => string | n
           } finally {
             set((s) => void (s.busy = false));
             await get().refreshData();
+          }
+        },
+
+        async watchProfiles() {
+          try {
+            const runtime = await runtimeFor();
+            const refresh = async () => {
+              const rows = (await runtime.profiles.list()).map(profileRow);
+              set((s) => {
+                s.profiles = rows;
+                s.profilesError = null;
+              });
+            };
+            const refreshLater = () => void refresh().catch((e: unknown) => set((s) => void (s.profilesError = e instanceof Error ? e.message : String(e))));
+            await refresh();
+            if (profileWatch?.runtime === runtime) return;
+            profileWatch?.stop();
+            // A run (background or by name) ends with a journal entry; the scheduler's states move the next trigger.
+            const offEntry = runtime.journal.onEntry(refreshLater);
+            const scheduler = runtime.profiles.scheduler.subscribe(refreshLater);
+            profileWatch = {
+              runtime,
+              stop: () => {
+                offEntry();
+                scheduler.unsubscribe();
+              },
+            };
+          } catch (e) {
+            set((s) => void (s.profilesError = e instanceof Error ? e.message : String(e)));
+          }
+        },
+
+        async runProfile(name) {
+          set((s) => void (s.runningProfile = name));
+          const from = `Profile ${name}`;
+          try {
+            const runtime = await runtimeFor();
+            trace({ source: from, depth: 0, flow: '', kind: 'sync', text: `profile ${name} started` });
+            const r = await runtime.profiles.run(name, 'editor');
+            const why = r.refusal ? ` (${r.refusal.code})` : r.skip ? ` (${r.skip})` : r.error ? `: ${r.error.message}` : '';
+            trace({
+              source: from,
+              depth: 0,
+              flow: '',
+              kind: r.outcome === 'done' ? 'sync' : 'error',
+              text: `profile ${name} ${r.outcome}${why}: ${r.uploaded} uploaded, ${r.downloaded} downloaded, ${r.removed} removed`,
+            });
+          } catch (e) {
+            trace({ source: from, depth: 0, flow: '', kind: 'error', text: `profile ${name} failed: ${e instanceof Error ? e.message : String(e)}` });
+          } finally {
+            set((s) => void (s.runningProfile = null));
+            await get().refreshData();
+            await get().watchProfiles();
           }
         },
 

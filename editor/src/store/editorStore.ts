@@ -6,6 +6,7 @@
  * Every change of the document goes through `edit`, which records the change's patches and
  * their inverse (`produceWithPatches`): undo applies the inverse, redo the patches again.
  */
+import { appProfileNames } from '../appProfiles.ts';
 import { applyPatches, castDraft, enablePatches, produceWithPatches, type Draft, type Patch } from 'immer';
 import { immer } from 'zustand/middleware/immer';
 import { createStore, type StoreApi } from 'zustand/vanilla';
@@ -813,11 +814,11 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
   );
 }
 
-/** The validation of the open flow (cached per flow object). */
-export function validationOf(state: Pick<EditorState, 'flow' | 'flows' | 'currentId'>, schema: Schema): Validation | null {
+/** The validation of the open flow (cached per flow object), Run profile names against the app's profiles. */
+export function validationOf(state: Pick<EditorState, 'flow' | 'flows' | 'currentId'>, schema: Schema, profiles: readonly string[] | undefined = appProfileNames): Validation | null {
   const { flow, flows, currentId } = state;
   if (!flow) return null;
-  return validate(flow, schema, (name) => (flow.name === name ? flow : flows.find((f) => f.id !== currentId && f.name === name)?.flow), flows);
+  return validate(flow, schema, (name) => (flow.name === name ? flow : flows.find((f) => f.id !== currentId && f.name === name)?.flow), flows, profiles);
 }
 
 /** Unsaved changes? */

@@ -21,6 +21,8 @@ export interface FormContext {
   problems: readonly FlowProblem[];
   variables: readonly DeclaredVariable[];
   entities: readonly string[];
+  /** The app's sync profile names (a Run profile's field offers them). */
+  profiles: readonly string[];
   membersOf(entity: string): string[];
   /** The edited object (a node): lets member fields find their entity. */
   root: unknown;
@@ -148,7 +150,9 @@ export function FieldEditor(props: { spec: FieldSpec; value: unknown; path: Fiel
           ? ctx.variables.map((v) => v.name)
           : spec.role === 'member'
             ? ctx.membersOf(entityFor(ctx, path) ?? '')
-            : [];
+            : spec.role === 'profile'
+              ? [...ctx.profiles]
+              : [];
       return (
         <div className="field" data-testid={`field-${key}`}>
           {header}
