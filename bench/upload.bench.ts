@@ -6,7 +6,11 @@
  *   against the demo sync server in another process on the machine's PostgreSQL;
  * - api: the same changes POSTed straight to /api/upload, 1,000 per request (the server alone);
  * - floor: the same rows POSTed as JSON, 1,000 per request, to a minimal HTTP endpoint that writes
- *   each request with one set-based statement (support/uploadFloor.ts).
+ *   each request with one set-based statement (support/uploadFloor.ts) — the issue's headline floor;
+ * - client floor: the device's unavoidable work by hand over the same Dexie tables (read the queued
+ *   changes and rows 1,000 at a time, POST them to the same endpoint, which answers the written
+ *   rows, then clear the queue entries and bulkPut the rows in one transaction per 1,000),
+ *   pipelined as the runtime is (support/clientFloor.ts).
  *
  * The server counts the SQL statements it sends (support/countingStorage.ts): statements per
  * change are printed for each variant.
@@ -19,6 +23,7 @@ import { machineInfo, ratio, report, timing, type Metric } from './support/resul
 import { benchId, seedObjects } from './support/seed.ts';
 import { startServerProcess } from './support/serverProcess.ts';
 import { formatMs, interleave, median, timeIt } from './support/stats.ts';
+import { uploadByHand } from './support/clientFloor.ts';
 import { startUploadFloor } from './support/uploadFloor.ts';
 
 const args = benchArgs();
@@ -46,7 +51,7 @@ try {
   const statements: Record<string, number[]> = {};
   // How long each upload transaction held the cluster-wide write clock (see clock.ts).
   const clockHeld: Record<string, number[]> = {};
-  const phases = { createUpload: [] as number[], updateUpload: [] as number[] };
+  const phases = { createUpload: [] as number[], updateUpload: [] as number[], createRefresh: [] as number[], updateRefresh: [] as number[] };
   const countSql = async <T>(name: string, round: number, run: () => Promise<T>): Promise<T> => {
     const before = await server.sqlCount();
     const out = await run();
@@ -84,7 +89,10 @@ try {
             await session.commit(created);
             const { result, total, phases: p } = await countSql('create.protocol', round, () => timePhases(device.runtime, () => device.runtime.synchronize({ mode: 'unsynchronized' })));
             if (result.uploaded !== N) throw new Error(`protocol uploaded ${result.uploaded}, expected ${N}`);
-            if (round >= WARMUP) phases.createUpload.push(p.uploading ?? 0);
+            if (round >= WARMUP) {
+              phases.createUpload.push(p.uploading ?? 0);
+              phases.createRefresh.push(p.refreshing ?? 0);
+            }
             return total;
           } finally {
             await device.dispose();
@@ -106,6 +114,22 @@ try {
         },
       },
       {
+        name: 'create.client',
+        async run(round) {
+          const device = await openDevice(server.url, { user: USER, syncConfig: onlyEntities('Project', 'Task') });
+          try {
+            const session = device.runtime.session();
+            await session.commit(Array.from({ length: N }, (_, k) => session.create('Task', { title: newTitle(round, k), done: false, priority: 'normal', estimate: 1.5 })));
+            let uploaded = 0;
+            const ms = await timeIt(async () => void (uploaded = await uploadByHand(device.dbName, floor, 'create', 'Task', BATCH)));
+            if (uploaded !== N || (await device.runtime.store.pendingCount()) !== 0) throw new Error(`client floor uploaded ${uploaded} creates, expected ${N}`);
+            return ms;
+          } finally {
+            await device.dispose();
+          }
+        },
+      },
+      {
         name: 'update.protocol',
         async run(round) {
           const { runtime } = updater!;
@@ -114,7 +138,10 @@ try {
           await session.commit(objects.map((o, k) => session.change(o!, { title: newTitle(round, k) })));
           const { result, total, phases: p } = await countSql('update.protocol', round, () => timePhases(runtime, () => runtime.synchronize({ mode: 'unsynchronized' })));
           if (result.uploaded !== N) throw new Error(`protocol uploaded ${result.uploaded} updates, expected ${N}`);
-          if (round >= WARMUP) phases.updateUpload.push(p.uploading ?? 0);
+          if (round >= WARMUP) {
+            phases.updateUpload.push(p.uploading ?? 0);
+            phases.updateRefresh.push(p.refreshing ?? 0);
+          }
           return total;
         },
       },
@@ -132,6 +159,19 @@ try {
           return timeIt(() => floor.send('update', rows, BATCH));
         },
       },
+      {
+        name: 'update.client',
+        async run(round) {
+          const { runtime, dbName } = updater!;
+          const objects = await runtime.store.getMany('Task', taskIds);
+          const session = runtime.session();
+          await session.commit(objects.map((o, k) => session.change(o!, { title: newTitle(round, k) })));
+          let uploaded = 0;
+          const ms = await timeIt(async () => void (uploaded = await uploadByHand(dbName, floor, 'update', 'Task', BATCH)));
+          if (uploaded !== N || (await runtime.store.pendingCount()) !== 0) throw new Error(`client floor uploaded ${uploaded} updates, expected ${N}`);
+          return ms;
+        },
+      },
     ],
     {
       repetitions: REPS,
@@ -145,13 +185,19 @@ try {
   const metrics: Metric[] = [];
   for (const kind of ['create', 'update'] as const) {
     const upload = kind === 'create' ? phases.createUpload : phases.updateUpload;
+    const refresh = kind === 'create' ? phases.createRefresh : phases.updateRefresh;
     const floorMs = m(`${kind}.floor`).median;
+    const clientMs = m(`${kind}.client`).median;
     metrics.push(
       timing(`${kind}.protocol`, `${kind}s: runtime.synchronize({ mode: 'unsynchronized' }) (${perChange(m(`${kind}.protocol`).median)})`, m(`${kind}.protocol`).samples, m(`${kind}.protocol`).median),
       timing(`${kind}.protocol.upload`, `  of which the uploading state (${perChange(median(upload))})`, upload, median(upload)),
+      timing(`${kind}.protocol.refresh`, `  of which the refreshing state (${perChange(median(refresh))})`, refresh, median(refresh)),
       timing(`${kind}.api`, `${kind}s: POST /api/upload, ${BATCH} per request (${perChange(m(`${kind}.api`).median)})`, m(`${kind}.api`).samples, m(`${kind}.api`).median),
       timing(`${kind}.floor`, `${kind}s: floor, one set-based statement per ${BATCH} over HTTP (${perChange(floorMs)})`, m(`${kind}.floor`).samples, floorMs),
+      timing(`${kind}.client`, `${kind}s: client floor, the device's work by hand + the same endpoint (${perChange(clientMs)})`, m(`${kind}.client`).samples, clientMs),
       ratio(`ratio.${kind}.upload/floor`, `${kind}s: uploading state / floor`, median(upload) / floorMs, TARGET),
+      ratio(`ratio.${kind}.upload/client`, `${kind}s: uploading state / client floor`, median(upload) / clientMs),
+      ratio(`ratio.${kind}.client/floor`, `${kind}s: client floor / floor (what the device's own work adds)`, clientMs / floorMs),
       ratio(`ratio.${kind}.api/floor`, `${kind}s: /api/upload / floor`, m(`${kind}.api`).median / floorMs),
       { key: `sql.${kind}.protocol`, label: `${kind}s: SQL statements per change, synchronize (upload + refresh)`, unit: 'statements', value: median(statements[`${kind}.protocol`] ?? []) },
       { key: `sql.${kind}.api`, label: `${kind}s: SQL statements per change, /api/upload`, unit: 'statements', value: median(statements[`${kind}.api`] ?? []) },
@@ -169,6 +215,7 @@ try {
     notes: [
       'Medians of interleaved repetitions. The local commit of the changes is not timed; synchronize also refreshes the uploaded objects (refreshing state).',
       'The floor writes the same rows into the same sf_objects table with one statement per request, without auth, access rules, handlers or idempotency.',
+      "The client floor does the device's unavoidable work by hand over the same Dexie tables (fake-indexeddb): read the queue and rows per 1,000, POST to the floor endpoint (which answers the written rows), delete the queue entries and bulkPut the answered rows in one transaction per 1,000, pipelined. No validation, change-tracking seq, sort, failures or refresh.",
       "The demo Task has a before-commit handler (word count); the server runs it for every change, the floor does not. 'SQL statements per change' counts every statement the server sends, BEGIN and COMMIT included.",
     ],
   });
