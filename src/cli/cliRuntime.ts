@@ -75,6 +75,8 @@ export async function openCliRuntime(options: ConnectionOptions, flows?: FlowSou
       IDBKeyRange: db.IDBKeyRange,
       flows,
       syncs: app.config.syncs,
+      // The config's profile settings; its definitions only where a command asks (no background triggers in a CLI).
+      profiles: app.config.profiles ? { ...app.config.profiles, definitions: undefined } : undefined,
     });
     // Call flow and runFlow(name) also find the app's flows (after those beside the flow file).
     runtime.registerFlows(async (name) => {

@@ -1,22 +1,28 @@
 /**
- * The sync-profile commands of `syncflow`: `profiles` lists the profiles of a profiles file (JSON,
- * `{ "profiles": [...] }` per flows/profile.schema.json, or Resco's SmartSync.xml) with their last
+ * The sync-profile commands of `syncflow`: `profiles` lists the profiles of the app's config, or of a
+ * profiles file (JSON, `{ "profiles": [...] }` per flows/profile.schema.json, or Resco's SmartSync.xml), with their last
  * run and exclusion lists; `profile run <name>` runs one now. Same local database as `syncflow run`.
  */
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { toSyncflowError } from '../errors.ts';
+import { toSyncflowError, ValidationError } from '../errors.ts';
 import type { ProfileInfo } from '../profiles/ProfileManager.ts';
 import type { Runtime } from '../runtime/Runtime.ts';
 import { describeRefusal } from '../profiles/startConditions.ts';
-import { closeCliRuntime, EXIT, interruptible, openCliRuntime, withConnectionOptions, type CliIo, type CliRuntime, type ConnectionOptions } from './cliRuntime.ts';
+import { cliApp, closeCliRuntime, EXIT, interruptible, openCliRuntime, withConnectionOptions, type CliIo, type CliRuntime, type ConnectionOptions } from './cliRuntime.ts';
 
-type ProfileCliOptions = ConnectionOptions & { profiles: string };
+type ProfileCliOptions = ConnectionOptions & { profiles?: string };
 
-/** Reads a profiles file into the runtime: XML by its first character, else JSON. */
-async function defineFrom(runtime: Runtime, file: string): Promise<void> {
-  const text = await readFile(file, 'utf8');
-  runtime.profiles.define(text.trimStart().startsWith('<') ? text : (JSON.parse(text) as unknown));
+/** The profiles of a file (XML by its first character, else JSON), else the app config's. */
+async function defineProfiles(runtime: Runtime, options: ProfileCliOptions): Promise<void> {
+  if (options.profiles) {
+    const text = await readFile(options.profiles, 'utf8');
+    runtime.profiles.define(text.trimStart().startsWith('<') ? text : (JSON.parse(text) as unknown));
+    return;
+  }
+  const { config } = await cliApp(options.config);
+  if (config.profiles?.definitions === undefined) throw ValidationError.at('--profiles', "the app's config defines no profiles: give --profiles <file> (JSON or SmartSync.xml)");
+  runtime.profiles.define(config.profiles.definitions);
 }
 
 async function withProfiles(options: ProfileCliOptions, io: CliIo, work: (runtime: Runtime) => Promise<number>): Promise<number> {
@@ -24,7 +30,7 @@ async function withProfiles(options: ProfileCliOptions, io: CliIo, work: (runtim
   let code: number = EXIT.ok;
   try {
     cli = await openCliRuntime(options);
-    await defineFrom(cli.runtime, options.profiles);
+    await defineProfiles(cli.runtime, options);
     code = await work(cli.runtime);
   } catch (e) {
     const error = toSyncflowError(e);
@@ -46,7 +52,7 @@ function describe(info: ProfileInfo): string {
 
 /** The `profiles` and `profile run` commands. */
 export function profileCommands(exit: (code: number) => void): Command[] {
-  const file = (c: Command) => c.requiredOption('--profiles <file>', 'the profiles: JSON ({ "profiles": [...] }) or SmartSync.xml');
+  const file = (c: Command) => c.option('--profiles <file>', 'the profiles: JSON ({ "profiles": [...] }) or SmartSync.xml (default: the app config\'s)');
   const list = file(withConnectionOptions(new Command('profiles').description('List the sync profiles with their last run and exclusion lists'))).action(
     (options: ProfileCliOptions) =>
       interruptible(exit, (io) =>

@@ -79,6 +79,23 @@ describe('syncflow serve --config', () => {
     expect(syncs.stdout).toContain('allNotes');
   });
 
+  it("lists and runs the config's sync profiles without a --profiles file", async () => {
+    const args = ['--config', config, '--server', server.url, '--user', 'ann', '--token', 'ann-secret-token', '--db-dir', join(dir, 'profiles')];
+    const listed = await cli(['profiles', ...args]);
+    expect(listed.stderr).toBe('');
+    expect(listed.stdout).toBe('notesDown  download  Note  triggers: appStart  never run\n');
+    // A profile runs after a first full synchronization (any app's flow that synchronizes all).
+    const synced = await cli(['run', 'flows/syncAllAtStartup.flow.json', ...args, '-q']);
+    expect(synced.code).toBe(0);
+    const ran = await cli(['profile', 'run', 'notesDown', ...args]);
+    expect(ran.stderr).toBe('');
+    expect(ran.stdout).toMatch(/^notesDown {2}done {2}uploaded 0, downloaded \d+, removed 0, files 0\n/);
+    // The demo app (no config here names profiles) says what to give.
+    const none = await cli(['profiles', '--server', server.url, '--user', 'ann', '--db-dir', join(dir, 'none')]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("--profiles: the app's config defines no profiles");
+  });
+
   it('refuses a bad config at start, naming the field (exit 2)', async () => {
     const bad = await cli(['serve', '--config', 'test/config/fixtures/bad/syncflow.config.ts', '--port', '0', '--no-editor']);
     expect(bad.code).toBe(2);
