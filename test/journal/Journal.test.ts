@@ -1,18 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemoData } from '../../src/server/demo.ts';
-import { closeSharedStorage, startWorld, type World } from '../support/world.ts';
+import { describe, expect, it } from 'vitest';
+import { useWorld } from '../support/world.ts';
 import { closeProfileDevices, profileDevice } from '../profiles/support.ts';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-  await seedDemoData(world.server);
-});
-afterAll(async () => {
-  closeProfileDevices();
-  await world.close();
-  await closeSharedStorage();
-});
+const world = useWorld({ seed: true, beforeClose: closeProfileDevices });
 
 describe('sync journal', () => {
   it('records a Synchronize with counts per entity, bytes, checkpoints and outcome', async () => {

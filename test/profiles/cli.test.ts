@@ -7,33 +7,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemoData } from '../../src/server/demo.ts';
 import { cli, root } from '../support/cli.ts';
-import { closeSharedStorage, startWorld, type World } from '../support/world.ts';
+import { seed003SmartSyncXml } from '../support/smartSyncSeed.ts';
+import { useWorld } from '../support/world.ts';
 
-const SEED_003 = `<SmartSyncSetup>
-<SmartSync Name="GetTasks" SyncAction="DownSync" SyncMethod="Default" GlobalExclusions="true" AutoExclusions="true">
-<Description>retrieve tasks from the server every 5 minutes</Description>
-<Entities>
-<Entity Name="task" WithRelated="false" Deep="false">
-</Entity>
-</Entities>
-</SmartSync>
-<Trigger Launch="GetTasks" Delay="300" Action="PeriodicSync">
-</Trigger>
-</SmartSyncSetup>`;
 
-let world: World;
+const world = useWorld({ seed: true });
 let tmp: string;
 beforeAll(async () => {
-  world = await startWorld();
-  await seedDemoData(world.server);
   tmp = await mkdtemp(join(tmpdir(), 'syncflow-profiles-'));
-  await writeFile(join(tmp, 'SmartSync.xml'), SEED_003);
+  await writeFile(join(tmp, 'SmartSync.xml'), seed003SmartSyncXml());
 });
 afterAll(async () => {
-  await world.close();
-  await closeSharedStorage();
   await rm(tmp, { recursive: true, force: true });
 });
 

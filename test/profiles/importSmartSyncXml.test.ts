@@ -1,35 +1,7 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.ts';
 import { importSmartSyncXml } from '../../src/profiles/importSmartSyncXml.ts';
-
-/** The SmartSync.xml example of seed 003 (Resco SmartSync), as the seed prints it. */
-function seedExample(): string {
-  const dir = new URL('../../../shared/seeds/', import.meta.url);
-  let text: string;
-  try {
-    const file = readdirSync(dir).find((f) => f.startsWith('003_'))!;
-    text = readFileSync(new URL(file, dir), 'utf8');
-  } catch {
-    text = SEED_COPY;
-  }
-  const start = text.indexOf('<SmartSyncSetup>');
-  const end = text.indexOf('</SmartSyncSetup>') + '</SmartSyncSetup>'.length;
-  return text.slice(start, end);
-}
-
-// The same example, for checkouts without ../shared.
-const SEED_COPY = `<SmartSyncSetup>
-<SmartSync Name="GetTasks" SyncAction="DownSync" SyncMethod="Default" GlobalExclusions="true" AutoExclusions="true">
-<Description>retrieve tasks from the server every 5 minutes</Description>
-<Entities>
-<Entity Name="task" WithRelated="false" Deep="false">
-</Entity>
-</Entities>
-</SmartSync>
-<Trigger Launch="GetTasks" Delay="300" Action="PeriodicSync">
-</Trigger>
-</SmartSyncSetup>`;
+import { seed003SmartSyncXml } from '../support/smartSyncSeed.ts';
 
 function problemsOf(xml: string): Array<{ path: string; message: string }> {
   try {
@@ -43,7 +15,7 @@ function problemsOf(xml: string): Array<{ path: string; message: string }> {
 
 describe('importSmartSyncXml', () => {
   it("loads seed 003's example as it is", () => {
-    expect(importSmartSyncXml(seedExample())).toEqual([
+    expect(importSmartSyncXml(seed003SmartSyncXml())).toEqual([
       {
         name: 'GetTasks',
         description: 'retrieve tasks from the server every 5 minutes',

@@ -1,25 +1,15 @@
 import { IDBKeyRange, indexedDB } from 'fake-indexeddb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demoSchema } from '../../src/demo/schema.ts';
 import { defineSchema } from '../../src/model/schema.ts';
 import { AUTO_EXCLUSION, GLOBAL_EXCLUSION } from '../../src/profiles/exclusions.ts';
 import type { ProfileInput } from '../../src/profiles/Profile.ts';
 import { STEP_MAPPINGS } from '../../src/profiles/stepPlan.ts';
 import { createRuntime } from '../../src/runtime/Runtime.ts';
-import { seedDemoData } from '../../src/server/demo.ts';
-import { closeSharedStorage, startWorld, type World } from '../support/world.ts';
+import { useWorld } from '../support/world.ts';
 import { closeProfileDevices, profileDevice, stableProjectSchema } from './support.ts';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-  await seedDemoData(world.server);
-});
-afterAll(async () => {
-  closeProfileDevices();
-  await world.close();
-  await closeSharedStorage();
-});
+const world = useWorld({ seed: true, beforeClose: closeProfileDevices });
 
 const profile = (p: Partial<ProfileInput> & { name: string }): ProfileInput => ({ entities: { exclude: [] }, globalExclusions: false, ...p });
 

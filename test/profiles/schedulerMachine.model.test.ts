@@ -1,10 +1,9 @@
 import { waitFor, type SnapshotFrom } from 'xstate';
-import { getPathsFromEvents, getShortestPaths } from 'xstate/graph';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { schedulerMachine, type SchedulerEvent } from '../../src/profiles/schedulerMachine.ts';
-import { seedDemoData } from '../../src/server/demo.ts';
 import { isSyncLockHeld } from '../../src/sync/lock.ts';
-import { closeSharedStorage, startWorld, type World } from '../support/world.ts';
+import { everyTransition, Tickets } from '../support/machinePaths.ts';
+import { useWorld } from '../support/world.ts';
 import { closeProfileDevices, ManualClock, profileDevice } from './support.ts';
 
 type Snapshot = SnapshotFrom<typeof schedulerMachine>;
@@ -21,61 +20,11 @@ function eventsIn(s: Snapshot): ModelEvent[] {
 }
 
 const key = (s: Snapshot) => JSON.stringify(s.value);
-const traversal = { events: eventsIn as never, serializeState: key as never };
+
+const world = useWorld({ seed: true, beforeClose: closeProfileDevices });
 
 /** The shortest path to each state, followed by each event that state accepts. */
-function everyTransition() {
-  const paths = [];
-  for (const to of getShortestPaths(schedulerMachine, traversal)) {
-    const prefix = to.steps.slice(1).map((s) => s.event as ModelEvent);
-    for (const event of eventsIn(to.state as Snapshot)) {
-      const [path] = getPathsFromEvents(schedulerMachine, [...prefix, event] as never, traversal);
-      paths.push({
-        name: [...prefix, event].map((e) => (e.type === DONE ? 'run ends' : e.type)).join(' → ') + ` ⇒ ${key(path.state as Snapshot)}`,
-        events: [...prefix, event],
-        expected: path.steps.slice(1).map((s) => key(s.state as Snapshot)),
-      });
-    }
-  }
-  return paths;
-}
-
-/** Lets held download requests through one at a time. */
-class Tickets {
-  #released = 0;
-  #taken = 0;
-  #waiting: Array<() => void> = [];
-  release(n = 1): void {
-    this.#released += n;
-    while (this.#waiting.length && this.#taken < this.#released) {
-      this.#taken++;
-      this.#waiting.shift()!();
-    }
-  }
-  take(): Promise<void> {
-    if (this.#taken < this.#released) {
-      this.#taken++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-  get waiting(): number {
-    return this.#waiting.length;
-  }
-}
-
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-  await seedDemoData(world.server);
-});
-afterAll(async () => {
-  closeProfileDevices();
-  await world.close();
-  await closeSharedStorage();
-});
-
-const paths = everyTransition();
+const paths = everyTransition(schedulerMachine, eventsIn, key, (e) => (e.type === DONE ? 'run ends' : e.type));
 
 describe('profile scheduler machine: every transition, replayed against a real runtime, journal and server', () => {
   it('covers each state and event', () => {

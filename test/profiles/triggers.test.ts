@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProfileInput } from '../../src/profiles/Profile.ts';
-import { seedDemoData } from '../../src/server/demo.ts';
-import { closeSharedStorage, startWorld, type World } from '../support/world.ts';
+import { useWorld } from '../support/world.ts';
 import { closeProfileDevices, ManualClock, profileDevice } from './support.ts';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-  await seedDemoData(world.server);
-});
-afterAll(async () => {
-  closeProfileDevices();
-  await world.close();
-  await closeSharedStorage();
-});
+const world = useWorld({ seed: true, beforeClose: closeProfileDevices });
 
 const profile = (p: Partial<ProfileInput> & { name: string }): ProfileInput => ({ entities: { include: ['Task'] }, direction: 'download', globalExclusions: false, ...p });
 

@@ -1,10 +1,10 @@
-import type { AnyStateMachine } from 'xstate';
-import { getSimplePaths } from 'xstate/graph';
+import type { AnyStateMachine, EventObject, SnapshotFrom } from 'xstate';
+import { getPathsFromEvents, getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { NetworkError } from '../../src/errors.ts';
 import type { SyncActor } from '../../src/sync/Synchronizer.ts';
 import type { SyncRequest, SyncResult } from '../../src/sync/types.ts';
 import type { TestNetwork } from './TestNetwork.ts';
-import type { Device } from './world.ts';
+import type { Device, Elsewhere } from './world.ts';
 
 /** What a generated path asks the replay to do: the states it visits and how it ends. */
 export interface PlannedPath {
@@ -159,4 +159,109 @@ export function afterFirstChunk(network: TestNetwork, then: () => void): void {
     network.onResponse = null;
     then();
   };
+}
+
+/** Contents attached offline in the Synchronize machines' model tests: 4-byte chunks make it 7 of them, so an upload can break off midway. */
+export const OFFLINE_BODY = 'attached offline, 27 bytes.';
+export const CHUNK = 4;
+export const text = (s: string) => new TextEncoder().encode(s);
+export const decode = (b: Uint8Array | undefined): string | undefined => (b ? new TextDecoder().decode(b) : undefined);
+
+/**
+ * The `fail` and `cancel` hooks of the Synchronize machines' model tests: the file upload breaks
+ * off after its first chunk reached the server (a network fault, or the user stopping the sync in
+ * the middle of the file); any other actor fails before its endpoint, `endpointOf[actor]`.
+ */
+export function fileUploadFaults(network: TestNetwork, endpointOf: Record<string, RegExp>): Pick<ReplayHooks, 'fail' | 'cancel'> {
+  return {
+    fail: (actor) => {
+      if (actor === 'uploadFiles') afterFirstChunk(network, () => network.always(/\/uploads\//, 'unreachable'));
+      else if (endpointOf[actor]) network.always(endpointOf[actor], 'unreachable');
+      else throw new Error(`fileUploadFaults: no endpoint for actor ${actor}`);
+    },
+    cancel: (state, cancel) => {
+      if (state !== 'uploadingFiles') return false;
+      afterFirstChunk(network, cancel);
+      return true;
+    },
+  };
+}
+
+/**
+ * The chunks of OFFLINE_BODY the next sync sends after `path` broke off: all of them if it broke
+ * off before the file upload, all but the first (staged on the server) if in it, none after it.
+ */
+export function chunksLeftAfter(path: PlannedPath): number {
+  const chunks = Math.ceil(OFFLINE_BODY.length / CHUNK);
+  if (path.states.at(-2) === 'uploadingFiles') return chunks - 1;
+  return path.states.includes('uploadingFiles') ? 0 : chunks;
+}
+
+/** Reads the contents the server holds for an Attachment, as text (null if none). */
+export async function serverFile(elsewhere: Elsewhere, id: string): Promise<string | null> {
+  return decode((await elsewhere.client.getFile('Attachment', id))?.data) ?? null;
+}
+
+/** A generated transition path: the events to send, and the snapshot key expected after each. */
+export interface TransitionPath<E extends EventObject> {
+  name: string;
+  events: E[];
+  expected: string[];
+}
+
+/**
+ * Every transition of a machine whose invoked actors the test stands in for (xstate/graph cannot
+ * run them): the shortest path to each state, followed by each event that state accepts (self-loops
+ * included). `eventsIn` lists the events a state may take, `xstate.done.actor.<id>` ones included
+ * (the list replaces the machine's own); `key` serializes a snapshot (its value, plus what the
+ * model depends on); `label` names an event in the path's name.
+ */
+export function everyTransition<M extends AnyStateMachine, E extends EventObject>(
+  machine: M,
+  eventsIn: (s: SnapshotFrom<M>) => E[],
+  key: (s: SnapshotFrom<M>) => string,
+  label: (e: E) => string,
+): Array<TransitionPath<E>> {
+  const traversal = { events: eventsIn as never, serializeState: key as never };
+  const paths: Array<TransitionPath<E>> = [];
+  for (const to of getShortestPaths(machine, traversal)) {
+    const prefix = to.steps.slice(1).map((s) => s.event as E);
+    for (const event of eventsIn(to.state as SnapshotFrom<M>)) {
+      const [path] = getPathsFromEvents(machine, [...prefix, event] as never, traversal);
+      paths.push({
+        name: [...prefix, event].map(label).join(' → ') + ` ⇒ ${key(path.state as SnapshotFrom<M>)}`,
+        events: [...prefix, event],
+        expected: path.steps.slice(1).map((s) => key(s.state as SnapshotFrom<M>)),
+      });
+    }
+  }
+  return paths;
+}
+
+/**
+ * Lets held requests through one at a time, as a model's "actor done" events say: use `take` as
+ * the network's gate for the requests that stand for the actor's work, `release` for the event.
+ */
+export class Tickets {
+  #released = 0;
+  #taken = 0;
+  #waiting: Array<() => void> = [];
+  release(n = 1): void {
+    this.#released += n;
+    while (this.#waiting.length && this.#taken < this.#released) {
+      this.#taken++;
+      this.#waiting.shift()!();
+    }
+  }
+  take(): Promise<void> {
+    if (this.#taken < this.#released) {
+      this.#taken++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+  /** Requests held now. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
 }

@@ -1,8 +1,9 @@
 import { IDBKeyRange, indexedDB } from 'fake-indexeddb';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { demoSchema } from '../../src/demo/schema.ts';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime/Runtime.ts';
 import { openStorage, type Storage, type SyncServer } from '../../src/server/index.ts';
-import { createDemoSyncServer, demoUsers } from '../../src/server/demo.ts';
+import { createDemoSyncServer, demoUsers, seedDemoData } from '../../src/server/demo.ts';
 import type { SyncConfig } from '../../src/sync/types.ts';
 import { SyncClient } from '../../src/transport/SyncClient.ts';
 import type { ChangeRequest } from '../../src/transport/wire.ts';
@@ -21,6 +22,63 @@ export function sharedStorage(): Promise<Storage> {
 export async function closeSharedStorage(): Promise<void> {
   if (shared) await (await shared).close();
   shared = null;
+}
+
+/**
+ * For a test file that starts its own worlds: the shared PGlite starts before its first test (not
+ * inside that test's time limit) and closes after its last.
+ */
+export function useSharedStorage(): void {
+  beforeAll(async () => void (await sharedStorage()), 120_000);
+  afterAll(closeSharedStorage);
+}
+
+/**
+ * The world of a test file, started before its tests (`scope: 'file'`, the default) or before each
+ * test (`'test'`), with the demo app's data if `seed`; closed after them (after `beforeClose`, e.g.
+ * closing the file's own devices), and the shared PGlite after the file. The World returned stands
+ * for the one running: use it inside tests and hooks, not while the file is collected.
+ */
+export function useWorld(options: { scope?: 'file' | 'test'; seed?: boolean; beforeClose?: () => void | Promise<void> } = {}): World {
+  let current: World | null = null;
+  const start = async () => {
+    current = await startWorld();
+    if (options.seed) await seedDemoData(current.server);
+  };
+  const close = async () => {
+    await options.beforeClose?.();
+    await current?.close();
+    current = null;
+  };
+  if (options.scope === 'test') {
+    beforeEach(start);
+    afterEach(close);
+    afterAll(closeSharedStorage);
+  } else {
+    beforeAll(start);
+    afterAll(async () => {
+      await close();
+      await closeSharedStorage();
+    });
+  }
+  const world = (): World => {
+    if (!current) throw new Error('useWorld: no world is running (use it inside a test or hook)');
+    return current;
+  };
+  return {
+    get url() {
+      return world().url;
+    },
+    get storage() {
+      return world().storage;
+    },
+    get server() {
+      return world().server;
+    },
+    device: (user, deviceOptions) => world().device(user, deviceOptions),
+    elsewhere: (user) => world().elsewhere(user),
+    close: () => world().close(),
+  };
 }
 
 export interface World {

@@ -1,13 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NetworkError, SyncflowError } from '../../../src/errors.ts';
 import { selectedMachine } from '../../../src/sync/machines/selected.ts';
 import type { LocalObject } from '../../../src/store/types.ts';
-import { afterFirstChunk, FILE_CHUNK, planPaths, replay } from '../../support/machinePaths.ts';
-import { closeSharedStorage, sharedStorage, startWorld } from '../../support/world.ts';
+import { CHUNK, chunksLeftAfter, decode, FILE_CHUNK, fileUploadFaults, OFFLINE_BODY, planPaths, replay, serverFile as serverFileOf, text } from '../../support/machinePaths.ts';
+import { startWorld, useSharedStorage } from '../../support/world.ts';
 
-// PGlite starts once per file: not inside the first path's time limit.
-beforeAll(async () => void (await sharedStorage()), 120_000);
-afterAll(closeSharedStorage);
+useSharedStorage();
 
 const paths = planPaths(selectedMachine, { mode: 'selected', objects: [] }, {
   classify: { changes: [], unchanged: [], skipped: [] },
@@ -17,11 +15,6 @@ const paths = planPaths(selectedMachine, { mode: 'selected', objects: [] }, {
   files: 0,
 });
 
-const text = (s: string) => new TextEncoder().encode(s);
-const decode = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : undefined);
-/** Attached offline; 4-byte chunks make it 7 of them, so an upload can break off midway. */
-const OFFLINE_BODY = 'attached offline, 27 bytes.';
-const CHUNK = 4;
 
 describe('selected objects machine: every path, replayed against the real store and server', () => {
   it('has the paths the machine defines', () => {
@@ -87,25 +80,18 @@ describe('selected objects machine: every path, replayed against the real store 
       const objects: LocalObject[] = [edited, await get(id.refreshed), gone, fresh, chosen, await attachment(id.remote)];
       const selection = [...objects];
 
-      const serverFile = async (i: string) => decode((await alice.client.getFile('Attachment', i))?.data) ?? null;
+      const serverFile = (i: string) => serverFileOf(alice, i);
       const pendingFiles = async () => (await runtime.store.pendingFiles()).map((f) => f.id).sort();
       /** Bytes of the chosen contents the server holds staged (a broken-off upload), 0 if none. */
       const staged = async () => (await alice.client.fileUploadStatus('Attachment', id.chosen, uploadId)).offset;
       const localFile = async (i: string) => decode((await runtime.store.getFile('Attachment', i))?.data);
       const brokeIn = path.states.at(-2)!;
 
+      const faults = fileUploadFaults(network, { upload: /^\/api\/upload$/, refresh: /^\/api\/fetch$/, files: /^\/api\/files\// });
       const replayed = await replay(device, { mode: 'selected', objects, session }, path, {
-        fail: (actor) => {
-          if (actor === 'classify') objects.push({ $entity: 'Nope', id: uuid() } as unknown as LocalObject);
-          // The file upload breaks off after its first chunk reached the server.
-          else if (actor === 'uploadFiles') afterFirstChunk(network, () => network.always(/\/uploads\//, 'unreachable'));
-          else network.always({ upload: /^\/api\/upload$/, refresh: /^\/api\/fetch$/, files: /^\/api\/files\// }[actor]!, 'unreachable');
-        },
-        cancel: (state, cancel) => {
-          if (state !== 'uploadingFiles') return false;
-          afterFirstChunk(network, cancel); // the user stops the sync in the middle of the file
-          return true;
-        },
+        ...faults,
+        // The classification fails on an object of an unknown entity.
+        fail: (actor) => (actor === 'classify' ? void objects.push({ $entity: 'Nope', id: uuid() } as unknown as LocalObject) : faults.fail(actor)),
         check: async (state) => {
           const pending = async (i: string, entity = 'Task') => (await runtime.store.pendingChange(entity, i)) !== undefined;
           switch (state) {
@@ -190,8 +176,7 @@ describe('selected objects machine: every path, replayed against the real store 
         // The same selection again: a broken-off file upload sends only the chunks the server lacks.
         const before = network.count(FILE_CHUNK);
         await runtime.synchronize({ mode: 'selected', objects: selection, session });
-        const chunks = Math.ceil(OFFLINE_BODY.length / CHUNK);
-        expect(network.count(FILE_CHUNK) - before).toBe(brokeIn === 'uploadingFiles' ? chunks - 1 : ['classifying', 'uploading'].includes(brokeIn) ? chunks : 0);
+        expect(network.count(FILE_CHUNK) - before).toBe(chunksLeftAfter(path));
         expect(await serverFile(id.chosen)).toBe(OFFLINE_BODY);
         expect(await localFile(id.remote)).toBe('from elsewhere');
         expect(await pendingFiles()).toEqual([id.notChosen]);

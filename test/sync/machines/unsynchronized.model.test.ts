@@ -1,13 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NetworkError, SyncflowError } from '../../../src/errors.ts';
 import { demoSchema } from '../../../src/demo/schema.ts';
 import { unsynchronizedMachine } from '../../../src/sync/machines/unsynchronized.ts';
-import { afterFirstChunk, FILE_CHUNK, planPaths, replay } from '../../support/machinePaths.ts';
-import { closeSharedStorage, sharedStorage, startWorld } from '../../support/world.ts';
+import { CHUNK, chunksLeftAfter, decode, FILE_CHUNK, fileUploadFaults, OFFLINE_BODY, planPaths, replay, serverFile as serverFileOf, text } from '../../support/machinePaths.ts';
+import { startWorld, useSharedStorage } from '../../support/world.ts';
 
-// PGlite starts once per file: not inside the first path's time limit.
-beforeAll(async () => void (await sharedStorage()), 120_000);
-afterAll(closeSharedStorage);
+useSharedStorage();
 
 const paths = planPaths(unsynchronizedMachine, { mode: 'unsynchronized' }, {
   upload: { uploaded: 0, applied: [], failures: [], removedIds: [] },
@@ -18,11 +16,6 @@ const paths = planPaths(unsynchronizedMachine, { mode: 'unsynchronized' }, {
 
 const endpointOf: Record<string, RegExp> = { upload: /^\/api\/upload$/, refresh: /^\/api\/fetch$/, files: /^\/api\/files\// };
 
-const text = (s: string) => new TextEncoder().encode(s);
-const decode = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : undefined);
-/** Attached offline; 4-byte chunks make it 7 of them, so an upload can break off midway. */
-const OFFLINE_BODY = 'attached offline, 27 bytes.';
-const CHUNK = 4;
 
 describe('unsynchronized objects machine: every path, replayed against the real store and server', () => {
   it('has the paths the machine defines', () => {
@@ -78,7 +71,7 @@ describe('unsynchronized objects machine: every path, replayed against the real 
       await alice.client.putFile('Attachment', id.shared, text('second'), 'text/plain');
       const uploadId = (await runtime.store.pendingFile('Attachment', attached.id))!.uploadId;
 
-      const serverFile = async (i: string) => decode((await alice.client.getFile('Attachment', i))?.data) ?? null;
+      const serverFile = (i: string) => serverFileOf(alice, i);
       const isPending = async () => (await runtime.store.pendingFiles()).some((f) => f.id === attached.id);
       /** Bytes of the offline contents the server holds staged (a broken-off upload), 0 if none. */
       const staged = async () => (await alice.client.fileUploadStatus('Attachment', attached.id, uploadId)).offset;
@@ -106,16 +99,7 @@ describe('unsynchronized objects machine: every path, replayed against the real 
       const brokeIn = path.states.at(-2)!;
 
       const replayed = await replay(device, { mode: 'unsynchronized' }, path, {
-        fail: (actor) => {
-          // The file upload breaks off after its first chunk reached the server; the rest fail before their endpoint.
-          if (actor === 'uploadFiles') afterFirstChunk(network, () => network.always(/\/uploads\//, 'unreachable'));
-          else network.always(endpointOf[actor], 'unreachable');
-        },
-        cancel: (state, cancel) => {
-          if (state !== 'uploadingFiles') return false;
-          afterFirstChunk(network, cancel); // the user stops the sync in the middle of the file
-          return true;
-        },
+        ...fileUploadFaults(network, endpointOf),
         check: async (state) => {
           switch (state) {
             case 'uploading':
@@ -187,9 +171,7 @@ describe('unsynchronized objects machine: every path, replayed against the real 
         // The next sync resumes: a broken-off file upload sends only the chunks the server lacks.
         const before = network.count(FILE_CHUNK);
         await runtime.synchronize({ mode: 'unsynchronized' });
-        const chunks = Math.ceil(OFFLINE_BODY.length / CHUNK);
-        const sent = network.count(FILE_CHUNK) - before;
-        expect(sent).toBe(brokeIn === 'uploadingFiles' ? chunks - 1 : ['uploading'].includes(brokeIn) ? chunks : 0);
+        expect(network.count(FILE_CHUNK) - before).toBe(chunksLeftAfter(path));
         expect(await runtime.store.pendingCount()).toBe(0);
         expect(await runtime.store.pendingFiles()).toEqual([]);
         expect(await serverFile(attached.id)).toBe(OFFLINE_BODY);

@@ -1,10 +1,10 @@
 import { waitFor, type SnapshotFrom } from 'xstate';
-import { getPathsFromEvents, getShortestPaths } from 'xstate/graph';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SyncManagerStoppedError } from '../../../src/errors.ts';
 import type { SyncState } from '../../../src/model/syncState.ts';
 import { managerMachine, type ManagerEvent, type ManagerTask } from '../../../src/sync/manager/managerMachine.ts';
-import { closeSharedStorage, startWorld, type World } from '../../support/world.ts';
+import { everyTransition, Tickets } from '../../support/machinePaths.ts';
+import { useWorld } from '../../support/world.ts';
 
 type Snapshot = SnapshotFrom<typeof managerMachine>;
 type ModelEvent = ManagerEvent | { type: 'xstate.done.actor.task'; output: () => void };
@@ -28,48 +28,6 @@ function eventsIn(s: Snapshot): ModelEvent[] {
 }
 
 const key = (s: Snapshot) => JSON.stringify([s.value, s.context.queue.length]);
-const traversal = { events: eventsIn as never, serializeState: key as never };
-
-/**
- * Every transition of the manager machine: the shortest path to each state, followed by each
- * event that state accepts (self-loops such as a refused SUBMIT included).
- */
-function everyTransition() {
-  const paths = [];
-  for (const to of getShortestPaths(managerMachine, traversal)) {
-    const prefix = to.steps.slice(1).map((s) => s.event as ModelEvent);
-    for (const event of eventsIn(to.state)) {
-      const [path] = getPathsFromEvents(managerMachine, [...prefix, event] as never, traversal);
-      paths.push({
-        name: [...prefix, event].map((e) => (e.type === DONE ? 'task ends' : e.type)).join(' → ') + ` ⇒ ${key(path.state)}`,
-        events: [...prefix, event],
-        expected: path.steps.slice(1).map((s) => key(s.state as Snapshot)),
-      });
-    }
-  }
-  return paths;
-}
-
-/** Lets the gated download requests through one at a time, as the model's "task ends" events say. */
-class Tickets {
-  #released = 0;
-  #taken = 0;
-  #waiting: Array<() => void> = [];
-  release(n = 1): void {
-    this.#released += n;
-    while (this.#waiting.length && this.#taken < this.#released) {
-      this.#taken++;
-      this.#waiting.shift()!();
-    }
-  }
-  take(): Promise<void> {
-    if (this.#taken < this.#released) {
-      this.#taken++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-}
 
 interface Submitted {
   name: string;
@@ -77,16 +35,13 @@ interface Submitted {
   outcome: { settled: boolean; state?: SyncState; error?: unknown };
 }
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  await world.close();
-  await closeSharedStorage();
-});
+const world = useWorld();
 
-const paths = everyTransition();
+/**
+ * Every transition of the manager machine: the shortest path to each state, followed by each
+ * event that state accepts (self-loops such as a refused SUBMIT included).
+ */
+const paths = everyTransition(managerMachine, eventsIn, key, (e) => (e.type === DONE ? 'task ends' : e.type));
 
 describe('sync manager machine: every transition, replayed against a real manager, store and server', () => {
   it('covers each state and event', () => {
