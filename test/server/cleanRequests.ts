@@ -140,17 +140,17 @@ export function cleanRequest(known: Known): fc.Arbitrary<CleanRequest> {
         fc
           .record({
             caller,
-            constraint: optional(constraint(entity)),
+            constraint: optional(constraint(entity), 40),
             limit: walk ? fc.integer({ min: 1, max: 3 }) : optional(fc.oneof(fc.integer({ min: 1, max: 8 }), fc.constantFrom(1, 5000)), 75),
             count: optional(fc.boolean(), 30),
-            since: optional(fc.nat(), 20),
-            cursor: optional(fc.nat(), 25),
+            since: optional(fc.nat(), 15),
+            cursor: optional(fc.nat(), 20),
           })
           .map((r) => ({ family: 'download' as const, entity, ...r, walk, classes: ['clean', walk ? 'cursor walk' : 'one page'] })),
       ),
       fc.boolean().chain((walk) =>
         fc
-          .record({ caller, constraint: optional(constraint(entity)), limit: walk ? fc.integer({ min: 1, max: 3 }) : optional(fc.integer({ min: 1, max: 8 }), 75), after: optional(idValue(entity), 25) })
+          .record({ caller, constraint: optional(constraint(entity), 40), limit: walk ? fc.integer({ min: 1, max: 3 }) : optional(fc.integer({ min: 1, max: 8 }), 75), after: optional(idValue(entity), 15) })
           .map((r) => ({ family: 'ids' as const, entity, ...r, walk, classes: ['clean', walk ? 'ids walk' : 'one page'] })),
       ),
       caller.chain((c) =>
