@@ -4,7 +4,7 @@ import type { Constraint } from '../model/constraint.ts';
 import { entityOf, type Schema } from '../model/schema.ts';
 import { newId, type SyncObject } from '../model/values.ts';
 import type { SynchronizationFailure } from '../transport/wire.ts';
-import type { ChangeTracking } from './changeTracking.ts';
+import { SENT_KEY, sentKey, type ChangeTracking } from './changeTracking.ts';
 import { attachedRow, fileVersionsOf, notPendingKeys, pendingFileIds, PENDING_VERSION, type FileRow, type PendingFile } from './fileContents.ts';
 import { countQuery, runQuery } from './runQuery.ts';
 import { Session } from './Session.ts';
@@ -15,6 +15,13 @@ import type { SyncState } from '../model/syncState.ts';
 const SYSTEM_FIELDS = ['createdDate', 'changedDate', 'owner'] as const;
 /** Confirmations written per transaction. */
 const CONFIRM_BATCH = 1000;
+/** Above this many listed sent creates, `markSent` drops those no longer pending creates. */
+const SENT_PRUNE_AT = 5000;
+
+function splitSentKey(key: string): [string, string] {
+  const at = key.indexOf(':');
+  return [key.slice(0, at), key.slice(at + 1)];
+}
 
 /**
  * The local offline database of one app and user: Dexie over IndexedDB, one table per entity.
@@ -139,7 +146,10 @@ export class LocalStore {
    * for (const change of await store.pendingChanges()) console.log(change.kind, change.entity, change.id);
    */
   async pendingChanges(): Promise<LocalChange[]> {
-    const changes = (await this.db.table(CHANGES).toArray()) as LocalChange[];
+    const [changes, sent] = await this.db.transaction('r', [CHANGES, META], () =>
+      Promise.all([this.db.table(CHANGES).toArray() as Promise<LocalChange[]>, this.sentCreates()]),
+    );
+    if (sent.size) for (const c of changes) if (c.kind === 'create' && sent.has(sentKey(c.entity, c.id))) c.sent = true;
     const n = this.schema.order.length;
     const position = new Map(this.schema.order.map((e, i) => [e, i]));
     const rank = (c: LocalChange) => {
@@ -156,7 +166,10 @@ export class LocalStore {
    * const change = await store.pendingChange('Task', id); // { kind: 'update', changed: ['title'], ... }
    */
   async pendingChange(entity: string, id: string): Promise<LocalChange | undefined> {
-    return (await this.db.table(CHANGES).get(objectKey(entity, id))) as LocalChange | undefined;
+    const [change, sent] = await this.db.transaction('r', [CHANGES, META], () =>
+      Promise.all([this.db.table(CHANGES).get(objectKey(entity, id)) as Promise<LocalChange | undefined>, this.sentCreates()]),
+    );
+    return change?.kind === 'create' && sent.has(sentKey(entity, id)) ? { ...change, sent: true } : change;
   }
 
   /**
@@ -251,15 +264,17 @@ export class LocalStore {
     const entities = [...new Set(confirmations.map((c) => c.entity))];
     await this.serverWrite([...entities, CHANGES, FILES, META], async (trans) => {
       const changes = this.db.table(CHANGES);
-      const [pending, stored] = await Promise.all([
+      const [pending, stored, sent] = await Promise.all([
         changes.bulkGet(confirmations.map((c) => objectKey(c.entity, c.id))) as Promise<Array<LocalChange | undefined>>,
         this.rowsOf(confirmations),
+        this.sentCreates(),
       ]);
       // The last decision per key wins, as writes one after the other would.
       const changeWrites = new Map<string, { key: [string, string]; value: LocalChange | null }>(); // null: delete the change
       const rowWrites = new Map<string, Map<string, Row | null>>(entities.map((e) => [e, new Map()])); // null: remove the row
       const setChange = (c: Confirmation, value: LocalChange | null) => changeWrites.set(`${c.entity}:${c.id}`, { key: objectKey(c.entity, c.id), value });
       const newDeletes: LocalChange[] = [];
+      const writesAfter: Array<() => Promise<unknown>> = [];
       for (const [i, c] of confirmations.entries()) {
         const change = pending[i];
         const row = stored[i];
@@ -295,13 +310,23 @@ export class LocalStore {
         }
         // change.seq < c.seq cannot happen (seq only grows); leave such a change alone.
       }
+      // Answered creates leave the sent list; one still a create afterwards keeps the mark on its record.
+      let answered = 0;
+      for (const [i, c] of confirmations.entries()) {
+        if (!sent.delete(sentKey(c.entity, c.id))) continue;
+        answered++;
+        const written = changeWrites.get(`${c.entity}:${c.id}`);
+        const after = written ? written.value : pending[i];
+        if (after?.kind === 'create') setChange(c, { ...after, sent: true });
+      }
+      if (answered) writesAfter.push(() => this.putSentCreates(sent));
       const changePuts: LocalChange[] = [];
       const changeDeletes: Array<[string, string]> = [];
       for (const { key, value } of changeWrites.values()) {
         if (value) changePuts.push(value);
         else changeDeletes.push(key);
       }
-      const writes: Array<Promise<unknown>> = [];
+      const writes: Array<Promise<unknown>> = writesAfter.map((w) => w());
       if (changeDeletes.length) writes.push(changes.bulkDelete(changeDeletes));
       if (changePuts.length) writes.push(changes.bulkPut(changePuts));
       for (const [entity, rows] of rowWrites) {
@@ -322,6 +347,8 @@ export class LocalStore {
   /**
    * Marks creates as sent before their upload request goes out: if the answer is lost (or the
    * app dies), the server may have the object, so a local delete must reach it as a delete.
+   * One small record lists them (`SENT_KEY`) until their answer is applied (`confirm`,
+   * `refuse`); `pendingChanges` shows them with `sent: true`.
    *
    * @example
    * await store.markSent(changes.filter((c) => c.kind === 'create'));
@@ -329,11 +356,16 @@ export class LocalStore {
   async markSent(creates: LocalChange[]): Promise<void> {
     const unsent = creates.filter((c) => c.kind === 'create' && !c.sent);
     if (unsent.length === 0) return;
-    await this.serverWrite([CHANGES], async () => {
-      const changes = this.db.table(CHANGES);
-      const pending = (await changes.bulkGet(unsent.map((c) => objectKey(c.entity, c.id)))) as Array<LocalChange | undefined>;
-      const marked = pending.filter((p): p is LocalChange => p?.kind === 'create' && !p.sent).map((p) => ({ ...p, sent: true }));
-      if (marked.length) await changes.bulkPut(marked);
+    await this.serverWrite([CHANGES, META], async () => {
+      const sent = await this.sentCreates();
+      if (sent.size > SENT_PRUNE_AT) {
+        // Creates whose answer never came and that were then dropped another way: forget them.
+        const listed = [...sent];
+        const pending = (await this.db.table(CHANGES).bulkGet(listed.map((k) => objectKey(...splitSentKey(k))))) as Array<LocalChange | undefined>;
+        listed.forEach((k, i) => pending[i]?.kind === 'create' || sent.delete(k));
+      }
+      for (const c of unsent) sent.add(sentKey(c.entity, c.id));
+      await this.putSentCreates(sent);
     });
   }
 
@@ -352,12 +384,22 @@ export class LocalStore {
     if (refusals.length === 0) return [];
     const entities = [...new Set(refusals.map((r) => r.entity))];
     for (const e of entities) entityOf(this.schema, e);
-    return this.serverWrite([...entities, CHANGES, FILES, FAILURES], async () => {
+    return this.serverWrite([...entities, CHANGES, FILES, FAILURES, META], async () => {
       const changes = this.db.table(CHANGES);
       const removed: string[] = [];
       await this.db.table(FAILURES).bulkPut(refusals.map((r) => r.failure));
       const pending = (await changes.bulkGet(refusals.map((r) => objectKey(r.entity, r.id)))) as Array<LocalChange | undefined>;
       const held = await this.heldIds();
+      const sent = await this.sentCreates();
+      let answered = 0;
+      for (const [i, r] of refusals.entries()) {
+        if (sent.delete(sentKey(r.entity, r.id))) {
+          answered++;
+          // A create committed again meanwhile stays pending, and stays marked as sent.
+          if (pending[i]?.kind === 'create' && pending[i]!.seq !== r.seq) await changes.put({ ...pending[i]!, sent: true });
+        }
+      }
+      if (answered) await this.putSentCreates(sent);
       for (const [i, r] of refusals.entries()) {
         if (pending[i] && pending[i]!.seq !== r.seq) continue;
         await changes.delete(objectKey(r.entity, r.id));
@@ -784,6 +826,17 @@ export class LocalStore {
   /** Objects of a file entity whose contents have not reached the server: no sync removes them. */
   private async unsentFileIds(entity: string): Promise<Set<string>> {
     return this.schema.entities[entity].file ? pendingFileIds(this.db, entity) : new Set();
+  }
+
+  /** The creates listed as sent (`SENT_KEY`), as `entity:id` (inside a transaction over META). */
+  private async sentCreates(): Promise<Set<string>> {
+    const entry = (await this.db.table(META).get(SENT_KEY)) as { value?: string[] } | undefined;
+    return new Set(entry?.value ?? []);
+  }
+
+  private async putSentCreates(sent: Set<string>): Promise<void> {
+    if (sent.size) await this.db.table(META).put({ key: SENT_KEY, value: [...sent] });
+    else await this.db.table(META).delete(SENT_KEY);
   }
 
   /** The stored rows of `objects` (one bulkGet per entity), in their order. */

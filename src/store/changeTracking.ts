@@ -23,6 +23,18 @@ export interface ChangeTracking {
 const SYSTEM = new Set<string>(SYSTEM_ATTRIBUTES);
 
 /**
+ * Meta key of the creates sent to the server whose answer has not been applied yet
+ * (`entity:id` strings): one small record written before each upload request, instead of a
+ * `sent` flag written into each change record. A create listed there counts as sent.
+ */
+export const SENT_KEY = '$sentCreates';
+
+/** The key of an object in the `SENT_KEY` list. */
+export function sentKey(entity: string, id: string): string {
+  return `${entity}:${id}`;
+}
+
+/**
  * The one door of every local write: a Dexie DBCore middleware (as Dexie's own hooks
  * middleware) over the entity tables. Whatever writes a row — a Session commit, or app code
  * calling `db.table('Task').put(...)`, `bulkPut`, `delete`, `modify`, `clear` — is validated
@@ -167,11 +179,15 @@ export function changeTracking(schema: Schema): ChangeTracking {
     const result = await table.mutate(req);
     const put: LocalChange[] = [];
     const drop: string[] = [];
+    const unsent = (c: LocalChange | undefined) => c?.kind === 'create' && !c.sent;
+    const sent = pending.some(unsent)
+      ? new Set(((await down.table(META).get({ trans, key: SENT_KEY })) as { value?: string[] } | undefined)?.value ?? [])
+      : new Set<string>();
     keys.forEach((id, i) => {
       const row = existing[i];
       if (!row || (req.type === 'delete' && result.failures[req.keys.indexOf(id)])) return;
       // A create the server never saw needs no delete; one already sent may be there (its answer lost).
-      if (pending[i]?.kind === 'create' && !pending[i]!.sent) drop.push(id);
+      if (unsent(pending[i]) && !sent.has(sentKey(entity, id))) drop.push(id);
       else put.push({ entity, id, kind: 'delete', changed: [], data: membersOf(schema, entity, row), seq: 0, changeId: '' });
     });
     await writeChanges(changes, trans, entity, put, drop);

@@ -148,6 +148,78 @@ describe('confirm', () => {
   });
 });
 
+describe('markSent', () => {
+  const serverOf = (task: { id: string; title?: unknown }) => ({ id: task.id, createdDate: '2026-02-01T00:00:00.000Z', changedDate: '2026-02-01T00:00:00.000Z', owner: 'alice', title: task.title });
+
+  it('turns a local delete of a sent create into a delete (the server may have it), and drops an unsent one', async () => {
+    store = await openTestStore();
+    const session = store.session();
+    const [sent, unsent] = await session.commit([session.create('Task', { title: 'sent' }), session.create('Task', { title: 'unsent' })]);
+    await store.markSent([(await store.pendingChange('Task', sent.id))!]);
+    expect(await store.pendingChange('Task', sent.id)).toMatchObject({ kind: 'create', sent: true });
+    expect((await store.pendingChange('Task', unsent.id))!.sent).toBeUndefined();
+    expect((await store.pendingChanges()).map((c) => [c.id, c.sent])).toEqual(expect.arrayContaining([[sent.id, true], [unsent.id, undefined]]));
+    await session.delete([sent, unsent]);
+    expect(await store.pendingChange('Task', sent.id)).toMatchObject({ kind: 'delete', data: { title: 'sent' } });
+    expect(await store.pendingChange('Task', unsent.id)).toBeUndefined();
+  });
+
+  it('keeps a create marked across a re-commit, and forgets the mark once the answer is applied', async () => {
+    store = await openTestStore();
+    const session = store.session();
+    const [a, b] = await session.commit([session.create('Task', { title: 'a' }), session.create('Task', { title: 'b' })]);
+    const [ca, cb] = [(await store.pendingChange('Task', a.id))!, (await store.pendingChange('Task', b.id))!];
+    await store.markSent([ca, cb]);
+    const [a2] = await session.commit(session.change(a, { title: 'a again' }));
+    expect(await store.pendingChange('Task', a.id)).toMatchObject({ kind: 'create', sent: true });
+    // a: applied but not readable after the write, re-committed meanwhile: still a create, still sent.
+    // b: confirmed: no change left, and a later object with another id is not marked.
+    await store.confirm([
+      { entity: 'Task', id: a.id, seq: ca.seq, object: null },
+      { entity: 'Task', id: b.id, seq: cb.seq, object: serverOf(b) },
+    ]);
+    expect(await store.pendingChange('Task', a.id)).toMatchObject({ kind: 'create', sent: true });
+    expect(await store.pendingChange('Task', b.id)).toBeUndefined();
+    await session.delete(a2);
+    expect(await store.pendingChange('Task', a.id)).toMatchObject({ kind: 'delete' });
+    const [c] = await session.commit(session.create('Task', { title: 'c' }));
+    await session.delete(c);
+    expect(await store.pendingCount()).toBe(1); // a's delete only
+  });
+
+  it('keeps a refused create committed again meanwhile marked as sent', async () => {
+    store = await openTestStore();
+    const session = store.session();
+    const [task] = await session.commit(session.create('Task', { title: 'refused' }));
+    const uploaded = (await store.pendingChange('Task', task.id))!;
+    await store.markSent([uploaded]);
+    const [again] = await session.commit(session.change(task, { title: 'edited' }));
+    await store.refuse([{ entity: 'Task', id: task.id, seq: uploaded.seq, failure: failureFixture({ objectId: task.id, kind: 'create', data: { title: 'refused' } }), restore: null }]);
+    expect(await store.pendingChange('Task', task.id)).toMatchObject({ kind: 'create', sent: true });
+    await session.delete(again);
+    expect(await store.pendingChange('Task', task.id)).toMatchObject({ kind: 'delete' });
+  });
+});
+
+describe('confirm in bulk', () => {
+  it('confirms more than one transaction holds (1,000), each change with its own version', async () => {
+    store = await openTestStore();
+    const session = store.session();
+    const tasks = await session.commit(Array.from({ length: 2100 }, (_, i) => session.create('Task', { title: `t${i}` })));
+    const changes = await store.pendingChanges();
+    const version = (i: number) => ({ id: tasks[i].id, createdDate: '2026-02-01T00:00:00.000Z', changedDate: '2026-02-01T00:00:00.000Z', owner: 'alice', title: `t${i}`, words: i });
+    // The last one was committed again meanwhile: it stays pending as an update.
+    await session.commit(session.change(tasks[2099], { title: 'edited' }));
+    const seqOf = new Map(changes.map((c) => [c.id, c.seq]));
+    await store.confirm(tasks.map((t, i) => ({ entity: 'Task', id: t.id, seq: seqOf.get(t.id)!, object: version(i) })));
+    expect(await store.pendingCount()).toBe(1);
+    expect(await store.pendingChange('Task', tasks[2099].id)).toMatchObject({ kind: 'update' });
+    const stored = await store.getMany('Task', tasks.map((t) => t.id));
+    expect(stored.map((o) => o!.words)).toEqual([...Array.from({ length: 2099 }, (_, i) => i), null]);
+    expect(stored[2099]).toMatchObject({ title: 'edited', owner: 'alice' });
+  });
+});
+
 describe('refuse', () => {
   const failureOf = (id: string, title: string) => failureFixture({ objectId: id, data: { title }, reason: 'rejected', message: 'no' });
 
