@@ -1,16 +1,9 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NetworkError, ServerError, SIMULTANEOUS_SYNC_MESSAGE, SimultaneousSyncError, SyncflowError } from '../../src/errors.ts';
 import type { LocalObject } from '../../src/store/types.ts';
-import { closeSharedStorage, startWorld, type World } from '../support/world.ts';
+import { useWorld } from '../support/world.ts';
 
-let world: World;
-beforeEach(async () => {
-  world = await startWorld();
-});
-afterEach(async () => {
-  await world.close();
-});
-afterAll(closeSharedStorage);
+const world = useWorld({ scope: 'test' });
 
 const uuid = () => crypto.randomUUID();
 

@@ -1,15 +1,8 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NetworkError } from '../../src/errors.ts';
-import { closeSharedStorage, startWorld, type Device, type World } from '../support/world.ts';
+import { useWorld, type Device, type World } from '../support/world.ts';
 
-let world: World;
-beforeEach(async () => {
-  world = await startWorld();
-});
-afterEach(async () => {
-  await world.close();
-});
-afterAll(closeSharedStorage);
+const world = useWorld({ scope: 'test' });
 
 const uuid = () => crypto.randomUUID();
 const text = (s: string) => new TextEncoder().encode(s);

@@ -5,7 +5,7 @@ import { downloadEntity } from '../steps/downloadEntity.ts';
 import { downloadFiles, type FileToFetch } from '../steps/downloadFiles.ts';
 import { uploadChanges, type UploadOutcome } from '../steps/uploadChanges.ts';
 import { uploadingFilesState, uploadPendingFiles, withDownloadedFiles } from './fileStates.ts';
-import { finalStates, initialContext, withUploadedChanges, workingState, type SyncMachineContext, type SyncMachineEvent, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
+import { finalStates, initialContext, machineOutput, syncMachineTypes, withUploadedChanges, workingState, type SyncMachineContext } from './shared.ts';
 
 export interface FullDownloadOutcome {
   downloaded: number;
@@ -85,12 +85,7 @@ type Context = SyncMachineContext & { files: FullDownloadOutcome['files'] };
  * so a failed or cancelled run loses nothing and the next one resumes.
  */
 export const allObjectsMachine = setup({
-  types: {
-    input: {} as SyncMachineInput,
-    context: {} as Context,
-    events: {} as SyncMachineEvent,
-    output: {} as SyncMachineOutput,
-  },
+  types: syncMachineTypes<Context>(),
   actors: { uploadAll, uploadPendingFiles, downloadAll, downloadChangedFiles },
 }).createMachine({
   id: 'allObjects',
@@ -124,5 +119,5 @@ export const allObjectsMachine = setup({
     }),
     ...finalStates,
   },
-  output: ({ event }) => event.output as SyncMachineOutput,
+  output: machineOutput,
 });

@@ -5,7 +5,7 @@ import type { SyncRequest } from '../types.ts';
 import { uploadChanges, type UploadOutcome } from '../steps/uploadChanges.ts';
 import { refreshAll, refreshingState } from './unsynchronized.ts';
 import { downloadingRefreshedFilesState, downloadRefreshedContents, uploadingFilesState, uploadPendingFiles } from './fileStates.ts';
-import { finalStates, initialContext, withUploadedChanges, workingState, type SyncMachineContext, type SyncMachineEvent, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
+import { finalStates, initialContext, machineOutput, syncMachineTypes, withUploadedChanges, workingState, type SyncMachineContext } from './shared.ts';
 
 export interface Selection {
   /** Committed changes (creates and updates) of selected objects. */
@@ -100,12 +100,7 @@ type Context = SyncMachineContext & { selection: Selection };
  * classifying → uploading → uploadingFiles → refreshing → downloadingFiles → done; a failing request → failed; CANCEL → cancelled.
  */
 export const selectedMachine = setup({
-  types: {
-    input: {} as SyncMachineInput,
-    context: {} as Context,
-    events: {} as SyncMachineEvent,
-    output: {} as SyncMachineOutput,
-  },
+  types: syncMachineTypes<Context>(),
   actors: { classifySelection, uploadSelected, uploadPendingFiles, refreshAll, downloadRefreshedContents },
 }).createMachine({
   id: 'selected',
@@ -135,5 +130,5 @@ export const selectedMachine = setup({
     downloadingFiles: downloadingRefreshedFilesState<Context>('done', (context) => context.selection.unchanged),
     ...finalStates,
   },
-  output: ({ event }) => event.output as SyncMachineOutput,
+  output: machineOutput,
 });

@@ -55,6 +55,19 @@ export function outputOf(state: SyncOutcomeState) {
   });
 }
 
+/** The `types` of a Synchronize machine's setup, with its own context `C`. */
+export function syncMachineTypes<C extends SyncMachineContext>() {
+  return {
+    input: {} as SyncMachineInput,
+    context: {} as C,
+    events: {} as SyncMachineEvent,
+    output: {} as SyncMachineOutput,
+  };
+}
+
+/** A Synchronize machine's output: its final state's. */
+export const machineOutput = ({ event }: { event: { output?: unknown } }) => event.output as SyncMachineOutput;
+
 /** The three final states every Synchronize machine ends in (spread into its `states`). */
 export const finalStates = {
   done: { type: 'final', output: outputOf('done') },

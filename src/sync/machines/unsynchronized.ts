@@ -5,7 +5,7 @@ import { refreshObjects } from '../steps/refreshObjects.ts';
 import type { UploadOutcome } from '../steps/uploadChanges.ts';
 import { uploadAll } from './allObjects.ts';
 import { downloadingRefreshedFilesState, downloadRefreshedContents, uploadingFilesState, uploadPendingFiles } from './fileStates.ts';
-import { finalStates, initialContext, withUploadedChanges, workingState, type SyncMachineContext, type SyncMachineEvent, type SyncMachineInput, type SyncMachineOutput } from './shared.ts';
+import { finalStates, initialContext, machineOutput, syncMachineTypes, withUploadedChanges, workingState, type SyncMachineContext } from './shared.ts';
 
 export interface RefreshInput {
   sync: SyncContext;
@@ -52,12 +52,7 @@ type Context = SyncMachineContext & { toRefresh: Array<{ entity: string; id: str
  * uploading → uploadingFiles → refreshing → downloadingFiles → done; a failing request → failed; CANCEL → cancelled.
  */
 export const unsynchronizedMachine = setup({
-  types: {
-    input: {} as SyncMachineInput,
-    context: {} as Context,
-    events: {} as SyncMachineEvent,
-    output: {} as SyncMachineOutput,
-  },
+  types: syncMachineTypes<Context>(),
   actors: { uploadAll, uploadPendingFiles, refreshAll, downloadRefreshedContents },
 }).createMachine({
   id: 'unsynchronized',
@@ -76,5 +71,5 @@ export const unsynchronizedMachine = setup({
     downloadingFiles: downloadingRefreshedFilesState<Context>('done', (context) => context.toRefresh),
     ...finalStates,
   },
-  output: ({ event }) => event.output as SyncMachineOutput,
+  output: machineOutput,
 });
