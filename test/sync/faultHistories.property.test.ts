@@ -78,7 +78,14 @@ export type Step =
   | { op: 'attach'; pick: number; size: number }
   | { op: 'serverEdit'; pick: number }
   | { op: 'serverDelete'; pick: number }
-  | { op: 'serverCreate' }
+  | { op: 'serverCreate'; project?: number }
+  | { op: 'createProject' }
+  | { op: 'editProject'; pick: number }
+  | { op: 'deleteProject'; pick: number }
+  | { op: 'link'; pick: number; project: number }
+  | { op: 'serverEditProject'; pick: number; archive: boolean }
+  | { op: 'serverDeleteProject'; pick: number }
+  | { op: 'serverCreateProject' }
   | { op: 'access'; pick: number; to: 'alice' | 'bob' }
   | { op: 'sync'; mode: Mode; pick: number }
   | { op: 'reSync' }
@@ -97,7 +104,16 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('attach' as const), pick, size: fc.nat({ max: 4000 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('serverEdit' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('serverDelete' as const), pick }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('serverCreate' as const) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('serverCreate' as const), project: pick }) },
+  // Projects: alice's own (she may change them) and carol's (she may not: refused, kept as failures);
+  // tasks refer to them, the server deletes referenced ones and races alice's changes.
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('createProject' as const) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('editProject' as const), pick }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('deleteProject' as const), pick }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('link' as const), pick, project: pick }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('serverEditProject' as const), pick, archive: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('serverDeleteProject' as const), pick }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('serverCreateProject' as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('access' as const), pick, to: fc.constantFrom<'alice' | 'bob'>('alice', 'bob') }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('sync' as const), mode, pick }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('reSync' as const) }) },
@@ -124,11 +140,16 @@ const history = fc.array(step, { minLength: 4, maxLength: soaking ? 40 : 18 });
 
 /** What the history did to one object, to judge the end state. */
 interface Fate {
-  /** Title of alice's latest committed create / change. */
+  /** Title (a Task) or name (a Project) of alice's latest committed create / change of it. */
   local: string | null;
   localDelete: boolean;
-  /** The server changed, deleted or re-assigned it after alice's latest commit: last writer wins, no strict check. */
+  /** The server changed, deleted or re-assigned it after alice's latest commit: last writer wins, no strict check of a Task. */
   serverAfter: boolean;
+  /** A Task: the project alice's latest commit gave it (undefined: never set by alice). */
+  project?: string | null;
+  /** A Project: carol's latest name, and whether carol deleted it (it never comes back). */
+  serverName?: string | null;
+  serverDeleted?: boolean;
 }
 
 export interface Tally {
@@ -140,8 +161,11 @@ export interface Tally {
   failures: number;
   /** Attached contents found whole on the server and the device at the end. */
   files: number;
+  /** Projects whose fate was checked, and the failures of project changes (refusals of carol's projects, deleted ones). */
+  projects: number;
+  projectFailures: number;
 }
-const tally: Tally = { histories: 0, steps: 0, faults: 0, crashes: 0, stops: 0, failures: 0, files: 0 };
+const tally: Tally = { histories: 0, steps: 0, faults: 0, crashes: 0, stops: 0, failures: 0, files: 0, projects: 0, projectFailures: 0 };
 
 /** Errors a sync may end with under injected faults; anything else (internal, a TypeError) is a bug. */
 const EXPECTED = new Set(['network', 'server', 'sync_cancelled', 'sync_stopped', 'sync_manager_stopped', 'simultaneous_sync']);
@@ -165,14 +189,17 @@ async function runHistory(target: Target, steps: Step[]): Promise<void> {
   /** Contents attached on the device, by Attachment id. */
   const files = new Map<string, Uint8Array>();
   const fate = (id: string) => fates.get(id) ?? fates.set(id, { local: null, localDelete: false, serverAfter: false }).get(id)!;
+  /** The ids among `fates` that are projects. */
+  const projectIds = new Set<string>();
   let n = 0;
   const marker = (who: string) => `${who}${++n}`;
   const localTasks = async () => (await runtime.store.query('Task')).sort((a, b) => a.id.localeCompare(b.id));
-  const serverTasks = async () => {
+  const localProjects = async () => (await runtime.store.query('Project')).sort((a, b) => a.id.localeCompare(b.id));
+  const serverTasks = async (entity = 'Task') => {
     const ids: string[] = [];
     let after: string | null = null;
     do {
-      const page = await carol.ids({ entity: 'Task', after });
+      const page = await carol.ids({ entity, after });
       ids.push(...page.ids);
       after = page.next;
     } while (after);
@@ -203,7 +230,72 @@ async function runHistory(target: Target, steps: Step[]): Promise<void> {
           const task = session.create('Task', { title, project });
           made.push(task);
           await session.commit(made);
-          Object.assign(fate(task.id), { local: title, localDelete: false, serverAfter: false });
+          Object.assign(fate(task.id), { local: title, localDelete: false, serverAfter: false, project });
+          if (project) {
+            projectIds.add(project);
+            Object.assign(fate(project), { local: made[0].name, localDelete: false, serverAfter: false });
+          }
+          break;
+        }
+        case 'createProject': {
+          const session = runtime.session();
+          const project = session.create('Project', { name: marker('P') });
+          await session.commit(project);
+          projectIds.add(project.id);
+          Object.assign(fate(project.id), { local: project.name, localDelete: false, serverAfter: false });
+          break;
+        }
+        case 'editProject':
+        case 'deleteProject': {
+          const projects = await localProjects();
+          if (!projects.length) break;
+          const project = projects[s.pick % projects.length];
+          projectIds.add(project.id);
+          const session = runtime.session();
+          if (s.op === 'editProject') {
+            const name = marker('P');
+            await session.commit(session.change(project, { name }));
+            Object.assign(fate(project.id), { local: name, localDelete: false, serverAfter: false });
+          } else {
+            // Tasks may still refer to it: the server clears their references.
+            await session.delete(project);
+            Object.assign(fate(project.id), { localDelete: true, serverAfter: false });
+          }
+          break;
+        }
+        case 'link': {
+          const [tasks, projects] = [await localTasks(), await localProjects()];
+          if (!tasks.length) break;
+          const task = tasks[s.pick % tasks.length];
+          // One pick in (projects + 1) empties the reference.
+          const project = s.project % (projects.length + 1) === projects.length ? null : projects[s.project % (projects.length + 1)].id;
+          const session = runtime.session();
+          await session.commit(session.change(task, { project }));
+          Object.assign(fate(task.id), { localDelete: false, serverAfter: false, project });
+          break;
+        }
+        case 'serverEditProject':
+        case 'serverDeleteProject': {
+          const ids = await serverTasks('Project');
+          if (!ids.length) break;
+          const id = ids[s.pick % ids.length];
+          projectIds.add(id);
+          if (s.op === 'serverEditProject') {
+            const name = marker('Q');
+            await carol.upload([{ changeId: crypto.randomUUID(), entity: 'Project', id, kind: 'update', data: { name, archived: s.archive } }]);
+            Object.assign(fate(id), { serverAfter: true, serverName: name });
+          } else {
+            await carol.upload([{ changeId: crypto.randomUUID(), entity: 'Project', id, kind: 'delete', data: {} }]);
+            Object.assign(fate(id), { serverAfter: true, serverDeleted: true });
+          }
+          break;
+        }
+        case 'serverCreateProject': {
+          const id = crypto.randomUUID();
+          const name = marker('Q');
+          projectIds.add(id);
+          await carol.upload([{ changeId: crypto.randomUUID(), entity: 'Project', id, kind: 'create', data: { name, archived: true } }]);
+          Object.assign(fate(id), { serverAfter: true, serverName: name });
           break;
         }
         case 'edit':
@@ -256,7 +348,9 @@ async function runHistory(target: Target, steps: Step[]): Promise<void> {
         }
         case 'serverCreate': {
           const id = crypto.randomUUID();
-          await carol.upload([{ changeId: crypto.randomUUID(), entity: 'Task', id, kind: 'create', data: { title: marker('S'), assignee: 'alice' } }]);
+          const projects = s.project === undefined ? [] : await serverTasks('Project');
+          const project = projects.length ? projects[s.project! % projects.length] : null;
+          await carol.upload([{ changeId: crypto.randomUUID(), entity: 'Task', id, kind: 'create', data: { title: marker('S'), assignee: 'alice', project } }]);
           fate(id).serverAfter = true;
           break;
         }
@@ -319,42 +413,79 @@ async function runHistory(target: Target, steps: Step[]): Promise<void> {
 
     const failures = await runtime.listFailures();
     tally.failures += failures.length;
+    tally.projectFailures += failures.filter((f) => f.entity === 'Project').length;
     expect(await runtime.store.pendingChanges()).toEqual([]);
 
     const alice = new SyncClient({ baseUrl: world.url, token: 'alice-token', deviceId: 'check' });
-    const readable = new Map<string, Record<string, unknown>>();
-    let after: string | null = null;
-    do {
-      const page = await alice.download({ entity: 'Task', cursor: after, limit: 1000 });
-      for (const o of page.objects) {
-        expect(readable.has(o.id)).toBe(false); // no object twice
-        readable.set(o.id, o);
-      }
-      after = page.cursor;
-    } while (after);
-    const local = new Map((await runtime.store.query('Task')).map((o) => [o.id, o]));
+    /** What alice may read of an entity, through the download cursor. */
+    const readableOf = async (entity: string) => {
+      const out = new Map<string, Record<string, unknown>>();
+      let after: string | null = null;
+      do {
+        const page = await alice.download({ entity, cursor: after, limit: 1000 });
+        for (const o of page.objects) {
+          expect(out.has(o.id), `${entity} ${o.id} downloaded twice`).toBe(false); // no object twice
+          out.set(o.id, o);
+        }
+        after = page.cursor;
+      } while (after);
+      return out;
+    };
+    const readable = await readableOf('Task');
+    const readableProjects = await readableOf('Project');
     const heldCreates = new Set(failures.filter((f) => f.kind === 'create' && f.status === 'open').map((f) => f.objectId));
     // The device holds exactly what alice may read (same values: nothing stale or cut), plus
-    // its own refused creates, kept with their failures.
-    for (const [id, o] of readable) {
-      expect(local.get(id), `readable Task ${id} is on the device`).toBeDefined();
-      expect(local.get(id)!.title).toBe(o.title);
-      expect(local.get(id)!.changedDate).toBe(o.changedDate);
+    // its own refused creates, kept with their failures: tasks, and projects (every project is readable).
+    const members = { Task: ['title', 'project', 'changedDate'], Project: ['name', 'archived', 'changedDate'] } as const;
+    for (const [entity, server] of [['Task', readable], ['Project', readableProjects]] as const) {
+      const local = new Map((await runtime.store.query(entity)).map((o) => [o.id, o]));
+      for (const [id, o] of server) {
+        expect(local.get(id), `readable ${entity} ${id} is on the device`).toBeDefined();
+        for (const m of members[entity]) expect(local.get(id)![m] ?? null, `${entity} ${id}.${m} on the device`).toEqual(o[m] ?? null);
+      }
+      for (const id of local.keys()) {
+        expect(server.has(id) || heldCreates.has(id), `${entity} ${id} on the device is readable, or a refused create of its own`).toBe(true);
+      }
     }
-    for (const id of local.keys()) {
-      expect(readable.has(id) || heldCreates.has(id), `Task ${id} on the device is readable, or a refused create of its own`).toBe(true);
-    }
+    // The server never refers to a project it does not have.
+    for (const o of readable.values()) if (o.project) expect(readableProjects.has(o.project as string), `Task ${o.id} refers to a missing project`).toBe(true);
     // No committed change is lost.
     const failed = (id: string, pred: (data: Record<string, unknown>, kind: string) => boolean) =>
       failures.some((f) => f.objectId === id && pred(f.data, f.kind));
     for (const [id, f] of fates) {
+      if (projectIds.has(id)) {
+        tally.projects++;
+        // A Project: carol's delete is final; alice's latest name is on the server, or carol's when
+        // carol wrote after alice, or it is a failure (carol's projects are not alice's to change).
+        const server = readableProjects.get(id);
+        if (f.serverDeleted) {
+          expect(server, `Project ${id} deleted on the server came back`).toBeUndefined();
+          if (f.local && !f.serverAfter && !f.localDelete) expect(failed(id, (data) => data.name === f.local), `alice's name ${f.local} for the deleted Project ${id} is a failure`).toBe(true);
+        } else if (f.localDelete) {
+          expect(server !== undefined && !failed(id, (_, kind) => kind === 'delete'), `alice's delete of Project ${id} is applied or a failure`).toBe(false);
+        } else if (f.local) {
+          const kept = server?.name === f.local || (f.serverAfter && server?.name === f.serverName) || failed(id, (data) => data.name === f.local);
+          expect(kept, `alice's committed name ${f.local} of Project ${id} reached the server (or carol's later one did) or is a failure`).toBe(true);
+        }
+        continue;
+      }
       if (f.serverAfter) continue;
       if (f.localDelete) {
         expect(readable.has(id) && !failed(id, (_, kind) => kind === 'delete'), `alice's delete of ${id} is applied or a failure`).toBe(false);
-      } else if (f.local) {
+      } else if (f.local || f.project !== undefined) {
         const server = readable.get(id);
-        const kept = server?.title === f.local || failed(id, (data) => data.title === f.local);
-        expect(kept, `alice's committed title ${f.local} of ${id} reached the server or is a failure`).toBe(true);
+        if (f.local) {
+          const kept = server?.title === f.local || failed(id, (data) => data.title === f.local);
+          expect(kept, `alice's committed title ${f.local} of ${id} reached the server or is a failure`).toBe(true);
+        }
+        if (f.project !== undefined) {
+          // Her project reference holds, or is a failure, or was cleared because the project is gone.
+          const kept =
+            (server !== undefined && (server.project ?? null) === f.project) ||
+            failed(id, (data) => data.project === f.project) ||
+            (f.project !== null && !readableProjects.has(f.project) && server !== undefined && (server.project ?? null) === null);
+          expect(kept, `alice's project ${f.project} for Task ${id} reached the server, is a failure, or the project is gone`).toBe(true);
+        }
       }
     }
     // Files: what reached the server is whole, and the device holds the same bytes.
@@ -430,6 +561,26 @@ const examples: Step[][] = [
     { op: 'crashDuringSync', afterWrites: 1, mode: 'reSync' },
     { op: 'sync', mode: 'selected', pick: 0 },
   ],
+  // Projects: a new project and its task, a referenced project deleted on the server, alice's
+  // rename racing carol's, a rename of carol's project (refused), a delete of a referenced project.
+  [
+    { op: 'create', withProject: true },
+    { op: 'serverCreateProject' },
+    { op: 'sync', mode: 'all', pick: 0 },
+    { op: 'link', pick: 0, project: 1 },
+    { op: 'editProject', pick: 0 },
+    { op: 'serverEditProject', pick: 0, archive: true },
+    { op: 'editProject', pick: 1 },
+    { op: 'fault', path: 'upload', fault: 'responseLost' },
+    { op: 'sync', mode: 'unsynchronized', pick: 0 },
+    { op: 'serverDeleteProject', pick: 1 },
+    { op: 'create', withProject: true },
+    { op: 'deleteProject', pick: 2 },
+    { op: 'crashDuringSync', afterWrites: 2, mode: 'all' },
+    { op: 'serverCreate', project: 0 },
+    { op: 'link', pick: 1, project: 0 },
+    { op: 'sync', mode: 'selected', pick: 1 },
+  ],
 ];
 
 const replay = process.env.SYNCFLOW_HISTORY ? (JSON.parse(process.env.SYNCFLOW_HISTORY) as Step[]) : null;
@@ -443,7 +594,7 @@ for (const [name, storages, runs] of [
     const target = targetOf(storages);
 
     it('lose no committed change, apply none twice, and leave the device with exactly what the user may read', async () => {
-      Object.assign(tally, { histories: 0, steps: 0, faults: 0, crashes: 0, stops: 0, failures: 0, files: 0 });
+      Object.assign(tally, { histories: 0, steps: 0, faults: 0, crashes: 0, stops: 0, failures: 0, files: 0, projects: 0, projectFailures: 0 });
       if (replay) return runHistory(target, replay);
       await fc.assert(
         fc.asyncProperty(history, (steps) => runHistory(target, steps)),
