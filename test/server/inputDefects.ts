@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defineSchema } from '../../src/model/schema.ts';
-import { change, startTestServer, uuid, type ApiClient, type StorageTarget, type TestServer } from './support.ts';
+import { change, startTestServer, useTestServer, uuid, type ApiClient, type StorageTarget } from './support.ts';
 
 /**
  * Regression tests of the server-side input defects of issue 10 (forward references, deep
@@ -9,16 +9,7 @@ import { change, startTestServer, uuid, type ApiClient, type StorageTarget, type
  */
 export function inputDefectTests(target: StorageTarget): void {
   describe(`hostile input on ${target.name}`, () => {
-    let t: TestServer;
-    beforeEach(async () => {
-      t = await startTestServer(await target.open());
-    });
-    afterEach(async () => {
-      await t.close();
-    });
-    afterAll(async () => {
-      await target.cleanup();
-    });
+    const t = useTestServer(target);
 
     const statuses = (r: { body: any }) => r.body.results.map((x: any) => (x.status === 'applied' ? 'applied' : `failed:${x.failure.reason}`));
     const create = async (who: ApiClient, entity: string, data: Record<string, unknown>) => {
@@ -220,6 +211,18 @@ export function inputDefectTests(target: StorageTarget): void {
         expect(statuses(r)).toEqual(['failed:invalid', 'failed:invalid', 'applied']);
         expect(r.body.results[0].failure.message).toMatch(/^data\.due: /);
         expect(r.body.results[2].object.due).toBe('2024-02-29T08:00:00.000Z');
+      });
+
+      it('refuses a base version that names no real instant with a 400, and writes nothing', async () => {
+        const id = uuid();
+        expect(statuses(await t.alice.upload([change('create', 'Task', id, { title: 'Based' })]))).toEqual(['applied']);
+        const before = await t.counts();
+        for (const base of ['2025-02-30T10:00:00.000000Z', '2025-03-01T24:00:00.000000Z', '0000-01-01T00:00:00.000000Z']) {
+          const r = await t.alice.upload([{ ...change('update', 'Task', id, { title: 'x' }), base }]);
+          expect(r.status, base).toBe(400);
+          expect(r.body.error.problems.map((p: { path: string }) => p.path), base).toEqual(['changes[0].base']);
+        }
+        expect(await t.counts()).toEqual(before);
       });
     });
   });

@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CURRENT_USER, matchConstraint, type Constraint } from '../../src/model/constraint.ts';
 import { demoSchema } from '../../src/demo/schema.ts';
 import { createSyncServer } from '../../src/server/createSyncServer.ts';
 import { demoAccess, FORBIDDEN_TITLE_MESSAGE, seedDemoData } from '../../src/server/demo.ts';
 import { SchemaError } from '../../src/errors.ts';
-import { change, startTestServer, uuid, WIRE_DATE, type ApiClient, type StorageTarget, type TestServer } from './support.ts';
+import { change, startTestServer, useTestServer, uuid, WIRE_DATE, type ApiClient, type StorageTarget } from './support.ts';
 
 /**
  * The sync server's behaviour over real HTTP, written once and run on every storage target
@@ -12,16 +12,7 @@ import { change, startTestServer, uuid, WIRE_DATE, type ApiClient, type StorageT
  */
 export function serverTests(target: StorageTarget): void {
   describe(`sync server on ${target.name}`, () => {
-    let t: TestServer;
-    beforeEach(async () => {
-      t = await startTestServer(await target.open());
-    });
-    afterEach(async () => {
-      await t.close();
-    });
-    afterAll(async () => {
-      await target.cleanup();
-    });
+    const t = useTestServer(target);
 
     /** Creates a project as `who`; answers its id. */
     const project = async (who: ApiClient, data: Record<string, unknown> = {}) => {

@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeEach } from 'vitest';
 import type { SyncServer, SyncServerOptions } from '../../src/server/createSyncServer.ts';
 import { createDemoSyncServer } from '../../src/server/demo.ts';
 import { openStorage } from '../../src/server/storage/openStorage.ts';
@@ -150,6 +151,51 @@ export async function startTestServer(storage: Storage, options: Partial<SyncSer
       await server.close();
       await storage.close();
     },
+  };
+}
+
+/**
+ * A fresh test server over `target` for each test of the enclosing describe block, closed after
+ * it; the target cleaned up after the block. The TestServer returned stands for the running one:
+ * use it inside tests.
+ */
+export function useTestServer(target: StorageTarget): TestServer {
+  let current: TestServer | null = null;
+  beforeEach(async () => {
+    current = await startTestServer(await target.open());
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = null;
+  });
+  afterAll(async () => {
+    await target.cleanup();
+  });
+  const t = (): TestServer => {
+    if (!current) throw new Error('useTestServer: no server is running (use it inside a test)');
+    return current;
+  };
+  return {
+    get server() {
+      return t().server;
+    },
+    get storage() {
+      return t().storage;
+    },
+    get url() {
+      return t().url;
+    },
+    get alice() {
+      return t().alice;
+    },
+    get bob() {
+      return t().bob;
+    },
+    get carol() {
+      return t().carol;
+    },
+    counts: () => t().counts(),
+    close: () => t().close(),
   };
 }
 
