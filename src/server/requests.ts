@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ValidationError, type Problem } from '../errors.ts';
 import type { EntityDef, Schema } from '../model/schema.ts';
 import { isUuid, unstorableText } from '../model/values.ts';
+import { isWireDate } from './isoDates.ts';
 import { MAX_BATCH, MAX_FAILURES_PAGE, MAX_UPLOAD_CHANGES, type ChangeRequest } from '../transport/wire.ts';
 
 /** Request bodies of the protocol (docs/protocol.md), checked before anything is read or written. */
@@ -18,7 +19,8 @@ export const uploadBody = z.strictObject({
         id: z.string(),
         kind: z.enum(['create', 'update', 'delete']),
         data: z.record(z.string(), z.unknown()).default({}),
-        base: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/, 'must be a changedDate of this server (YYYY-MM-DDTHH:MM:SS.ffffffZ)').nullish(),
+        // A real instant too, not only the shape: 2025-02-30 would compare as text against real stamps.
+        base: z.string().refine(isWireDate, 'must be a changedDate of this server (YYYY-MM-DDTHH:MM:SS.ffffffZ)').nullish(),
       }),
     )
     .max(MAX_UPLOAD_CHANGES),
