@@ -13,6 +13,7 @@
  *   GET    /editor-api/session        { user, roles, canAuthor }  (401 when not signed in)
  *   POST   /editor-api/session        { token } signs in (401 for a token the sync server refuses)
  *   DELETE /editor-api/session        signs out
+ *   GET    /editor-api/app            { schema, profiles }: the app the page validates and runs flows against
  *   GET    /editor-api/flows          { flows: FlowSummary[] }
  *   GET    /editor-api/flows/:id      FlowSummary
  *   PUT    /editor-api/flows/:id      save a flow (authors; 400 { error, problems } when it would not load;
@@ -32,6 +33,9 @@ import { extname, join, normalize, sep } from 'node:path';
 import { demoSchema } from '../../src/demo/schema.ts';
 import { isSyncflowError, statusForCode, SyncflowError, ValidationError } from '../../src/errors.ts';
 import type { Schema } from '../../src/model/schema.ts';
+import { importSmartSyncXml } from '../../src/profiles/importSmartSyncXml.ts';
+import { defineProfiles, type Profile } from '../../src/profiles/Profile.ts';
+import { profileEntities } from '../../src/profiles/profileEntities.ts';
 import { askSyncServer } from './askSyncServer.ts';
 import { ensureEditorBuilt } from './buildEditor.ts';
 import { FlowRepository, InvalidFlowError, NAME_RULE, StaleFlowError } from './flowRepository.ts';
@@ -61,6 +65,12 @@ export interface EditorHandlerOptions {
   flowsDir: string;
   /** The app's schema flows are validated against (default: the demo app's). */
   schema?: Schema;
+  /**
+   * The app's sync profile definitions, as the config's `profiles.definitions` (JSON: an array or
+   * `{ profiles: [...] }`, or SmartSync.xml text); default none. The page's runtime runs them and
+   * a Run profile activity is checked against their names. A bad one is a ValidationError at start.
+   */
+  profiles?: unknown;
   /** The sync server role that may save and create flows (default `author`); every signed-in user may open and run them. */
   authorRole?: string;
   /** Where the built app is (default `editor/dist`, built when missing or stale). */
@@ -129,8 +139,11 @@ const CSP = [
  * const server = createServer((req, res) => (req.url?.startsWith('/editor') ? editor.handle(req, res) : other(req, res)));
  */
 export async function createEditorHandler(options: EditorHandlerOptions): Promise<EditorHandler> {
+  const schema = options.schema ?? demoSchema;
+  // Parsed before the build: a bad definition stops the start at once, naming its field.
+  const app = { schema, profiles: parseProfiles(options.profiles, schema) };
   const distDir = await ensureEditorBuilt({ distDir: options.distDir, log: options.log });
-  const repository = new FlowRepository(options.flowsDir, options.schema ?? demoSchema);
+  const repository = new FlowRepository(options.flowsDir, schema);
   const authorRole = options.authorRole ?? 'author';
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   if (basePath && !/^(\/[A-Za-z0-9_-]+)+$/.test(basePath)) throw ValidationError.at('basePath', 'a path such as /editor (letters, digits, - and _)');
@@ -184,6 +197,7 @@ export async function createEditorHandler(options: EditorHandlerOptions): Promis
       }
     }
     if (!session) return sendJson(res, 401, { error: { code: 'unauthorized', message: 'Sign in to the editor first' } });
+    if (path === '/app' && method === 'GET') return sendJson(res, 200, app);
     if (path === '/flows' && method === 'GET') return sendJson(res, 200, { flows: await repository.list() });
     if (path === '/flows' && method === 'POST') {
       await requireAuthor(res, session);
@@ -302,6 +316,17 @@ export async function startEditor(options: StartEditorOptions): Promise<RunningE
 /** The editor's session cookie on a port. */
 export function sessionCookieName(port: number): string {
   return `syncflow_editor_${port}`;
+}
+
+/**
+ * The app's profile definitions as the runtime parses them (`ProfileManager.define`: SmartSync.xml
+ * text or JSON), their entities checked against the schema; none when not given.
+ */
+function parseProfiles(definitions: unknown, schema: Schema): Profile[] {
+  if (definitions === undefined) return [];
+  const profiles = typeof definitions === 'string' ? importSmartSyncXml(definitions) : defineProfiles(definitions);
+  for (const p of profiles) profileEntities(schema, p);
+  return profiles;
 }
 
 /** `url` is the request's path and query below the editor's base. */

@@ -4,7 +4,6 @@
  */
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useLayoutEffect, useState } from 'react';
-import { appSchema } from './appSchema.ts';
 import { Canvas } from './components/Canvas.tsx';
 import { FlowChangedBanner } from './components/FlowChangedBanner.tsx';
 import { FlowList } from './components/FlowList.tsx';
@@ -41,8 +40,24 @@ export function App() {
       .checkSession()
       .catch((e: unknown) => store.getState().setNotice({ kind: 'error', text: `Cannot reach the editor server: ${String(e)}` }));
   }, [store]);
+  const app = useEditor((s) => s.app);
+  const appError = useEditor((s) => s.appError);
+  // Signed in (now or before a reload): the app's schema and profiles come from the server.
+  useEffect(() => {
+    if (auth === 'signedIn' && !app) void store.getState().loadApp();
+  }, [store, auth, app]);
   if (auth === 'signedOut') return <SignIn />;
-  if (auth === 'checking') return <div className="sign-in-page" data-testid="checking-session" />;
+  if (auth === 'checking' || !app) {
+    return (
+      <div className="sign-in-page" data-testid="checking-session">
+        {appError && (
+          <p className="field-error" role="alert" data-testid="app-error">
+            Cannot load the app from the editor server: {appError}
+          </p>
+        )}
+      </div>
+    );
+  }
   return <EditorPage />;
 }
 
@@ -50,7 +65,7 @@ function EditorPage() {
   const store = useEditorStore();
   const run = useRunStore();
   const currentId = useEditor((s) => s.currentId);
-  const problemCount = useEditor((s) => validationOf(s, appSchema)?.problems.length ?? 0);
+  const problemCount = useEditor((s) => validationOf(s)?.problems.length ?? 0);
   const [tab, setTab] = useState<'problems' | 'run' | 'usages' | 'profiles'>('problems');
 
   // Load the list, then the flow named in the address (a reload shows the same flow).
@@ -93,7 +108,7 @@ function EditorPage() {
       if (mod && key === 's') {
         e.preventDefault();
         // With problems, Ctrl+S keeps a draft (listed with its problems), as Save draft does.
-        void s.save({ draft: (validationOf(s, appSchema)?.problems.length ?? 0) > 0 });
+        void s.save({ draft: (validationOf(s)?.problems.length ?? 0) > 0 });
       } else if (mod && ((key === 'z' && e.shiftKey) || key === 'y')) {
         e.preventDefault();
         s.redo();

@@ -3,6 +3,8 @@
  * flows. The page never holds a token: the server keeps it in the session behind an HttpOnly cookie.
  */
 import type { FlowProblem } from '../../src/flow/validateFlow.ts';
+import type { Schema } from '../../src/model/schema.ts';
+import type { ProfileInput } from '../../src/profiles/Profile.ts';
 // The server's own type of a listed flow (a type only: nothing of the server reaches the page).
 import type { FlowSummary } from '../server/flowRepository.ts';
 
@@ -13,6 +15,15 @@ export interface EditorSession {
   user: string;
   roles: string[];
   canAuthor: boolean;
+}
+
+/**
+ * The app the editor serves (its config's schema and sync profiles, parsed by the server): the
+ * page validates flows against it and its runtime runs them against it.
+ */
+export interface AppInfo {
+  schema: Schema;
+  profiles: ProfileInput[];
 }
 
 /** The server refused a request; `problems` when a flow would not load, `current` when a save was stale (409). */
@@ -52,6 +63,8 @@ export const api = {
   session: () => call<EditorSession>('GET', '/session'),
   signIn: (token: string) => call<EditorSession>('POST', '/session', { token }),
   signOut: () => call<void>('DELETE', '/session'),
+  /** The app's schema and profiles (signed in only). */
+  app: () => call<AppInfo>('GET', '/app'),
   list: () => call<{ flows: FlowSummary[] }>('GET', '/flows').then((r) => r.flows),
   read: (id: string) => call<FlowSummary>('GET', `/flows/${encodeURIComponent(id)}`),
   save: (id: string, flow: unknown, options: SaveOptions = {}) =>

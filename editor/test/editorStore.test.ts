@@ -4,7 +4,8 @@ import { demoSchema } from '../../src/demo/schema.ts';
 import { ACTIVITIES } from '../../src/flow/activities/index.ts';
 import { activitySchema, type Flow } from '../../src/flow/format.ts';
 import { validateFlow } from '../../src/flow/validateFlow.ts';
-import type { FlowSummary } from '../src/api.ts';
+import { ApiError, type AppInfo, type FlowSummary } from '../src/api.ts';
+import { defineSchema } from '../../src/model/schema.ts';
 import { edgeKeys, layoutMissing } from '../src/flow/graph.ts';
 import { syncMachines } from '../../src/sync/Synchronizer.ts';
 import { defaultValue, formSpec } from '../src/flow/formSpec.ts';
@@ -26,7 +27,7 @@ const flow: Flow = {
   ],
 };
 
-function fakeApi(): EditorApi & { saved: unknown[] } {
+function fakeApi(app: AppInfo = { schema: demoSchema, profiles: [] }): EditorApi & { saved: unknown[] } {
   const summary = (f: unknown): FlowSummary => ({ id: 'sample', file: 'sample.flow.json', name: 'sample', flow: f, problems: [], version: 'v1' });
   const saved: unknown[] = [];
   return {
@@ -34,6 +35,7 @@ function fakeApi(): EditorApi & { saved: unknown[] } {
     session: async () => ({ user: 'alice', roles: ['author'], canAuthor: true }),
     signIn: async () => ({ user: 'alice', roles: ['author'], canAuthor: true }),
     signOut: async () => undefined,
+    app: async () => structuredClone(app),
     list: async () => [summary(flow)],
     read: async () => summary(flow),
     save: async (_id, f) => {
@@ -46,7 +48,8 @@ function fakeApi(): EditorApi & { saved: unknown[] } {
 
 async function openSample() {
   const api = fakeApi();
-  const store = createEditorStore({ api, schema: demoSchema });
+  const store = createEditorStore({ api });
+  await store.getState().loadApp();
   await store.getState().init();
   await store.getState().open('sample');
   return { store, api, s: () => store.getState() };
@@ -120,11 +123,49 @@ describe('editor store', () => {
     ]);
   });
 
+  it('validates against the app the server names: its entities and its profile names', async () => {
+    const notes: AppInfo = {
+      schema: defineSchema({ entities: { Note: { attributes: { text: { type: 'string' } } } } }),
+      profiles: [{ name: 'notesDown', direction: 'download', entities: { include: ['Note'] } }],
+    };
+    const store = createEditorStore({ api: fakeApi(notes) });
+    const s = () => store.getState();
+    expect(s().app).toBeNull();
+    await s().loadApp();
+    expect(s().app).toEqual(notes);
+    await s().init();
+    await s().open('sample');
+    // The sample's parameter is a Task: the notes app has no such entity.
+    expect(validationOf(s())!.problems).toEqual([expect.objectContaining({ path: 'parameters[0].type.entity' })]);
+    s().setFlowField(['parameters', 0, 'type', 'entity'], 'Note');
+    expect(validationOf(s())!.problems).toEqual([]);
+    s().setNodeField('commitTask', ['activity'], { type: 'runProfile', profile: 'notesDown' });
+    expect(validationOf(s())!.problems).toEqual([]);
+    s().setNodeField('commitTask', ['activity', 'profile'], 'GetTasks');
+    expect(validationOf(s())!.problems).toEqual([expect.objectContaining({ nodeId: 'commitTask', path: 'nodes[1].activity.profile' })]);
+  });
+
+  it('keeps why the app could not be loaded, and loads it on the next try', async () => {
+    const api = fakeApi();
+    let fail = true;
+    const load = api.app;
+    api.app = async () => {
+      if (fail) throw new ApiError(502, 'The sync server is not reachable');
+      return load();
+    };
+    const store = createEditorStore({ api });
+    await store.getState().loadApp();
+    expect(store.getState()).toMatchObject({ app: null, appError: 'The sync server is not reachable' });
+    fail = false;
+    await store.getState().loadApp();
+    expect(store.getState()).toMatchObject({ app: { schema: demoSchema, profiles: [] }, appError: null });
+  });
+
   it('validates with the runtime’s validator and does not save an invalid flow', async () => {
     const { s, api } = await openSample();
-    expect(validationOf(s(), demoSchema)!.problems).toEqual([]);
+    expect(validationOf(s())!.problems).toEqual([]);
     s().setNodeField('end', ['returnValue'], '$task +');
-    const validation = validationOf(s(), demoSchema)!;
+    const validation = validationOf(s())!;
     expect(validation.problems).toEqual(validateFlow(s().flow, { schema: demoSchema }).problems);
     expect(validation.byNode.get('end')?.[0]).toMatchObject({ path: 'nodes[2].returnValue' });
     expect(await s().save()).toBe(false);

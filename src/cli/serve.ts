@@ -82,6 +82,8 @@ export async function serveApp(loaded: LoadedConfig, options: ServeOptions, out:
     syncServerUrl: () => serverUrl,
     flowsDir,
     schema: loaded.config.schema,
+    // The page validates and runs flows against the app's own schema and profiles (GET editor-api/app).
+    profiles: loaded.config.profiles?.definitions,
   };
   const mounted = editorModule && !ownPort ? await editorModule.createEditorHandler({ ...editorOptions, host: options.host, basePath: EDITOR_PATH }) : null;
   // The server (fastify, storage) loads only for `serve`: the other commands start faster without it.
@@ -146,6 +148,7 @@ interface EditorOptions {
   syncServerUrl: string | (() => string);
   flowsDir: string;
   schema?: unknown;
+  profiles?: unknown;
 }
 
 interface EditorModule {

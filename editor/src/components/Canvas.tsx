@@ -18,7 +18,6 @@ import {
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useState, type DragEvent } from 'react';
 import type { Flow, FlowNode } from '../../../src/flow/format.ts';
-import { appSchema } from '../appSchema.ts';
 import { edgeNear, edgeSegments, segmentCrossesRect } from '../flow/edgeGeometry.ts';
 import { edgeKeys, loopSize, nodeSize, type XY } from '../flow/graph.ts';
 import type { RunState } from '../run/runStore.ts';
@@ -61,7 +60,7 @@ export function Canvas() {
   const currentId = useEditor((s) => s.currentId);
   const autoPositions = useEditor((s) => s.autoPositions);
   const selection = useEditor((s) => s.selection);
-  const validation = useEditor((s) => validationOf(s, appSchema));
+  const validation = useEditor((s) => validationOf(s));
   // The last run's path is lit only while the flow is as it ran: an edit makes it stale.
   const runStates = useRun((s) => (flow && s.ranFlow === flow ? s.nodeStates : NO_RUN));
   const breakpoints = useRun((s) => s.breakpoints);

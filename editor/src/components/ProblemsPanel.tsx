@@ -1,12 +1,11 @@
 /** Every problem of the open flow, as the runtime's validator reports it; a click selects the node. */
-import { appSchema } from '../appSchema.ts';
 import { edgeKeys } from '../flow/graph.ts';
 import { validationOf } from '../store/editorStore.ts';
 import { useEditor, useEditorStore } from '../store/useEditor.ts';
 
 export function ProblemsPanel() {
   const store = useEditorStore();
-  const validation = useEditor((s) => validationOf(s, appSchema));
+  const validation = useEditor((s) => validationOf(s));
   const server = useEditor((s) => s.serverProblems);
   if (!validation) return null;
   const problems = [...validation.problems, ...server];

@@ -1,18 +1,16 @@
 /** The property panel: the selected node's fields, the selected edge's, or the flow's own. */
-import { appProfileNames } from '../appProfiles.ts';
 import { useMemo, useState, type ReactNode } from 'react';
 import { ERROR_HANDLING, flowSchema, type ErrorHandling, type Flow, type FlowEdge, type FlowNode } from '../../../src/flow/format.ts';
 import { memberNamesOf } from '../../../src/flow/expressions/types.ts';
 import type { FlowProblem } from '../../../src/flow/validateFlow.ts';
-import { appSchema } from '../appSchema.ts';
 import { formSpec, type FieldSpec } from '../flow/formSpec.ts';
 import { edgeKeys } from '../flow/graph.ts';
 import { activityLabel, activitySpec, hasActivityForm, humanize, nodeOption } from '../flow/kinds.ts';
 import { declaredVariables } from '../flow/variables.ts';
 import type { FieldPath } from '../store/editorStore.ts';
-import { NOTE, validationOf } from '../store/editorStore.ts';
+import { NOTE, profileNamesOf, validationOf } from '../store/editorStore.ts';
 import { useRun, useRunStore } from '../run/useRun.ts';
-import { useEditor, useEditorStore } from '../store/useEditor.ts';
+import { useApp, useEditor, useEditorStore } from '../store/useEditor.ts';
 import { FieldEditor, ObjectFields, type FormContext } from './fields/FieldEditor.tsx';
 
 export const ERROR_HANDLING_LABELS: Record<ErrorHandling, string> = {
@@ -21,9 +19,6 @@ export const ERROR_HANDLING_LABELS: Record<ErrorHandling, string> = {
   customWithoutRollback: 'Custom without rollback',
   continue: 'Continue',
 };
-
-const ENTITIES = Object.keys(appSchema.entities);
-const membersOf = (entity: string) => (entity ? memberNamesOf(appSchema, entity) : []);
 
 /** Fields every node has, edited above the kind's own. */
 const COMMON = ['id', 'type', 'caption', 'position', 'parent', 'activity', 'errorHandling'];
@@ -47,7 +42,7 @@ export function PropertyPanel() {
 }
 
 function useProblems(): readonly FlowProblem[] {
-  const validation = useEditor((s) => validationOf(s, appSchema));
+  const validation = useEditor((s) => validationOf(s));
   const server = useEditor((s) => s.serverProblems);
   return useMemo(() => [...(validation?.problems ?? []), ...server], [validation, server]);
 }
@@ -55,13 +50,16 @@ function useProblems(): readonly FlowProblem[] {
 function useFormContext(flow: Flow, root: unknown, problemPrefix: string, onChange: FormContext['onChange']): FormContext {
   const store = useEditorStore();
   const problems = useProblems();
-  const variables = useMemo(() => declaredVariables(flow, appSchema), [flow]);
+  const app = useApp();
+  const variables = useMemo(() => declaredVariables(flow, app.schema), [flow, app]);
+  const entities = useMemo(() => Object.keys(app.schema.entities), [app]);
+  const membersOf = useMemo(() => (entity: string) => (entity ? memberNamesOf(app.schema, entity) : []), [app]);
   return {
     problemPrefix,
     problems,
     variables,
-    entities: ENTITIES,
-    profiles: appProfileNames,
+    entities,
+    profiles: profileNamesOf(app),
     membersOf,
     root,
     onChange,

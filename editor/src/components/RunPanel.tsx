@@ -5,11 +5,10 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { FlowParameter } from '../../../src/flow/format.ts';
-import { appSchema } from '../appSchema.ts';
 import { objectLabel, shortId, type RunState } from '../run/runStore.ts';
 import { useRun, useRunStore } from '../run/useRun.ts';
 import { validationOf } from '../store/editorStore.ts';
-import { useEditor, useEditorStore } from '../store/useEditor.ts';
+import { useApp, useEditor, useEditorStore } from '../store/useEditor.ts';
 
 export function RunPanel() {
   return (
@@ -27,7 +26,7 @@ function RunControls() {
   const run = useRunStore();
   const user = useEditor((s) => s.session?.user);
   const flow = useEditor((s) => s.flow);
-  const problems = useEditor((s) => validationOf(s, appSchema)?.problems.length ?? 0);
+  const problems = useEditor((s) => validationOf(s)?.problems.length ?? 0);
   const status = useRun((s) => s.status);
   const outcome = useRun((s) => s.outcome);
   const busy = useRun((s) => s.busy);
@@ -183,6 +182,7 @@ function ValueView({ name, value }: { name: string; value: unknown }) {
 function ParameterInput({ parameter, value }: { parameter: FlowParameter; value: string }) {
   const run = useRunStore();
   const objects = useRun((s) => (parameter.type.type === 'object' || parameter.type.type === 'list' ? s.objects[parameter.type.entity] : undefined));
+  const { schema } = useApp();
   const id = `param-${parameter.name}`;
   const t = parameter.type;
   return (
@@ -195,7 +195,7 @@ function ParameterInput({ parameter, value }: { parameter: FlowParameter; value:
           <option value="">(empty) — {objects?.length ? `pick a ${t.entity}` : `no ${t.entity} locally: Sync all first`}</option>
           {(objects ?? []).map((o) => (
             <option key={o.id} value={o.id}>
-              {objectLabel(appSchema, o)}
+              {objectLabel(schema, o)}
             </option>
           ))}
         </select>
@@ -317,12 +317,13 @@ function LocalDatabase() {
   const error = useRun((s) => s.dataError);
   const userId = useEditor((s) => s.session?.user);
   const run = useRunStore();
-  const [entity, setEntity] = useState(appSchema.order.includes('Task') ? 'Task' : appSchema.order[0]);
+  const { schema } = useApp();
+  const [entity, setEntity] = useState(schema.order.includes('Task') ? 'Task' : schema.order[0]);
   useEffect(() => {
     void run.getState().refreshData();
   }, [run]);
   const rows = objects[entity] ?? [];
-  const def = appSchema.entities[entity];
+  const def = schema.entities[entity];
   const columns = def ? [...Object.keys(def.attributes), ...Object.keys(def.associations)].slice(0, 4) : [];
   return (
     <section className="run-col" aria-label="Local database" data-testid="local-db">
@@ -330,7 +331,7 @@ function LocalDatabase() {
         Local database <span className="muted">({userId}, IndexedDB)</span>
       </h3>
       <div className="tabs" role="tablist">
-        {appSchema.order.map((e) => (
+        {schema.order.map((e) => (
           <button key={e} type="button" role="tab" aria-selected={e === entity} className={e === entity ? 'active' : ''} onClick={() => setEntity(e)} data-testid={`local-db-tab-${e}`}>
             {e} <span className="muted">{objects[e]?.length ?? 0}</span>
           </button>

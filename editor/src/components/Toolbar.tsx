@@ -1,6 +1,5 @@
 /** The top bar: the open flow, undo / redo, delete, layout, save, the last notice, and who is signed in. */
 import { useReactFlow } from '@xyflow/react';
-import { appSchema } from '../appSchema.ts';
 import { isDirty, validationOf } from '../store/editorStore.ts';
 import { useEditor, useEditorStore } from '../store/useEditor.ts';
 
@@ -13,7 +12,7 @@ export function Toolbar() {
   const undoLabel = useEditor((s) => s.past[s.past.length - 1]?.label);
   const redoLabel = useEditor((s) => s.future[s.future.length - 1]?.label);
   const dirty = useEditor(isDirty);
-  const problems = useEditor((s) => validationOf(s, appSchema)?.problems.length ?? 0);
+  const problems = useEditor((s) => validationOf(s)?.problems.length ?? 0);
   const hasSelection = useEditor((s) => s.selection.nodes.length + s.selection.edges.length > 0);
   const saving = useEditor((s) => s.saving);
   const notice = useEditor((s) => s.notice);

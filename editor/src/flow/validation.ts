@@ -14,7 +14,7 @@ export interface Validation {
   general: FlowProblem[];
 }
 
-const cache = new WeakMap<object, { library: unknown; result: Validation }>();
+const cache = new WeakMap<object, { library: unknown; schema: Schema; profiles: readonly string[] | undefined; result: Validation }>();
 
 /**
  * @example
@@ -29,7 +29,7 @@ export function validate(
   profiles?: readonly string[],
 ): Validation {
   const hit = cache.get(flow);
-  if (hit && hit.library === library) return hit.result;
+  if (hit && hit.library === library && hit.schema === schema && hit.profiles === profiles) return hit.result;
   let problems: FlowProblem[];
   try {
     problems = validateFlow(flow, { schema, resolveFlow, profiles }).problems;
@@ -44,7 +44,7 @@ export function validate(
     else general.push(p);
   }
   const result = { problems, byNode, general };
-  cache.set(flow, { library, result });
+  cache.set(flow, { library, schema, profiles, result });
   return result;
 }
 

@@ -15,7 +15,7 @@ import { Interpreter } from '../../../src/flow/Interpreter.ts';
 import type { DataType, Flow } from '../../../src/flow/format.ts';
 import type { FlowEvent, StepOutcome } from '../../../src/flow/types.ts';
 import type { Schema } from '../../../src/model/schema.ts';
-import type { ProfileInput } from '../../../src/profiles/Profile.ts';
+import type { AppInfo } from '../api.ts';
 import { createRuntime, type Runtime } from '../../../src/runtime/Runtime.ts';
 import type { LocalObject } from '../../../src/store/types.ts';
 import { syncMachines, type SyncActor } from '../../../src/sync/Synchronizer.ts';
@@ -124,7 +124,7 @@ const MAX_ROWS = 200;
 
 /**
  * @example
- * const run = createRunStore({ schema: demoSchema, users, serverUrl: location.origin });
+ * const run = createRunStore({ app: () => editor.getState().app, user: () => 'alice', serverUrl: location.origin });
  * await run.getState().run(flow, (name) => flowsByName.get(name));
  */
 /**
@@ -134,12 +134,21 @@ const MAX_ROWS = 200;
 const SESSION_TOKEN = 'editor-session';
 
 export function createRunStore(options: {
-  schema: Schema;
+  /**
+   * The app's schema and sync profiles (null until the page loaded them): the runtime, created
+   * at its first use, works on this schema and runs the profiles by their triggers.
+   */
+  app: () => AppInfo | null;
   user: () => string | null;
   serverUrl: string;
-  /** The app's sync profiles: the page's runtime runs them by their triggers. */
-  profiles?: readonly ProfileInput[];
 }): RunStore {
+  /** The app's schema; the page runs nothing before it is loaded. */
+  const schemaOf = (): Schema => {
+    const app = options.app();
+    if (!app) throw new Error('the app is not loaded yet');
+    return app.schema;
+  };
+
   const runtimes = new Map<string, Promise<Runtime>>();
   let controller: AbortController | null = null;
   let seq = 0;
@@ -155,15 +164,18 @@ export function createRunStore(options: {
       const runtimeFor = (): Promise<Runtime> => {
         const userId = options.user();
         if (!userId) return Promise.reject(new Error('sign in to run flows'));
+        const app = options.app();
+        if (!app) return Promise.reject(new Error('the app is not loaded yet'));
         let found = runtimes.get(userId);
         if (!found) {
           // One database per user: a sign-in as someone else never mixes their objects.
           found = createRuntime({
-            schema: options.schema,
+            schema: app.schema,
             serverUrl: options.serverUrl,
             token: SESSION_TOKEN,
             dbName: `syncflow-editor-${userId}`,
-            ...(options.profiles ? { profiles: { definitions: options.profiles } } : {}),
+            // Always given, even empty: Run profile names are then checked against the app's, as the editor does.
+            profiles: { definitions: app.profiles },
           });
           found.catch(() => runtimes.delete(userId));
           runtimes.set(userId, found);
@@ -312,7 +324,7 @@ export function createRunStore(options: {
             trace({ ...base, kind: 'log', nodeId: e.nodeId, text: `log ${e.level}: ${e.text}` });
             break;
           case 'flowEnded':
-            trace({ ...base, kind: 'flow', text: `flow ${e.flow} ended${e.result !== null && e.result !== undefined ? `: ${describe(e.result, options.schema)}` : ''}` });
+            trace({ ...base, kind: 'flow', text: `flow ${e.flow} ended${e.result !== null && e.result !== undefined ? `: ${describe(e.result, schemaOf())}` : ''}` });
             break;
           case 'flowFailed':
             trace({ ...base, kind: 'error', text: `flow ${e.flow} failed: ${e.error.type}: ${e.error.message}` });
@@ -337,7 +349,7 @@ export function createRunStore(options: {
       const readData = async (runtime: Runtime) => {
         const pending = new Map((await runtime.store.pendingChanges()).map((c) => [`${c.entity}:${c.id}`, c.kind]));
         const objects: Record<string, ObjectRow[]> = {};
-        for (const entity of options.schema.order) {
+        for (const entity of schemaOf().order) {
           const rows = await runtime.store.query(entity, { limit: MAX_ROWS });
           objects[entity] = rows.map((o) => {
             const kind = pending.get(`${entity}:${o.id}`);
@@ -443,7 +455,7 @@ export function createRunStore(options: {
             const result = await interpreter.run(flow, parameters, { onEvent: (e) => withSource(runSource, () => onEvent(e)), signal: controller.signal, debug: debugger_ });
             set((s) => {
               s.status = 'ended';
-              s.outcome = result === null || result === undefined ? 'ended' : `ended: ${describe(result, options.schema)}`;
+              s.outcome = result === null || result === undefined ? 'ended' : `ended: ${describe(result, schemaOf())}`;
             });
           } catch (e) {
             const message = e instanceof Error ? e.message : String(e);

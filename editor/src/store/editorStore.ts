@@ -6,14 +6,12 @@
  * Every change of the document goes through `edit`, which records the change's patches and
  * their inverse (`produceWithPatches`): undo applies the inverse, redo the patches again.
  */
-import { appProfileNames } from '../appProfiles.ts';
 import { applyPatches, castDraft, enablePatches, produceWithPatches, type Draft, type Patch } from 'immer';
 import { immer } from 'zustand/middleware/immer';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ActivityType, Flow, FlowEdge, FlowNode, NodeType } from '../../../src/flow/format.ts';
 import type { FlowProblem } from '../../../src/flow/validateFlow.ts';
-import type { Schema } from '../../../src/model/schema.ts';
-import { ApiError, type EditorSession, type FlowSummary, type SaveOptions } from '../api.ts';
+import { ApiError, type AppInfo, type EditorSession, type FlowSummary, type SaveOptions } from '../api.ts';
 import { edgeIndex, edgeKeys, freshEdgeId, freshName, layoutMissing, numbered, type XY } from '../flow/graph.ts';
 import { newActivity, newNode } from '../flow/kinds.ts';
 import { mergeFlows } from '../flow/mergeFlows.ts';
@@ -49,6 +47,7 @@ export interface EditorApi {
   session(): Promise<EditorSession>;
   signIn(token: string): Promise<EditorSession>;
   signOut(): Promise<void>;
+  app(): Promise<AppInfo>;
   list(): Promise<FlowSummary[]>;
   read(id: string): Promise<FlowSummary>;
   save(id: string, flow: unknown, options?: SaveOptions): Promise<FlowSummary>;
@@ -92,6 +91,10 @@ export interface EditorState {
   session: EditorSession | null;
   /** Why the last sign-in failed. */
   signInError: string | null;
+  /** The app's schema and profiles, loaded from the server after sign-in (the page waits for it). */
+  app: AppInfo | null;
+  /** Why the app could not be loaded. */
+  appError: string | null;
   /** The open flow's id (its file name without `.flow.json`). */
   currentId: string | null;
   flow: Flow | null;
@@ -121,6 +124,8 @@ export interface EditorState {
   checkSession(): Promise<void>;
   signIn(token: string): Promise<boolean>;
   signOut(): Promise<void>;
+  /** Loads the app's schema and profiles (signed in; once: a reload of the page loads it again). */
+  loadApp(): Promise<void>;
   init(): Promise<void>;
   refreshList(): Promise<void>;
   open(id: string): Promise<void>;
@@ -202,13 +207,16 @@ function asFlow(json: unknown, id: string): Flow {
 
 /**
  * @example
- * const store = createEditorStore({ api, schema: demoSchema });
+ * const store = createEditorStore({ api });
+ * await store.getState().loadApp();
  * await store.getState().open('editTaskAndSync');
  * store.getState().addNode({ type: 'activity', activity: 'synchronize' }, { x: 0, y: 300 });
  * store.getState().undo();
+ *
+ * @param options.app the app, known already (tests); otherwise `loadApp` asks the server.
  */
-export function createEditorStore(options: { api: EditorApi; schema: Schema }): EditorStore {
-  const { api, schema } = options;
+export function createEditorStore(options: { api: EditorApi; app?: AppInfo }): EditorStore {
+  const { api } = options;
 
   return createStore<EditorState>()(
     immer((set, get) => {
@@ -290,6 +298,8 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
         auth: 'checking',
         session: null,
         signInError: null,
+        app: options.app ?? null,
+        appError: null,
         currentId: null,
         flow: null,
         savedJson: null,
@@ -347,6 +357,21 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           });
         },
 
+        async loadApp() {
+          if (get().app) return;
+          try {
+            const app = await api.app();
+            set((s) => {
+              s.app = castDraft(app);
+              s.appError = null;
+            });
+          } catch (e) {
+            set((s) => {
+              s.appError = e instanceof Error ? e.message : String(e);
+            });
+          }
+        },
+
         async init() {
           const flows = await api.list();
           set((s) => {
@@ -392,7 +417,7 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
         async save(options = {}) {
           const { flow, currentId, version } = get();
           if (!flow || !currentId) return false;
-          const { problems } = validationOf(get(), schema)!;
+          const problems = validationOf(get())?.problems ?? [];
           const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
           if (problems.length && !options.draft) {
             set((s) => {
@@ -438,7 +463,7 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
         async resolveConflict(how) {
           const conflict = get().conflict;
           if (!conflict) return false;
-          const draft = (validationOf(get(), schema)?.problems.length ?? 0) > 0;
+          const draft = (validationOf(get())?.problems.length ?? 0) > 0;
           if (how === 'reload') {
             load(conflict.theirs);
             set((s) => {
@@ -466,7 +491,7 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
             s.version = conflict.theirs.version ?? null;
             s.conflict = null;
           });
-          return get().save({ draft: (validationOf(get(), schema)?.problems.length ?? 0) > 0 });
+          return get().save({ draft: (validationOf(get())?.problems.length ?? 0) > 0 });
         },
 
         async checkForChanges() {
@@ -608,7 +633,8 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
           const base = spec.type === 'activity' ? spec.activity : spec.type;
           // Activities are numbered from 1 (commit1, commit2 ...); other nodes get their type, then a number.
           const id = spec.type === 'activity' ? numbered(base, (n) => ids.has(n)) : freshName(base, (n) => ids.has(n));
-          const variables = new Set(declaredVariables(flow, schema).map((v) => v.name));
+          const schema = get().app?.schema;
+          const variables = new Set(schema ? declaredVariables(flow, schema).map((v) => v.name) : []);
           const node: FlowNode =
             spec.type === 'activity'
               ? { id, type: 'activity', activity: newActivity(spec.activity, (b) => freshName(b, (n) => variables.has(n))) }
@@ -814,11 +840,26 @@ export function createEditorStore(options: { api: EditorApi; schema: Schema }): 
   );
 }
 
-/** The validation of the open flow (cached per flow object), Run profile names against the app's profiles. */
-export function validationOf(state: Pick<EditorState, 'flow' | 'flows' | 'currentId'>, schema: Schema, profiles: readonly string[] | undefined = appProfileNames): Validation | null {
-  const { flow, flows, currentId } = state;
-  if (!flow) return null;
-  return validate(flow, schema, (name) => (flow.name === name ? flow : flows.find((f) => f.id !== currentId && f.name === name)?.flow), flows, profiles);
+/**
+ * The validation of the open flow (cached per flow object) against the app's schema, Run profile
+ * names against the app's profiles; null while no flow is open or the app is not loaded.
+ */
+export function validationOf(state: Pick<EditorState, 'flow' | 'flows' | 'currentId' | 'app'>): Validation | null {
+  const { flow, flows, currentId, app } = state;
+  if (!flow || !app) return null;
+  return validate(flow, app.schema, (name) => (flow.name === name ? flow : flows.find((f) => f.id !== currentId && f.name === name)?.flow), flows, profileNamesOf(app));
+}
+
+const profileNames = new WeakMap<AppInfo, readonly string[]>();
+
+/** The app's profile names, one array per app (the validation cache compares it by identity). */
+export function profileNamesOf(app: AppInfo): readonly string[] {
+  let names = profileNames.get(app);
+  if (!names) {
+    names = app.profiles.map((p) => p.name);
+    profileNames.set(app, names);
+  }
+  return names;
 }
 
 /** Unsaved changes? */

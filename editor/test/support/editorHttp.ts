@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import demoConfig from '../../../src/demo/syncflow.config.ts';
 import { startDemoServer, type DemoServer } from '../../../src/server/demo.ts';
 import { createEditorHandler, sessionCookieName, startEditor, type RunningEditor, type StartEditorOptions } from '../../server/startEditor.ts';
 
@@ -48,7 +49,9 @@ export interface EditorHttp {
  *   test body checks both.
  */
 export async function startEditorHttp(options: Partial<StartEditorOptions> & { mounted?: boolean } = {}): Promise<EditorHttp> {
-  const { mounted, ...editorOptions } = options;
+  const { mounted, ...given } = options;
+  // The demo app's schema and profiles, as `syncflow serve` passes its config's.
+  const editorOptions = { schema: demoConfig.schema, profiles: demoConfig.profiles?.definitions, ...given };
   const flowsDir = await mkdtemp(join(tmpdir(), 'syncflow-editor-http-'));
   await cp(flowsSource, flowsDir, { recursive: true });
   await cp(fixtures, flowsDir, { recursive: true });

@@ -2,7 +2,8 @@
  * A browser test's world: the editor as `npm start` serves it (startEditor, the built app,
  * `/api` proxied to a real sync server with the demo app on in-memory PGlite, which also checks
  * sign-ins), over a temp copy of `flows/` plus the test fixtures, and Debian's Chromium driven by
- * playwright-core, signed in through the sign-in page.
+ * playwright-core, signed in through the sign-in page. With `app`, another app's config instead
+ * (its sync server, schema, profiles and flows), as `syncflow serve --config` serves it.
  */
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { startDemoServer, type DemoServer } from '../../../src/server/demo.ts';
+import type { SyncflowConfig } from '../../../src/config/SyncflowConfig.ts';
+import { startSyncServer } from '../../../src/config/startSyncServer.ts';
+import demoConfig from '../../../src/demo/syncflow.config.ts';
+import { startDemoServer } from '../../../src/server/demo.ts';
 import { startEditor, type RunningEditor } from '../../server/startEditor.ts';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -60,26 +64,34 @@ export function slug(text: string): string {
     .slice(0, 100);
 }
 
+/** Another app than the demo: its config, its flows folder (copied), who may save flows. */
+export interface WorldApp {
+  config: SyncflowConfig;
+  flowsDir: string;
+  authorRole?: string;
+}
+
 /**
  * @param options.prefix the screenshots' file prefix (the test file's theme).
  * @param options.token signed in as this user (default alice, an author); null: not signed in.
+ * @param options.app another app's config and flows instead of the demo's.
  */
-export async function startEditorWorld(options: { prefix: string; token?: string | null }): Promise<EditorWorld> {
+export async function startEditorWorld(options: { prefix: string; token?: string | null; app?: WorldApp }): Promise<EditorWorld> {
   const flowsDir = await mkdtemp(join(tmpdir(), 'syncflow-editor-flows-'));
-  for (const [dir, names] of [
-    [join(repo, 'flows'), await readdir(join(repo, 'flows'))],
-    [fixtures, await readdir(fixtures)],
-  ] as const) {
-    for (const name of names) if (name.endsWith('.json')) await copyFile(join(dir, name), join(flowsDir, name));
+  const sources = options.app ? [options.app.flowsDir] : [join(repo, 'flows'), fixtures];
+  for (const dir of sources) {
+    for (const name of await readdir(dir)) if (name.endsWith('.json')) await copyFile(join(dir, name), join(flowsDir, name));
   }
-  let demo: DemoServer | null = null;
+  const config = options.app?.config ?? demoConfig;
+  let demo: { url: string; close(): Promise<void> } | null = null;
   let editor: RunningEditor | null = null;
   let browser: Browser | null = null;
   try {
-    const [server, executablePath] = await Promise.all([startDemoServer({ port: 0 }), chromiumPath()]);
+    const [server, executablePath] = await Promise.all([options.app ? startSyncServer(config, { port: 0 }) : startDemoServer({ port: 0 }), chromiumPath()]);
     demo = server;
     [editor, browser] = await Promise.all([
-      startEditor({ port: 0, syncServerUrl: demo.url, flowsDir }),
+      // The app's schema and profiles, as `syncflow serve` passes its config's.
+      startEditor({ port: 0, syncServerUrl: demo.url, flowsDir, schema: config.schema, profiles: config.profiles?.definitions, authorRole: options.app?.authorRole }),
       chromium.launch({ executablePath, args: CHROMIUM_ARGS }),
     ]);
   } catch (e) {

@@ -3,10 +3,9 @@ import { ExpressionError } from '../../../../src/errors.ts';
 import { evaluate } from '../../../../src/flow/expressions/evaluate.ts';
 import { parseExpression } from '../../../../src/flow/expressions/parseExpression.ts';
 import type { FlowProblem } from '../../../../src/flow/validateFlow.ts';
-import { appSchema } from '../../appSchema.ts';
 import { completions, type CompletionResult } from '../../flow/completions.ts';
 import { useRun } from '../../run/useRun.ts';
-import { useEditor } from '../../store/useEditor.ts';
+import { useApp, useEditor } from '../../store/useEditor.ts';
 
 /** The parse error of an expression, or null (empty text is left to the validator's message). */
 export function parseError(source: string): ExpressionError | null {
@@ -42,6 +41,7 @@ export function ExpressionInput(props: {
   placeholder?: string;
 }) {
   const flow = useEditor((s) => s.flow);
+  const { schema } = useApp();
   const paused = useRun((s) => s.paused);
   const error = useMemo(() => parseError(props.value), [props.value]);
   const messages = error ? [] : props.problems.map((p) => p.message);
@@ -51,7 +51,7 @@ export function ExpressionInput(props: {
   const [tried, setTried] = useState<{ ok: boolean; text: string } | null>(null);
 
   const open = (text: string, caret: number) => {
-    const result = completions(text, caret, flow, appSchema);
+    const result = completions(text, caret, flow, schema);
     setSuggest(result.items.length ? { ...result, active: 0 } : null);
   };
   const accept = (index: number) => {
