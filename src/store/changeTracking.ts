@@ -128,10 +128,7 @@ export function changeTracking(schema: Schema): ChangeTracking {
     const changes = down.table(CHANGES);
     const ids = rows.map((r) => r.id);
     // Awaiting DBCore promises here keeps Dexie's zone, as Dexie's own hooks middleware relies on.
-    const [existing, pending] = await Promise.all([
-      table.getMany({ trans, keys: ids }) as Promise<Array<Row | undefined>>,
-      changes.getMany({ trans, keys: ids.map((id) => [entity, id]) }) as Promise<Array<LocalChange | undefined>>,
-    ]);
+    const [existing, pending] = await rowsAndChanges(table, changes, trans, ids);
     const before = new Map<string, Row | undefined>();
     const change = new Map<string, LocalChange | undefined>();
     ids.forEach((id, i) => {
@@ -172,10 +169,7 @@ export function changeTracking(schema: Schema): ChangeTracking {
         ? [...new Set(req.keys as string[])]
         : (await table.query({ trans, query: { index: table.schema.primaryKey, range: req.range } })).result;
     if (keys.length === 0) return table.mutate(req);
-    const [existing, pending] = await Promise.all([
-      table.getMany({ trans, keys }) as Promise<Array<Row | undefined>>,
-      changes.getMany({ trans, keys: keys.map((id) => [entity, id]) }) as Promise<Array<LocalChange | undefined>>,
-    ]);
+    const [existing, pending] = await rowsAndChanges(table, changes, trans, keys);
     const result = await table.mutate(req);
     const put: LocalChange[] = [];
     const drop: string[] = [];
@@ -194,6 +188,19 @@ export function changeTracking(schema: Schema): ChangeTracking {
     const gone = keys.filter((_, i) => existing[i]).map((id) => [entity, id]);
     if (gone.length) await down.table(FILES).mutate({ trans, type: 'delete', keys: gone });
     return result;
+  }
+
+  /** The rows of `ids` in `table` and their pending change records, read together (DBCore promises, awaited by the caller). */
+  function rowsAndChanges(
+    table: DBCoreTable,
+    changes: DBCoreTable,
+    trans: DBCoreTransaction,
+    ids: string[],
+  ): Promise<[Array<Row | undefined>, Array<LocalChange | undefined>]> {
+    return Promise.all([
+      table.getMany({ trans, keys: ids }) as Promise<Array<Row | undefined>>,
+      changes.getMany({ trans, keys: ids.map((id) => [table.name, id]) }) as Promise<Array<LocalChange | undefined>>,
+    ]);
   }
 
   async function writeChanges(

@@ -1,5 +1,6 @@
 import type { AnyStateMachine, EventObject, SnapshotFrom } from 'xstate';
 import { getPathsFromEvents, getShortestPaths, getSimplePaths } from 'xstate/graph';
+import { expect } from 'vitest';
 import { NetworkError } from '../../src/errors.ts';
 import type { SyncActor } from '../../src/sync/Synchronizer.ts';
 import type { SyncRequest, SyncResult } from '../../src/sync/types.ts';
@@ -200,6 +201,49 @@ export function chunksLeftAfter(path: PlannedPath): number {
 /** Reads the contents the server holds for an Attachment, as text (null if none). */
 export async function serverFile(elsewhere: Elsewhere, id: string): Promise<string | null> {
   return decode((await elsewhere.client.getFile('Attachment', id))?.data) ?? null;
+}
+
+/**
+ * Contents attached offline (OFFLINE_BODY) to Attachment `id`, followed through a path of a mode
+ * that uploads every pending file (all objects, unsynchronized objects): its upload state and the
+ * checks both machines' model tests make on it.
+ */
+export async function offlineAttachment(device: Device, elsewhere: Elsewhere, id: string) {
+  const { store } = device.runtime;
+  const { uploadId } = (await store.pendingFile('Attachment', id))!;
+  const isPending = async () => (await store.pendingFiles()).some((f) => f.id === id);
+  /** Bytes of the offline contents the server holds staged (a broken-off upload), 0 if none. */
+  const staged = async () => (await elsewhere.client.fileUploadStatus('Attachment', id, uploadId)).offset;
+  return {
+    isPending,
+    /** On the server whole, or still marked; on the device whole either way. */
+    async expectWholeOrMarked(): Promise<void> {
+      expect((await serverFile(elsewhere, id)) === OFFLINE_BODY).toBe(!(await isPending()));
+      expect(decode((await store.getFile('Attachment', id))?.data)).toBe(OFFLINE_BODY);
+    },
+    /** In uploadingFiles: the objects went first, so the attachment (`name`) is on the server, its contents not yet. */
+    async expectObjectBeforeContents(name: string): Promise<void> {
+      expect(await store.pendingCount()).toBe(0);
+      expect(await elsewhere.get('Attachment', id)).toMatchObject({ name });
+      expect(await serverFile(elsewhere, id)).toBeNull();
+      expect(await isPending()).toBe(true);
+    },
+    /** After `path` failed or was cancelled: how far the contents got, by the state it broke off in. */
+    async expectBrokenOff(path: PlannedPath, name: string): Promise<void> {
+      const brokeIn = path.states.at(-2);
+      if (brokeIn === 'uploadingFiles') {
+        // the object is confirmed, its contents stay marked; the server holds the first chunk, staged
+        expect(await elsewhere.get('Attachment', id)).toMatchObject({ name });
+        expect(await isPending()).toBe(true);
+        expect(await staged()).toBe(CHUNK);
+      } else if (brokeIn === 'uploading') {
+        expect(await isPending()).toBe(true);
+        expect(await staged()).toBe(0);
+      } else {
+        expect(await isPending()).toBe(false);
+      }
+    },
+  };
 }
 
 /** A generated transition path: the events to send, and the snapshot key expected after each. */

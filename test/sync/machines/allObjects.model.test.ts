@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NetworkError, SyncflowError } from '../../../src/errors.ts';
 import { allObjectsMachine } from '../../../src/sync/machines/allObjects.ts';
-import { CHUNK, chunksLeftAfter, decode, FILE_CHUNK, fileUploadFaults, OFFLINE_BODY, planPaths, replay, serverFile as serverFileOf, text } from '../../support/machinePaths.ts';
+import { CHUNK, chunksLeftAfter, decode, FILE_CHUNK, fileUploadFaults, OFFLINE_BODY, offlineAttachment, planPaths, replay, serverFile as serverFileOf, text } from '../../support/machinePaths.ts';
 import { startWorld, useSharedStorage } from '../../support/world.ts';
 
 useSharedStorage();
@@ -69,13 +69,10 @@ describe('all objects machine: every path, replayed against the real store and s
       await session.commit([created, attached, session.change(kept, { title: 'kept and edited' })]);
       await session.delete((await runtime.store.get('Task', id.deletedLocally))!);
       await runtime.store.putFile('Attachment', attached.id, text(OFFLINE_BODY), 'text/plain');
-      const uploadId = (await runtime.store.pendingFile('Attachment', attached.id))!.uploadId;
+      const offline = await offlineAttachment(device, alice, attached.id);
+      const { isPending } = offline;
 
       const serverFile = (i: string) => serverFileOf(alice, i);
-      const isPending = async () => (await runtime.store.pendingFiles()).some((f) => f.id === attached.id);
-      /** Bytes of the offline contents the server holds staged (a broken-off upload), 0 if none. */
-      const staged = async () => (await alice.client.fileUploadStatus('Attachment', attached.id, uploadId)).offset;
-      const brokeIn = path.states.at(-2)!;
 
       /** Each local change is on the server or still marked: never both missing, never lost. */
       const noChangeLost = async () => {
@@ -98,8 +95,7 @@ describe('all objects machine: every path, replayed against the real store and s
         expect((await runtime.store.get('Task', created.id))?.title).toBe('made offline today');
         expect((await runtime.store.get('Task', id.kept))?.title).toBe('kept and edited');
         // The offline contents are on the server whole, or still marked; on the device they are whole either way.
-        expect((await serverFile(attached.id)) === OFFLINE_BODY).toBe(!(await isPending()));
-        expect(decode((await runtime.store.getFile('Attachment', attached.id))?.data)).toBe(OFFLINE_BODY);
+        await offline.expectWholeOrMarked();
       };
       const localTaskIds = async () => (await runtime.store.query('Task')).map((o) => o.id).sort();
 
@@ -113,11 +109,7 @@ describe('all objects machine: every path, replayed against the real store and s
               expect(await isPending()).toBe(true);
               break;
             case 'uploadingFiles':
-              // the objects went first: the attachment is on the server, its contents not yet
-              expect(await runtime.store.pendingCount()).toBe(0);
-              expect(await alice.get('Attachment', attached.id)).toMatchObject({ name: 'offline.txt' });
-              expect(await serverFile(attached.id)).toBeNull();
-              expect(await isPending()).toBe(true);
+              await offline.expectObjectBeforeContents('offline.txt');
               break;
             case 'downloading':
               expect(await serverFile(attached.id)).toBe(OFFLINE_BODY);
@@ -144,17 +136,7 @@ describe('all objects machine: every path, replayed against the real store and s
             case 'failed':
             case 'cancelled':
               await noChangeLost();
-              if (brokeIn === 'uploadingFiles') {
-                // the object is confirmed, its contents stay marked; the server holds the first chunk, staged
-                expect(await alice.get('Attachment', attached.id)).toMatchObject({ name: 'offline.txt' });
-                expect(await isPending()).toBe(true);
-                expect(await staged()).toBe(CHUNK);
-              } else if (brokeIn === 'uploading') {
-                expect(await isPending()).toBe(true);
-                expect(await staged()).toBe(0);
-              } else {
-                expect(await isPending()).toBe(false);
-              }
+              await offline.expectBrokenOff(path, 'offline.txt');
               // the server's new contents are never half-stored: absent until the download completes
               expect(await runtime.store.getFile('Attachment', id.attachment)).toBeUndefined();
               break;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NetworkError, SyncflowError } from '../../../src/errors.ts';
 import { demoSchema } from '../../../src/demo/schema.ts';
 import { unsynchronizedMachine } from '../../../src/sync/machines/unsynchronized.ts';
-import { CHUNK, chunksLeftAfter, decode, FILE_CHUNK, fileUploadFaults, OFFLINE_BODY, planPaths, replay, serverFile as serverFileOf, text } from '../../support/machinePaths.ts';
+import { CHUNK, chunksLeftAfter, decode, FILE_CHUNK, fileUploadFaults, OFFLINE_BODY, offlineAttachment, planPaths, replay, serverFile as serverFileOf, text } from '../../support/machinePaths.ts';
 import { startWorld, useSharedStorage } from '../../support/world.ts';
 
 useSharedStorage();
@@ -69,12 +69,10 @@ describe('unsynchronized objects machine: every path, replayed against the real 
       await runtime.store.putFile('Attachment', attached.id, text(OFFLINE_BODY), 'text/plain');
       // Meanwhile the renamed attachment's contents change on the server: the refresh brings the new ones.
       await alice.client.putFile('Attachment', id.shared, text('second'), 'text/plain');
-      const uploadId = (await runtime.store.pendingFile('Attachment', attached.id))!.uploadId;
+      const offline = await offlineAttachment(device, alice, attached.id);
+      const { isPending } = offline;
 
       const serverFile = (i: string) => serverFileOf(alice, i);
-      const isPending = async () => (await runtime.store.pendingFiles()).some((f) => f.id === attached.id);
-      /** Bytes of the offline contents the server holds staged (a broken-off upload), 0 if none. */
-      const staged = async () => (await alice.client.fileUploadStatus('Attachment', attached.id, uploadId)).offset;
 
       /** Every local change is on the server or still marked, and the local values are intact. */
       const noChangeLost = async () => {
@@ -93,10 +91,8 @@ describe('unsynchronized objects machine: every path, replayed against the real 
         expect(onServer.map((s, i) => s !== marked[i])).toEqual([true, true, true, true, true]);
         expect((await runtime.store.get('Attachment', id.shared))!.name).toBe('renamed here.txt');
         // The offline contents are on the server whole, or still marked; on the device they are whole either way.
-        expect((await serverFile(attached.id)) === OFFLINE_BODY).toBe(!(await isPending()));
-        expect(decode((await runtime.store.getFile('Attachment', attached.id))?.data)).toBe(OFFLINE_BODY);
+        await offline.expectWholeOrMarked();
       };
-      const brokeIn = path.states.at(-2)!;
 
       const replayed = await replay(device, { mode: 'unsynchronized' }, path, {
         ...fileUploadFaults(network, endpointOf),
@@ -108,11 +104,7 @@ describe('unsynchronized objects machine: every path, replayed against the real 
               expect(await isPending()).toBe(true);
               break;
             case 'uploadingFiles':
-              // the objects went first: the attachment is on the server, its contents not yet
-              expect(await runtime.store.pendingCount()).toBe(0);
-              expect(await alice.get('Attachment', attached.id)).toMatchObject({ name: 'offline.txt' });
-              expect(await serverFile(attached.id)).toBeNull();
-              expect(await isPending()).toBe(true);
+              await offline.expectObjectBeforeContents('offline.txt');
               break;
             case 'refreshing':
               expect(await runtime.store.pendingCount()).toBe(0);
@@ -142,17 +134,7 @@ describe('unsynchronized objects machine: every path, replayed against the real 
               expect((await runtime.store.get('Task', id.untouched))!.title).toBe('untouched');
               // contents of the renamed attachment: never half-replaced, never dropped
               expect(decode((await runtime.store.getFile('Attachment', id.shared))!.data)).toBe('first');
-              if (brokeIn === 'uploadingFiles') {
-                // the object is confirmed, its contents stay marked; the server holds the first chunk, staged
-                expect(await alice.get('Attachment', attached.id)).toMatchObject({ name: 'offline.txt' });
-                expect(await isPending()).toBe(true);
-                expect(await staged()).toBe(CHUNK);
-              } else if (brokeIn === 'uploading') {
-                expect(await isPending()).toBe(true);
-                expect(await staged()).toBe(0);
-              } else {
-                expect(await isPending()).toBe(false);
-              }
+              await offline.expectBrokenOff(path, 'offline.txt');
               break;
             default:
               throw new Error(`no checks for state ${state}`);
