@@ -113,7 +113,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('link' as const), pick, project: pick }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('serverEditProject' as const), pick, archive: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('serverDeleteProject' as const), pick }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('serverCreateProject' as const) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('serverCreateProject' as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('access' as const), pick, to: fc.constantFrom<'alice' | 'bob'>('alice', 'bob') }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('sync' as const), mode, pick }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('reSync' as const) }) },
@@ -247,9 +247,12 @@ async function runHistory(target: Target, steps: Step[]): Promise<void> {
         }
         case 'editProject':
         case 'deleteProject': {
-          const projects = await localProjects();
+          const all = await localProjects();
+          // Odd picks prefer another user's project: alice may not change it, the server refuses.
+          const others = all.filter((p) => p.owner && p.owner !== 'alice');
+          const projects = s.pick % 2 && others.length ? others : all;
           if (!projects.length) break;
-          const project = projects[s.pick % projects.length];
+          const project = projects[Math.floor(s.pick / 2) % projects.length];
           projectIds.add(project.id);
           const session = runtime.session();
           if (s.op === 'editProject') {
@@ -276,9 +279,12 @@ async function runHistory(target: Target, steps: Step[]): Promise<void> {
         }
         case 'serverEditProject':
         case 'serverDeleteProject': {
-          const ids = await serverTasks('Project');
+          const all = await serverTasks('Project');
+          // Odd picks prefer a project alice's tasks refer to: the server must clear those references.
+          const referred = all.filter((id) => [...fates.values()].some((f) => f.project === id));
+          const ids = s.pick % 2 && referred.length ? referred : all;
           if (!ids.length) break;
-          const id = ids[s.pick % ids.length];
+          const id = ids[Math.floor(s.pick / 2) % ids.length];
           projectIds.add(id);
           if (s.op === 'serverEditProject') {
             const name = marker('Q');
@@ -560,6 +566,14 @@ const examples: Step[][] = [
     { op: 'access', pick: 0, to: 'bob' },
     { op: 'crashDuringSync', afterWrites: 1, mode: 'reSync' },
     { op: 'sync', mode: 'selected', pick: 0 },
+  ],
+  // A project deleted on the server while a synced task refers to it: the reference is cleared everywhere.
+  [
+    { op: 'create', withProject: true },
+    { op: 'sync', mode: 'all', pick: 0 },
+    { op: 'serverDeleteProject', pick: 1 },
+    { op: 'edit', pick: 0 },
+    { op: 'sync', mode: 'unsynchronized', pick: 0 },
   ],
   // Projects: a new project and its task, a referenced project deleted on the server, alice's
   // rename racing carol's, a rename of carol's project (refused), a delete of a referenced project.
