@@ -26,6 +26,19 @@ afterEach(async () => {
 const uuid = () => crypto.randomUUID();
 const open = { attribute: 'done', op: 'eq', value: false } as const;
 
+/** Makes the device's store fail to store its second batch of server objects with `message`; answers the undo. */
+function failSecondBatch({ runtime: { store } }: Device, message: string): () => void {
+  const apply = store.applyServerObjects.bind(store);
+  let batches = 0;
+  store.applyServerObjects = async (...args) => {
+    if (++batches === 2) throw new Error(message);
+    return apply(...args);
+  };
+  return () => {
+    store.applyServerObjects = apply;
+  };
+}
+
 /** A second sync manager over a device's database: the runtime's after the app restarted. */
 function managerOf({ runtime }: Device): SyncManager {
   return new SyncManager(
@@ -329,14 +342,9 @@ describe('stop and restart', () => {
     await first.defineSyncDown({ entity: 'Task' }, { name: 'a', batchSize: 5 });
     // Cut the run after its first stored batch, as a closed tab would.
     const { store } = device.runtime;
-    const apply = store.applyServerObjects.bind(store);
-    let batches = 0;
-    store.applyServerObjects = async (...args) => {
-      if (++batches === 2) throw new Error('tab closed');
-      return apply(...args);
-    };
+    const restore = failSecondBatch(device, 'tab closed');
     await first.reSync('a');
-    store.applyServerObjects = apply;
+    restore();
     const cut = (await store.findSyncState('a'))!;
     await store.putSyncState({ ...cut, status: 'running', error: null }); // what a killed process leaves behind
 
@@ -358,14 +366,9 @@ describe('the checkpoint', () => {
     const { syncs } = device.runtime;
     await syncs.defineSyncDown({ entity: 'Task' }, { name: 'a', batchSize: 5 });
     const { store } = device.runtime;
-    const apply = store.applyServerObjects.bind(store);
-    let batches = 0;
-    store.applyServerObjects = async (...args) => {
-      if (++batches === 2) throw new Error('disk full');
-      return apply(...args);
-    };
+    const restore = failSecondBatch(device, 'disk full');
     const failed = await syncs.reSync('a');
-    store.applyServerObjects = apply;
+    restore();
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'internal', message: 'disk full' } });
     expect(await store.count('Task')).toBe(5);
 
