@@ -25,6 +25,8 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-backgr
 
 export interface EditorWorld {
   url: string;
+  /** The sync server the editor proxies to (a test may check it over HTTP with a user's token). */
+  serverUrl: string;
   flowsDir: string;
   page: Page;
   browser: Browser;
@@ -119,6 +121,7 @@ export async function startEditorWorld(options: { prefix: string; token?: string
   if (options.token !== null) await signIn(options.token ?? 'alice-token');
   return {
     url: editor.url,
+    serverUrl: running.demo.url,
     flowsDir,
     page,
     browser,
