@@ -2,19 +2,11 @@
  * The journal counts a Synchronize's uploads per entity (the changes the server applied), not as
  * one total; a refused change is not counted. Real runtime, real server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSharedStorage, startWorld, type World } from '../support/world.ts';
+import { describe, expect, it } from 'vitest';
+import { useWorld } from '../support/world.ts';
 import { closeProfileDevices, profileDevice } from './support.ts';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  closeProfileDevices();
-  await world.close();
-  await closeSharedStorage();
-});
+const world = useWorld({ beforeClose: closeProfileDevices });
 
 describe('journal: Synchronize uploads per entity', () => {
   it('counts the applied changes of each entity; a refused one is not counted', async () => {

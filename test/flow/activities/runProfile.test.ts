@@ -3,23 +3,15 @@
  * profiles and a real sync server: the summary it outputs, refusals and skips as a catchable
  * ProfileRefusedError, and the check of profile names when the flow loads.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FlowValidationError, ProfileRefusedError } from '../../../src/errors.ts';
 import type { Flow } from '../../../src/flow/format.ts';
 import type { ProfileInput } from '../../../src/profiles/Profile.ts';
-import { closeSharedStorage, startWorld, type World } from '../../support/world.ts';
+import { useWorld } from '../../support/world.ts';
 import { closeProfileDevices, profileDevice } from '../../profiles/support.ts';
 import { activity, linear, objectParam, T } from '../support/flows.ts';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  closeProfileDevices();
-  await world.close();
-  await closeSharedStorage();
-});
+const world = useWorld({ beforeClose: closeProfileDevices });
 
 const profiles: ProfileInput[] = [
   { name: 'GetTasks', direction: 'download', entities: { include: ['Task'] }, globalExclusions: false },
