@@ -1,7 +1,8 @@
 /**
  * The editor as `npm start` serves it now: under `/editor/` of the sync server's own port (one
  * port). Real Chromium signs in, opens a flow, runs a flow that synchronizes through
- * `/editor/api` (the proxy adds the session's token), and a reload keeps both the sign-in and the flow.
+ * `/editor/api` (the proxy adds the session's token), and a reload keeps both the sign-in and the flow;
+ * the app's schema and profiles come from `/editor/editor-api/app`.
  */
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -66,6 +67,11 @@ describe('the editor under /editor/ of the sync server', { timeout: 90_000 }, ()
     expect(new URL(page.url()).pathname).toBe('/editor/');
     const test = expect.getState().currentTestName!.split(' > ').pop()!;
     await page.screenshot({ path: join(screenshotsDir, `mounted--${slug(test)}.png`) });
+
+    // The app came from the editor under its path, with the config's profiles (serve passes them).
+    expect(requests).toContain('/editor/editor-api/app');
+    await page.getByTestId('tab-profiles').click();
+    await expect.poll(() => page.getByTestId('profile-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-profile')))).toEqual(['GetTasks', 'PushChanges', 'BackOnline']);
     expect(pageErrors).toEqual([]);
   });
 });
