@@ -264,11 +264,18 @@ export class LocalStore {
     const entities = [...new Set(confirmations.map((c) => c.entity))];
     await this.serverWrite([...entities, CHANGES, FILES, META], async (trans) => {
       const changes = this.db.table(CHANGES);
-      const [pending, stored, sent] = await Promise.all([
+      const [pending, sent] = await Promise.all([
         changes.bulkGet(confirmations.map((c) => objectKey(c.entity, c.id))) as Promise<Array<LocalChange | undefined>>,
-        this.rowsOf(confirmations),
         this.sentCreates(),
       ]);
+      // The usual case (the uploaded change is the latest, uploaded whole) needs no stored row:
+      // the server's version replaces it, with the tag '' a refresh writes too (the next
+      // all-objects run tags every row it downloads). Only the other cases read theirs.
+      const plain = confirmations.map((c, i) => pending[i]?.seq === c.seq && !c.remaining?.length);
+      const others = confirmations.flatMap((_, i) => (plain[i] ? [] : [i]));
+      const read = await this.rowsOf(others.map((i) => confirmations[i]));
+      const stored = new Array<Row | undefined>(confirmations.length);
+      others.forEach((i, k) => (stored[i] = read[k]));
       // The last decision per key wins, as writes one after the other would.
       const changeWrites = new Map<string, { key: [string, string]; value: LocalChange | null }>(); // null: delete the change
       const rowWrites = new Map<string, Map<string, Row | null>>(entities.map((e) => [e, new Map()])); // null: remove the row
@@ -287,7 +294,7 @@ export class LocalStore {
           rows.set(c.id, { ...c.object, ...kept, [TAG]: row[TAG] ?? '' });
         } else if (change && change.seq === c.seq) {
           setChange(c, null);
-          rows.set(c.id, c.object ? { ...c.object, [TAG]: row?.[TAG] ?? '' } : null);
+          rows.set(c.id, c.object ? { ...c.object, [TAG]: '' } : null);
         } else if (change && change.seq > c.seq) {
           // Committed again while uploading: keep the newer change, adjusted to what the server now has.
           if (change.kind === 'create' && c.object) {

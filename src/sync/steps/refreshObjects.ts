@@ -25,10 +25,8 @@ export async function refreshObjects(
 ): Promise<RefreshOutcome> {
   const outcome: RefreshOutcome = { refreshed: 0, removedIds: [] };
   const parts = chunk([...new Set(ids)], DEFAULT_BATCH);
-  const fetchPart = (k: number) => {
-    throwIfCancelled(signal);
-    return handled(ctx.client.fetchObjects(entity, parts[k], signal));
-  };
+  const fetchPart = (k: number) => handled(ctx.client.fetchObjects(entity, parts[k], signal));
+  throwIfCancelled(signal);
   let next = parts.length ? fetchPart(0) : undefined;
   try {
     for (let k = 0; k < parts.length; k++) {
@@ -47,6 +45,8 @@ export async function refreshObjects(
         outcome.removedIds.push(...gone.filter((_, i) => !left[i]));
       }
       ctx.onProgress?.({ phase: 'refresh', entity, done: outcome.refreshed + outcome.removedIds.length, total: ids.length });
+      // A part received is stored before a cancel takes effect.
+      if (next) throwIfCancelled(signal);
     }
   } finally {
     await next?.catch(() => undefined); // no request of this refresh outlives it
