@@ -1,5 +1,5 @@
 import { SyncflowError } from '../../errors.ts';
-import { leftChain, type Expr, type ExprOf } from './ast.ts';
+import type { BinaryOp, Expr, ExprOf } from './ast.ts';
 import { describeValue, FUNCTIONS, type FunctionContext } from './functions.ts';
 
 /** What the evaluator needs from the running flow. */
@@ -58,20 +58,21 @@ class Evaluator {
         if (e.op === 'not') return !(await this.condition(e.operand));
         return -this.number(await this.visit(e.operand), e.operand, 'negate');
       case 'binary': {
-        // A chain is evaluated in a loop, from its first operand up: no recursion per term.
-        const { chain, first } = leftChain(e);
+        // A chain is evaluated in a loop, from its first operand up: no recursion per term. Messages
+        // about a left side point at the chain's first operand, where that side starts.
+        const first = e.operands[0];
         let value = await this.visit(first);
-        for (let i = chain.length - 1; i >= 0; i--) {
-          const node = chain[i];
-          if (node.op === 'and' || node.op === 'or') {
+        for (let i = 1; i < e.count; i++) {
+          const op = e.ops[i - 1];
+          const r = e.operands[i];
+          if (op === 'and' || op === 'or') {
             // and / or short-circuit, as authors expect from `$x != empty and $x/done`.
-            const l = this.asCondition(value, node.left);
-            value = node.op === 'and' ? l && (await this.condition(node.right)) : l || (await this.condition(node.right));
+            const l = this.asCondition(value, first);
+            value = op === 'and' ? l && (await this.condition(r)) : l || (await this.condition(r));
           } else {
             // Literals and plain variables are read without an await: a long chain costs no microtask per term.
-            const r = node.right;
             const rv = r.kind === 'literal' ? r.value : r.kind === 'path' && r.members.length === 0 ? this.ctx.variable(r.variable) : await this.visit(r);
-            value = this.binary(node, value, rv);
+            value = this.binary(op, first, r, value, rv);
           }
         }
         return value;
@@ -122,15 +123,11 @@ class Evaluator {
     return v ?? null;
   }
 
-  /** `e` (any operator but and / or), whose operands gave `leftValue` and `rightValue`. */
-  private binary(e: ExprOf<'binary'>, leftValue: unknown, rightValue: unknown): unknown {
-    const left = e.left;
+  /** `left op right` (any operator but and / or), whose sides gave `leftValue` and `rightValue`; `left` and `right` are for positions. */
+  private binary(op: Exclude<BinaryOp, 'and' | 'or'>, left: Expr, right: Expr, leftValue: unknown, rightValue: unknown): unknown {
     const l = leftValue ?? null;
     const r = rightValue ?? null;
-    switch (e.op) {
-      case 'and':
-      case 'or':
-        throw this.fail(e, `"${e.op}" is evaluated by the chain`);
+    switch (op) {
       case '=':
         return valuesEqual(l, r);
       case '!=':
@@ -142,27 +139,27 @@ class Evaluator {
         if (l === null || r === null) return false;
         const bothNumbers = typeof l === 'number' && typeof r === 'number';
         const bothStrings = typeof l === 'string' && typeof r === 'string';
-        if (!bothNumbers && !bothStrings) throw this.fail(e.right, `cannot compare ${describeValue(l)} with ${describeValue(r)}`);
+        if (!bothNumbers && !bothStrings) throw this.fail(right, `cannot compare ${describeValue(l)} with ${describeValue(r)}`);
         const c = l < r ? -1 : l > r ? 1 : 0;
-        return e.op === '<' ? c < 0 : e.op === '<=' ? c <= 0 : e.op === '>' ? c > 0 : c >= 0;
+        return op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : c >= 0;
       }
       case '+':
         if (typeof l === 'string' || typeof r === 'string') return text(l) + text(r);
-        return this.number(l, left, 'add') + this.number(r, e.right, 'add');
+        return this.number(l, left, 'add') + this.number(r, right, 'add');
       case '-':
-        return this.number(l, left, 'subtract') - this.number(r, e.right, 'subtract');
+        return this.number(l, left, 'subtract') - this.number(r, right, 'subtract');
       case '*':
-        return this.number(l, left, 'multiply') * this.number(r, e.right, 'multiply');
+        return this.number(l, left, 'multiply') * this.number(r, right, 'multiply');
       case 'div': {
         const a = this.number(l, left, 'divide');
-        const b = this.number(r, e.right, 'divide');
-        if (b === 0) throw this.fail(e.right, 'division by zero');
+        const b = this.number(r, right, 'divide');
+        if (b === 0) throw this.fail(right, 'division by zero');
         return a / b;
       }
       case 'mod': {
         const a = this.number(l, left, 'take the remainder of');
-        const b = this.number(r, e.right, 'take the remainder of');
-        if (b === 0) throw this.fail(e.right, 'division by zero');
+        const b = this.number(r, right, 'take the remainder of');
+        if (b === 0) throw this.fail(right, 'division by zero');
         return a % b;
       }
     }

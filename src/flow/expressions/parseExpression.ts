@@ -3,7 +3,7 @@
  * grammar, in one place; each rule below is one method of `Parser`.
  *
  *   Exp      = OrExp
- *   OrExp    = AndExp ("or" AndExp)*                      chains are lists, folded left in a loop
+ *   OrExp    = AndExp ("or" AndExp)*                      a chain is one node (BinaryExpr) over its operands
  *   AndExp   = NotExp ("and" NotExp)*
  *   NotExp   = "not"* CmpExp
  *   CmpExp   = AddExp (cmpOp AddExp)?                     not associative: 1 = 2 = 3 is an error
@@ -27,7 +27,7 @@
  * new Function and no dependency, and it runs in the browser as it is.
  */
 import { ExpressionError } from '../../errors.ts';
-import type { BinaryOp, Expr } from './ast.ts';
+import { BinaryExpr, NO_MEMBERS, withSpan, type BinaryOp, type Expr, type Member } from './ast.ts';
 
 /** The longest expression accepted, in UTF-16 code units (64 KB). */
 export const MAX_EXPRESSION_LENGTH = 65_536;
@@ -94,21 +94,29 @@ class Parser {
   }
 
   private orExp(): Expr {
-    let left = this.andExp();
+    const first = this.andExp();
+    if (!this.isWord('or')) return first;
+    const operands = [first];
+    const ops: BinaryOp[] = [];
     while (this.isWord('or')) {
       this.next();
-      left = binary('or', left, this.andExp());
+      ops.push('or');
+      operands.push(this.andExp());
     }
-    return left;
+    return BinaryExpr.chain(operands, ops);
   }
 
   private andExp(): Expr {
-    let left = this.notExp();
+    const first = this.notExp();
+    if (!this.isWord('and')) return first;
+    const operands = [first];
+    const ops: BinaryOp[] = [];
     while (this.isWord('and')) {
       this.next();
-      left = binary('and', left, this.notExp());
+      ops.push('and');
+      operands.push(this.notExp());
     }
-    return left;
+    return BinaryExpr.chain(operands, ops);
   }
 
   private notExp(): Expr {
@@ -129,29 +137,34 @@ class Parser {
     if (this.kind !== 'punct' || !CMP_OPS.has(this.text)) return left;
     const op = this.text as BinaryOp;
     this.next();
-    return binary(op, left, this.addExp());
+    return BinaryExpr.chain([left, this.addExp()], [op]);
   }
 
   private addExp(): Expr {
-    let left = this.mulExp();
-    while (this.kind === 'punct' && (this.text === '+' || this.text === '-')) {
-      const op = this.text as BinaryOp;
+    const first = this.mulExp();
+    if (!this.isAddOp()) return first;
+    const operands = [first];
+    const ops: BinaryOp[] = [];
+    while (this.isAddOp()) {
+      ops.push(this.text as BinaryOp);
       this.next();
-      left = binary(op, left, this.mulExp());
+      operands.push(this.mulExp());
     }
-    return left;
+    return BinaryExpr.chain(operands, ops);
   }
 
   private mulExp(): Expr {
-    let left = this.unaryExp();
-    for (;;) {
-      let op: BinaryOp;
-      if (this.kind === 'punct' && (this.text === '*' || this.text === ':')) op = this.text === '*' ? '*' : 'div';
-      else if (this.isWord('div') || this.isWord('mod')) op = this.text as BinaryOp;
-      else return left;
+    const first = this.unaryExp();
+    let op = this.mulOp();
+    if (!op) return first;
+    const operands = [first];
+    const ops: BinaryOp[] = [];
+    for (; op; op = this.mulOp()) {
+      ops.push(op);
       this.next();
-      left = binary(op, left, this.unaryExp());
+      operands.push(this.unaryExp());
     }
+    return BinaryExpr.chain(operands, ops);
   }
 
   private unaryExp(): Expr {
@@ -180,8 +193,7 @@ class Parser {
       const inner = this.exp();
       const end = this.expectPunct(')');
       this.depth--;
-      // The span widens to the parentheses, so messages point at what the author wrote.
-      return { ...inner, start, end };
+      return withSpan(inner, start, end);
     }
     if (this.kind === 'word') {
       const end = this.end;
@@ -217,7 +229,6 @@ class Parser {
   private call(): Expr {
     const start = this.start;
     const name = this.text;
-    const nameEnd = this.end;
     this.next();
     this.expectPunct('(');
     this.enter(start);
@@ -233,7 +244,7 @@ class Parser {
     const end = this.end;
     this.next();
     this.depth--;
-    return { kind: 'call', name, nameEnd, args, start, end };
+    return { kind: 'call', name, args, start, end };
   }
 
   // -- helpers ----------------------------------------------------------------------------------
@@ -250,6 +261,16 @@ class Parser {
 
   private isWord(w: string): boolean {
     return this.kind === 'word' && this.text === w;
+  }
+
+  private isAddOp(): boolean {
+    return this.kind === 'punct' && (this.text === '+' || this.text === '-');
+  }
+
+  /** The multiplicative operator at the current token (`:` is `div`), or undefined. */
+  private mulOp(): BinaryOp | undefined {
+    if (this.kind === 'punct') return this.text === '*' ? '*' : this.text === ':' ? 'div' : undefined;
+    return this.isWord('div') || this.isWord('mod') ? (this.text as BinaryOp) : undefined;
   }
 
   private isPunct(p: string): boolean {
@@ -352,11 +373,12 @@ class Parser {
     const nameStart = start + 1;
     const nameEnd = this.nameAt(nameStart);
     if (nameEnd === nameStart) throw this.error(nameStart, '"_" or a letter');
-    const members: Array<{ name: string; start: number; end: number }> = [];
+    let members: Member[] | undefined;
     let i = nameEnd;
     while (s[i] === '/') {
       const mEnd = this.nameAt(i + 1);
       if (mEnd === i + 1) throw this.error(i + 1, '"_" or a letter');
+      members ??= [];
       if (members.length >= MAX_EXPRESSION_DEPTH) {
         throw new ExpressionError(`A path reads at most ${MAX_EXPRESSION_DEPTH} members (at ${i + 1})`, i + 1, s);
       }
@@ -366,7 +388,7 @@ class Parser {
     this.kind = 'path';
     this.text = '';
     this.end = this.pos = i;
-    this.value = { kind: 'path', variable: s.slice(nameStart, nameEnd), members, start, end: i };
+    this.value = { kind: 'path', variable: s.slice(nameStart, nameEnd), members: members ?? NO_MEMBERS, start, end: i };
   }
 
   /** The end of the name starting at `i` (`i` itself if none starts there). */
@@ -388,10 +410,6 @@ class Parser {
     }
     return i;
   }
-}
-
-function binary(op: BinaryOp, left: Expr, right: Expr): Expr {
-  return { kind: 'binary', op, left, right, start: left.start, end: right.end };
 }
 
 /** A readable syntax message for a failure at `position`, where `expected` was (or 'end': nothing more). */

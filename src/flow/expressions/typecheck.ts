@@ -1,6 +1,6 @@
 import { ExpressionError } from '../../errors.ts';
 import type { Schema } from '../../model/schema.ts';
-import { leftChain, type Expr, type ExprOf } from './ast.ts';
+import type { BinaryOp, Expr, ExprOf } from './ast.ts';
 import { FUNCTIONS, signatureOf } from './functions.ts';
 import {
   describeType,
@@ -62,10 +62,11 @@ function infer(e: Expr, env: TypeEnv, report: Report): StaticType {
       return isNumeric(t) ? t : Types.decimal;
     }
     case 'binary': {
-      // A chain is checked in a loop, from its first operand up: no recursion per term.
-      const { chain, first } = leftChain(e);
+      // A chain is checked in a loop, from its first operand up: no recursion per term. A left side
+      // starts where the chain's first operand does, so that operand stands for it in messages.
+      const first = e.operands[0];
       let t = infer(first, env, report);
-      for (let i = chain.length - 1; i >= 0; i--) t = binary(chain[i], t, infer(chain[i].right, env, report), report);
+      for (let i = 1; i < e.count; i++) t = binary(e.ops[i - 1], first, e.operands[i], t, infer(e.operands[i], env, report), report);
       return t;
     }
     case 'if': {
@@ -130,50 +131,54 @@ export function unify(a: StaticType, b: StaticType): StaticType | undefined {
 const isText = (t: StaticType) => t.kind === 'string' || t.kind === 'enum';
 const isArithmetic = (t: StaticType) => isLoose(t) || isNumeric(t);
 
-function mismatch(e: ExprOf<'binary'>, l: StaticType, r: StaticType, report: Report, what: string): void {
-  report(e.right.start, `cannot ${what} ${describeType(l)} and ${describeType(r)}`);
+function mismatch(right: Expr, l: StaticType, r: StaticType, report: Report, what: string): void {
+  report(right.start, `cannot ${what} ${describeType(l)} and ${describeType(r)}`);
 }
 
-/** The type of `e` given its operands' types `l` and `r`. */
-function binary(e: ExprOf<'binary'>, l: StaticType, r: StaticType, report: Report): StaticType {
-  switch (e.op) {
+/**
+ * The type of `left op right` given the sides' types `l` and `r`. In a chain, `left` is its first
+ * operand, which starts where the left side does (comparisons never chain: there it is the left
+ * side itself, as enumLiteral needs).
+ */
+function binary(op: BinaryOp, left: Expr, right: Expr, l: StaticType, r: StaticType, report: Report): StaticType {
+  switch (op) {
     case 'and':
     case 'or':
-      expectBoolean(l, e.left, report, `"${e.op}"`);
-      expectBoolean(r, e.right, report, `"${e.op}"`);
+      expectBoolean(l, left, report, `"${op}"`);
+      expectBoolean(r, right, report, `"${op}"`);
       return Types.boolean;
     case '=':
     case '!=':
-      if (!isComparable(l, r)) report(e.right.start, `cannot compare ${describeType(l)} with ${describeType(r)}`);
-      else enumLiteral(l, e.right, report) || enumLiteral(r, e.left, report);
+      if (!isComparable(l, r)) report(right.start, `cannot compare ${describeType(l)} with ${describeType(r)}`);
+      else enumLiteral(l, right, report) || enumLiteral(r, left, report);
       return Types.boolean;
     case '<':
     case '<=':
     case '>':
     case '>=':
-      if (!isOrdered(l, r)) report(e.right.start, `cannot order ${describeType(l)} and ${describeType(r)} with "${e.op}"`);
+      if (!isOrdered(l, r)) report(right.start, `cannot order ${describeType(l)} and ${describeType(r)} with "${op}"`);
       return Types.boolean;
     case '+': {
       if (isText(l) || isText(r)) {
         const other = isText(l) ? r : l;
-        if (other.kind === 'list' || other.kind === 'object') mismatch(e, l, r, report, 'add');
+        if (other.kind === 'list' || other.kind === 'object') mismatch(right, l, r, report, 'add');
         return Types.string;
       }
-      return arithmetic(e, l, r, report, 'add');
+      return arithmetic(right, l, r, report, 'add');
     }
     case '-':
     case '*':
     case 'mod':
-      return arithmetic(e, l, r, report, e.op === '-' ? 'subtract' : e.op === '*' ? 'multiply' : 'take the remainder of');
+      return arithmetic(right, l, r, report, op === '-' ? 'subtract' : op === '*' ? 'multiply' : 'take the remainder of');
     case 'div':
-      arithmetic(e, l, r, report, 'divide');
+      arithmetic(right, l, r, report, 'divide');
       return Types.decimal;
   }
 }
 
-function arithmetic(e: ExprOf<'binary'>, l: StaticType, r: StaticType, report: Report, what: string): StaticType {
+function arithmetic(right: Expr, l: StaticType, r: StaticType, report: Report, what: string): StaticType {
   if (!isArithmetic(l) || !isArithmetic(r)) {
-    mismatch(e, l, r, report, what);
+    mismatch(right, l, r, report, what);
     return Types.unknown;
   }
   if (l.kind === 'integer' && r.kind === 'integer') return Types.integer;

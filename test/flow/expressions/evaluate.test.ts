@@ -103,6 +103,15 @@ describe('evaluate', () => {
     });
   });
 
+  it('places a failure inside an operator chain at the side that failed', async () => {
+    // A left side that is itself a fold starts at the chain's first operand.
+    expect((await fails("$name + 1 - 2")).message).toBe('cannot subtract "Ada1": not a number (in "$name + 1 - 2" at 0)');
+    expect((await fails("1 + ($name + 1 - 2)")).message).toBe('cannot subtract "Ada1": not a number (in "1 + ($name + 1 - 2)" at 5)');
+    expect((await fails('1 + 2 - $none')).message).toBe('cannot subtract empty (in "1 + 2 - $none" at 8)');
+    expect((await fails('$flag and $flag and $count')).message).toBe('expected a boolean, got 4 (in "$flag and $flag and $count" at 20)');
+    expect(await ev('10 - 4 - 3 + 2 * 3 div 2')).toBe(6);
+  });
+
   it('compares objects by id', async () => {
     expect(await ev('$task = $same')).toBe(true);
     expect(await ev('$task = $other')).toBe(false);

@@ -132,6 +132,26 @@ describe('parseExpression', () => {
       expect(e).toMatchObject({ kind: 'binary', op: '+', start: 0, end: 31_999 });
     });
 
+    it('keeps an operator chain as one node over its operands, read as nested binary nodes with their spans', () => {
+      const e = parseExpression('$a - 2 + ($b * 3) + 4');
+      if (e.kind !== 'binary') throw new Error(e.kind);
+      expect(e.operands.map(show)).toEqual(['$a', '2', '($b * 3)', '4']);
+      expect(e.ops).toEqual(['-', '+', '+']);
+      expect(e).toMatchObject({ op: '+', start: 0, end: 21, right: { kind: 'literal', value: 4, start: 20 } });
+      // The left side spans what it folds; the parenthesized operand keeps the parentheses' span.
+      expect(e.left).toMatchObject({ kind: 'binary', op: '+', start: 0, end: 17, right: { kind: 'binary', op: '*', start: 9, end: 17 } });
+      expect(e.left.kind === 'binary' && e.left.left).toMatchObject({ kind: 'binary', op: '-', start: 0, end: 6, left: { variable: 'a' } });
+      const sum = parseExpression(Array(16_000).fill('$n').join('+'));
+      expect(sum.kind === 'binary' && sum.operands.length).toBe(16_000);
+    });
+
+    it('reads each path of a chain with its own members, and a path without members has none', () => {
+      const e = parseExpression('$task/title + $task/title + $other/title');
+      const names = e.kind === 'binary' ? e.operands.map((x) => (x.kind === 'path' ? [x.variable, ...x.members.map((m) => m.name)] : [])) : [];
+      expect(names).toEqual([['task', 'title'], ['task', 'title'], ['other', 'title']]);
+      expect(parseExpression('$task')).toMatchObject({ kind: 'path', members: [] });
+    });
+
     it('accepts 256 levels of nesting and refuses the 257th at its position', () => {
       expect(parsed('('.repeat(256) + '1' + ')'.repeat(256))).toBe('1');
       const e = failure('('.repeat(10_000) + '1' + ')'.repeat(10_000));

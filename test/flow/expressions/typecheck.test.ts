@@ -101,6 +101,14 @@ describe('typecheck', () => {
     expect(errorsOf(source)).toEqual([{ position, message }]);
   });
 
+  it('places the errors of an operator chain at the operand that breaks it', () => {
+    expect(errorsOf("1 + 2 - 'x' - 3")).toEqual([
+      { position: 8, message: 'cannot subtract integer and string (at 8)' },
+    ]);
+    expect(errorsOf('$flag and $flag or $count and $flag')).toEqual([{ position: 19, message: '"and" needs a boolean, not integer (at 19)' }]);
+    expect(typeOf('1 + 2 - 3 * 4 div 2')).toBe('decimal');
+  });
+
   it('reports every error of an expression, each at its place', () => {
     expect(errorsOf('$nope + 1 > $task/titel')).toEqual([
       { position: 0, message: 'unknown variable $nope (at 0)' },
