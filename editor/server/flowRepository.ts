@@ -84,11 +84,15 @@ export class FlowRepository {
   /** Saves one at a time: a save's check of the version it was based on and its write are one step. */
   #saving: Promise<unknown> = Promise.resolve();
 
-  /** @param validate the runtime's validator (a test may count its calls). */
+  /**
+   * @param validate the runtime's validator (a test may count its calls).
+   * @param profiles the app's sync profile names: a Run profile activity naming another is a problem.
+   */
   constructor(
     readonly dir: string,
     private readonly schema: Schema,
     private readonly validate: ValidateFlow = validateFlow,
+    private readonly profiles?: readonly string[],
   ) {}
 
   /**
@@ -240,7 +244,7 @@ export class FlowRepository {
   /** The validator's problems; a validator that throws (a stack overflow, say) is a problem too, never a 500. */
   #validate(flow: unknown, resolveFlow: (name: string) => unknown): FlowProblem[] {
     try {
-      return [...this.validate(flow, { schema: this.schema, resolveFlow }).problems];
+      return [...this.validate(flow, { schema: this.schema, resolveFlow, profiles: this.profiles }).problems];
     } catch (e) {
       const why = e instanceof RangeError ? 'it is too large or too deeply nested' : 'the validator failed';
       return [{ path: '', message: `The flow could not be validated: ${why}` }];

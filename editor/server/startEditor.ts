@@ -143,7 +143,7 @@ export async function createEditorHandler(options: EditorHandlerOptions): Promis
   // Parsed before the build: a bad definition stops the start at once, naming its field.
   const app = { schema, profiles: parseProfiles(options.profiles, schema) };
   const distDir = await ensureEditorBuilt({ distDir: options.distDir, log: options.log });
-  const repository = new FlowRepository(options.flowsDir, schema);
+  const repository = new FlowRepository(options.flowsDir, schema, undefined, app.profiles.map((p) => p.name));
   const authorRole = options.authorRole ?? 'author';
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   if (basePath && !/^(\/[A-Za-z0-9_-]+)+$/.test(basePath)) throw ValidationError.at('basePath', 'a path such as /editor (letters, digits, - and _)');

@@ -91,4 +91,28 @@ describe('FlowRepository', () => {
     await expect(repository.save('retryFailures', flows[0].flow)).rejects.toBeInstanceOf(InvalidFlowError);
     expect(await readFile(join(dir, 'retryFailures.flow.json'), 'utf8')).toBe(before);
   });
+
+  it("refuses to save a Run profile of a profile the app does not have (the page's check, on the server too)", async () => {
+    const runs = (profile: string) => ({
+      name: 'runsProfile',
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'run', type: 'activity', activity: { type: 'runProfile', profile } },
+        { id: 'end', type: 'end' },
+      ],
+      edges: [
+        { from: 'start', to: 'run' },
+        { from: 'run', to: 'end' },
+      ],
+    });
+    const repository = new FlowRepository(dir, demoSchema, undefined, ['GetTasks']);
+    await repository.create('runsProfile');
+    const refused = await repository.save('runsProfile', runs('Nope')).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(InvalidFlowError);
+    expect((refused as InvalidFlowError).problems).toEqual([expect.objectContaining({ message: expect.stringContaining('unknown sync profile "Nope"') })]);
+    expect((await repository.save('runsProfile', runs('GetTasks'))).problems).toEqual([]);
+    // An app with no profiles at all: every name is unknown.
+    const none = new FlowRepository(dir, demoSchema, undefined, []);
+    expect((await none.list()).find((f) => f.id === 'runsProfile')?.problems).toEqual([expect.objectContaining({ message: expect.stringContaining('unknown sync profile "GetTasks"') })]);
+  });
 });
