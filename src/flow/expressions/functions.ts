@@ -94,9 +94,11 @@ const addTime = (unit: number, fn: string): FunctionDef => ({
     const k = num(n, fn);
     if (t === null || k === null) return null;
     const result = new Date(t + k * unit);
-    // Past year 275,760 (or with a huge k) there is no date: say so instead of a RangeError.
-    if (Number.isNaN(result.getTime())) throw fail(`${fn}: the result is outside the range of dates`);
-    return result.toISOString();
+    // Outside the years 0001-9999 the ISO text (+010000-…) is not a datetime any other part accepts; past
+    // year 275,760 there is no Date at all: say so instead of a RangeError.
+    const iso = Number.isNaN(result.getTime()) ? null : result.toISOString();
+    if (iso === null || !parseIsoDateTime(iso)) throw fail(`${fn}: the result is outside the range of dates`);
+    return iso;
   },
 });
 
@@ -220,7 +222,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
       const date = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
       // Date.UTC rolls 31 February over to March: refuse what is not a real date.
       if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo! - 1 || date.getUTCDate() !== d || date.getUTCHours() !== h ||
-        date.getUTCMinutes() !== mi || date.getUTCSeconds() !== s) {
+        date.getUTCMinutes() !== mi || date.getUTCSeconds() !== s || y! > 9999) {
         throw fail(`dateTime: ${args.map(describeValue).join(', ')} is not a valid date and time`);
       }
       return date.toISOString();

@@ -69,6 +69,10 @@ describe('expression functions', () => {
     ["addDays('2025-02-30T10:00:00Z', 1)", 'addDays: "2025-02-30T10:00:00Z" is not a datetime'],
     ["addHours('2025-03-01T24:00:00Z', 1)", 'addHours: "2025-03-01T24:00:00Z" is not a datetime'],
     ["addMinutes('March 7, 2025', 1)", 'addMinutes: "March 7, 2025" is not a datetime'],
+    // Past 9999 the ISO text would be +010000-…, which no datetime parser here accepts.
+    ["addDays('9999-12-31T00:00:00Z', 1)", 'addDays: the result is outside the range of dates'],
+    ["addHours('0001-01-01T00:30:00Z', -1)", 'addHours: the result is outside the range of dates'],
+    ['dateTime(10000, 1, 1)', 'dateTime: 10000, 1, 1 is not a valid date and time'],
   ])('%s fails', async (source, message) => {
     const e = await ev(source).then(
       () => undefined,
