@@ -1,7 +1,8 @@
 /**
  * Runs the open flow in the page as the signed-in user: the embedded runtime on IndexedDB
  * against `/api` of this origin (the editor server adds the user's token). Shows the trace, the sync machine's states (the current one
- * highlighted, live), the local database and the SynchronizationFailures (retry / dismiss).
+ * highlighted, live), the local database and the SynchronizationFailures (retry / dismiss), or in
+ * their place the sync journal.
  */
 import { useEffect, useRef, useState } from 'react';
 import type { FlowParameter } from '../../../src/flow/format.ts';
@@ -9,14 +10,22 @@ import { objectLabel, shortId, type RunState } from '../run/runStore.ts';
 import { useRun, useRunStore } from '../run/useRun.ts';
 import { validationOf } from '../store/editorStore.ts';
 import { useApp, useEditor, useEditorStore } from '../store/useEditor.ts';
+import { DataViewTabs, SyncJournal } from './SyncJournal.tsx';
 
 export function RunPanel() {
+  const view = useRun((s) => s.dataView);
   return (
     <div className="run-panel" data-testid="run-panel">
       <RunControls />
       <DebugOrMachine />
-      <LocalDatabase />
-      <Failures />
+      {view === 'journal' ? (
+        <SyncJournal />
+      ) : (
+        <>
+          <LocalDatabase />
+          <Failures />
+        </>
+      )}
     </div>
   );
 }
@@ -326,11 +335,12 @@ function LocalDatabase() {
   const def = schema.entities[entity];
   const columns = def ? [...Object.keys(def.attributes), ...Object.keys(def.associations)].slice(0, 4) : [];
   return (
-    <section className="run-col" aria-label="Local database" data-testid="local-db">
-      <h3>
-        Local database <span className="muted">({userId}, IndexedDB)</span>
-      </h3>
-      <div className="tabs" role="tablist">
+    <section className="run-col" role="tabpanel" id="local-db-panel" aria-labelledby="data-view-data" data-testid="local-db">
+      <div className="view-head">
+        <DataViewTabs />
+        <span className="muted small">{userId}, IndexedDB</span>
+      </div>
+      <div className="tabs" role="tablist" aria-label="Entities">
         {schema.order.map((e) => (
           <button key={e} type="button" role="tab" aria-selected={e === entity} className={e === entity ? 'active' : ''} onClick={() => setEntity(e)} data-testid={`local-db-tab-${e}`}>
             {e} <span className="muted">{objects[e]?.length ?? 0}</span>

@@ -2,7 +2,8 @@
  * Running flows in the page: an embedded runtime for the signed-in user (its own IndexedDB
  * database, talking to `/api` of this origin, where the editor server adds the user's token from
  * the session), the interpreter, and what the run panel shows — the
- * trace, the running sync machine's states, the local database and the SynchronizationFailures.
+ * trace, the running sync machine's states, the local database, the SynchronizationFailures and
+ * the sync journal.
  * A vanilla zustand store with the immer middleware, as the editor's.
  */
 import Dexie, { liveQuery } from 'dexie';
@@ -13,6 +14,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { FlowDebugger, type PausedStep } from '../../../src/flow/FlowDebugger.ts';
 import { Interpreter } from '../../../src/flow/Interpreter.ts';
 import type { DataType, Flow } from '../../../src/flow/format.ts';
+import type { JournalEntry } from '../../../src/journal/JournalEntry.ts';
 import type { FlowEvent, StepOutcome } from '../../../src/flow/types.ts';
 import type { Schema } from '../../../src/model/schema.ts';
 import type { AppInfo } from '../api.ts';
@@ -95,6 +97,15 @@ export interface RunState {
   profilesError: string | null;
   /** The profile the Profiles tab is running, if any. */
   runningProfile: string | null;
+  /** What the panel's right-hand columns show: the local database and failures, or the sync journal. */
+  dataView: 'data' | 'journal';
+  /** The sync journal's newest entries, newest first (at most `journalLimit`), live once `watchJournal` ran. */
+  journal: JournalEntry[];
+  /** How many entries the journal view reads: a page, grown by `moreJournal`. */
+  journalLimit: number;
+  /** Older entries exist past those shown. */
+  journalMore: boolean;
+  journalError: string | null;
 
   setParam(name: string, value: string): void;
   run(flow: Flow, resolveFlow: (name: string) => unknown): Promise<void>;
@@ -111,6 +122,13 @@ export interface RunState {
   watchProfiles(): Promise<void>;
   /** Runs a profile now (refused and skipped runs are journaled and listed, never thrown). */
   runProfile(name: string): Promise<void>;
+  setDataView(view: RunState['dataView']): void;
+  /** Reads the journal's newest page and keeps it live (an entry written is shown at once). */
+  watchJournal(): Promise<void>;
+  /** Shows the next page of older entries. */
+  moreJournal(): Promise<void>;
+  /** The journal's own export (`runtime.journal.exportJson()`: no attribute values). */
+  exportJournal(): Promise<string>;
 }
 
 export type RunStore = StoreApi<RunState>;
@@ -121,6 +139,8 @@ export function machineStates(machine: AnyStateMachine): MachineState[] {
 }
 
 const MAX_ROWS = 200;
+/** Journal entries per page of the journal view. */
+export const JOURNAL_PAGE = 50;
 
 /**
  * @example
@@ -158,6 +178,10 @@ export function createRunStore(options: {
   let debugger_: FlowDebugger | null = null;
   /** The live profile list's subscriptions, for one runtime at a time. */
   let profileWatch: { runtime: Runtime; stop(): void } | null = null;
+  /** The journal view's subscription, for one runtime at a time. */
+  let journalWatch: { runtime: Runtime; stop(): void } | null = null;
+  /** Numbers the journal reads: only the latest one started is shown (reads may end out of order). */
+  let journalReads = 0;
 
   return createStore<RunState>()(
     immer((set, get) => {
@@ -366,6 +390,24 @@ export function createRunStore(options: {
           s.dataError = null;
         });
 
+      /** Reads the journal's page into the view, if `runtime` is still the one watched and no newer read started. */
+      const readJournal = async (runtime: Runtime) => {
+        const ticket = ++journalReads;
+        const limit = get().journalLimit;
+        try {
+          // One more than shown: is there an older page?
+          const rows = await runtime.journal.list({ limit: limit + 1 });
+          if (ticket !== journalReads || journalWatch?.runtime !== runtime) return;
+          set((s) => {
+            s.journal = castDraft(rows.slice(0, limit));
+            s.journalMore = rows.length > limit;
+            s.journalError = null;
+          });
+        } catch (e) {
+          if (ticket === journalReads) set((s) => void (s.journalError = e instanceof Error ? e.message : String(e)));
+        }
+      };
+
       const parameterValue = async (runtime: Runtime, name: string, type: DataType, text: string): Promise<unknown> => {
         const t = text.trim();
         switch (type.type) {
@@ -412,6 +454,11 @@ export function createRunStore(options: {
         profiles: [],
         profilesError: null,
         runningProfile: null,
+        dataView: 'data',
+        journal: [],
+        journalLimit: JOURNAL_PAGE,
+        journalMore: false,
+        journalError: null,
 
         setParam(name, value) {
           set((s) => void (s.params[name] = value));
@@ -629,6 +676,41 @@ export function createRunStore(options: {
             await get().refreshData();
             await get().watchProfiles();
           }
+        },
+
+        setDataView(view) {
+          set((s) => void (s.dataView = view));
+        },
+
+        async watchJournal() {
+          try {
+            const runtime = await runtimeFor();
+            if (journalWatch?.runtime !== runtime) {
+              journalWatch?.stop();
+              // Another user's runtime: start from its newest page, nothing of the previous user's shown.
+              set((s) => {
+                s.journal = [];
+                s.journalLimit = JOURNAL_PAGE;
+                s.journalMore = false;
+              });
+              // Not awaited: the journal awaits its listeners before the sync's caller sees its result.
+              const off = runtime.journal.onEntry(() => void readJournal(runtime));
+              journalWatch = { runtime, stop: off };
+            }
+            await readJournal(runtime);
+          } catch (e) {
+            set((s) => void (s.journalError = e instanceof Error ? e.message : String(e)));
+          }
+        },
+
+        async moreJournal() {
+          set((s) => void (s.journalLimit += JOURNAL_PAGE));
+          if (journalWatch) await readJournal(journalWatch.runtime);
+        },
+
+        async exportJournal() {
+          const runtime = await runtimeFor();
+          return runtime.journal.exportJson();
         },
 
         clearTrace() {
