@@ -239,7 +239,7 @@ export class LocalStore {
   }
 
   /**
-   * Applies the server's answers to uploaded changes, in one transaction. A change whose seq
+   * Applies the server's answers to uploaded changes, in one transaction per 1,000. A change whose seq
    * still equals the uploaded one is done: its record goes and the server's version of the
    * object is stored. A change committed again during the sync (newer seq) stays pending — a
    * confirmed create becomes an update of all members, a confirmed delete turns a later
