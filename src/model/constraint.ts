@@ -1,5 +1,6 @@
 import { ValidationError, type Problem } from '../errors.ts';
 import { entityOf, SYSTEM_ATTRIBUTES, type Schema } from './schema.ts';
+import { instantText } from './values.ts';
 
 /**
  * A constraint on the objects of one entity, as data (Mendix's XPath constraints, made safe):
@@ -110,26 +111,33 @@ function resolve(value: unknown, currentUser: string | null): unknown {
   return value === CURRENT_USER ? currentUser : value;
 }
 
-function compare(a: unknown, b: unknown): number {
+/** `instant`: both sides are moments in time (a text that is not one compares as text). */
+function compareScalars(a: unknown, b: unknown, instant: boolean): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
-  const x = String(a);
-  const y = String(b);
+  const x = (instant && instantText(a)) || String(a);
+  const y = (instant && instantText(b)) || String(b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+const NO_INSTANTS: ReadonlySet<string> = new Set();
+
 /**
  * Evaluates a (validated) constraint on one object. Comparisons with an empty (null) value
- * are false, except `eq null` / `ne null`, as in SQL's IS NULL / IS NOT NULL.
+ * are false, except `eq null` / `ne null`, as in SQL's IS NULL / IS NOT NULL. Members named in
+ * `instants` (see `instantMembers`) compare as moments in time, as the server compares them.
  */
 export function matchConstraint(
   constraint: Constraint,
   object: Record<string, unknown>,
   currentUser: string | null = null,
+  instants: ReadonlySet<string> = NO_INSTANTS,
 ): boolean {
-  if ('and' in constraint) return constraint.and.every((c) => matchConstraint(c, object, currentUser));
-  if ('or' in constraint) return constraint.or.some((c) => matchConstraint(c, object, currentUser));
-  if ('not' in constraint) return !matchConstraint(constraint.not, object, currentUser);
+  if ('and' in constraint) return constraint.and.every((c) => matchConstraint(c, object, currentUser, instants));
+  if ('or' in constraint) return constraint.or.some((c) => matchConstraint(c, object, currentUser, instants));
+  if ('not' in constraint) return !matchConstraint(constraint.not, object, currentUser, instants);
+  const instant = instants.has(constraint.attribute);
+  const compare = (a: unknown, b: unknown) => compareScalars(a, b, instant);
   const actual = object[constraint.attribute] ?? null;
   const value = constraint.op === 'in'
     ? (constraint.value as unknown[]).map((v) => resolve(v, currentUser))

@@ -38,6 +38,16 @@ export interface Schema {
 /** System attributes every object has; no entity may redefine them. */
 export const SYSTEM_ATTRIBUTES = ['id', 'createdDate', 'changedDate', 'owner'] as const;
 
+/**
+ * The members of an entity that hold instants (its datetime attributes and the system dates):
+ * compared as moments in time, never as text (`…T02:00:00+02:00` is `…T00:00:00Z`).
+ */
+export function instantMembers(schema: Schema, entity: string): ReadonlySet<string> {
+  const def = schema.entities[entity];
+  const names = Object.entries(def?.attributes ?? {}).filter(([, a]) => a.type === 'datetime').map(([name]) => name);
+  return new Set(['createdDate', 'changedDate', ...names]);
+}
+
 export type SchemaInput = {
   entities: Record<
     string,

@@ -56,6 +56,22 @@ export function parseIsoDateTime(value: string): Date | null {
   return t >= FIRST_INSTANT && t <= LAST_INSTANT ? new Date(t) : null;
 }
 
+/**
+ * A date and time as fixed-width UTC text to the microsecond (`2025-03-07T08:00:00.123456Z`, the
+ * server's own form), whose text order is time order; null when it is not an ISO 8601 date and
+ * time with a zone. The server compares instants, not text: local queries compare these.
+ *
+ * @example
+ * instantText('2030-06-01T02:00:00+02:00') // '2030-06-01T00:00:00.000000Z'
+ */
+export function instantText(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const date = parseIsoDateTime(value);
+  if (!date) return null;
+  const micro = (ISO_DATETIME.exec(value)?.[7] ?? '').padEnd(6, '0').slice(3, 6);
+  return `${date.toISOString().slice(0, 23)}${micro}Z`;
+}
+
 /** Whether `value` is an ISO 8601 date and time with a zone that names a real instant (see parseIsoDateTime). */
 export function isIsoDateTime(value: unknown): value is string {
   return typeof value === 'string' && parseIsoDateTime(value) !== null;

@@ -1,8 +1,8 @@
 import type { Collection, Dexie, Table } from 'dexie';
 import { ValidationError } from '../errors.ts';
 import { CURRENT_USER, matchConstraint, validateConstraint, type Constraint } from '../model/constraint.ts';
-import { entityOf, SYSTEM_ATTRIBUTES, type Schema } from '../model/schema.ts';
-import { compareValues } from '../model/values.ts';
+import { entityOf, instantMembers, SYSTEM_ATTRIBUTES, type Schema } from '../model/schema.ts';
+import { compareValues, instantText } from '../model/values.ts';
 import type { Row } from './tables.ts';
 import type { QueryOptions } from './types.ts';
 
@@ -26,7 +26,7 @@ export async function runQuery(db: Dexie, schema: Schema, entity: string, option
     return (await c.toArray()) as Row[];
   }
   const rows = await select(table, schema, entity, where, options.currentUser ?? null);
-  sortRows(rows, sort ?? []);
+  sortRows(rows, sort ?? [], instantMembers(schema, entity));
   const start = offset ?? 0;
   return rows.slice(start, limit === undefined ? undefined : start + limit);
 }
@@ -72,7 +72,8 @@ async function select(
   currentUser: string | null,
 ): Promise<Row[]> {
   const rows = (await candidates(table, schema, entity, where, currentUser).toArray()) as Row[];
-  return where ? rows.filter((r) => matchConstraint(where, r, currentUser)) : rows;
+  const instants = instantMembers(schema, entity);
+  return where ? rows.filter((r) => matchConstraint(where, r, currentUser, instants)) : rows;
 }
 
 /** A collection that holds at least every match of `where` (the full table when no index helps). */
@@ -82,6 +83,11 @@ function candidates(table: Table, schema: Schema, entity: string, where: Constra
   const resolve = (v: unknown) => (v === CURRENT_USER ? currentUser : v);
   for (const c of conjuncts) {
     if (!('attribute' in c) || !indexed.has(c.attribute)) continue;
+    if (c.attribute === 'changedDate') {
+      const narrowed = changedDateRange(table, c, resolve);
+      if (narrowed) return narrowed;
+      continue;
+    }
     const value = resolve(c.value);
     // Null is never indexed, and only strings are stored in these fields: other values scan.
     if (c.op === 'eq' && typeof value === 'string') return table.where(c.attribute).equals(value);
@@ -89,29 +95,50 @@ function candidates(table: Table, schema: Schema, entity: string, where: Constra
       const values = (c.value as unknown[]).map(resolve).filter((v) => v !== null);
       if (values.every((v) => typeof v === 'string')) return table.where(c.attribute).anyOf(values as string[]);
     }
-    if (c.attribute === 'changedDate' && typeof value === 'string') {
-      const w = table.where('changedDate');
-      if (c.op === 'gt') return w.above(value);
-      if (c.op === 'gte') return w.aboveOrEqual(value);
-      if (c.op === 'lt') return w.below(value);
-      if (c.op === 'lte') return w.belowOrEqual(value);
-    }
   }
   return table.toCollection();
 }
 
 /**
+ * Candidates of a comparison on changedDate from its index. Stamps are stored as UTC text, but a
+ * value may name the instant another way (`+02:00`, fewer or more digits): the range is taken on
+ * the instant's millisecond prefix (`2026-01-01T00:00:00.000`), which every UTC form of it and
+ * of its neighbours shares or orders by, and matchConstraint then compares the instants exactly.
+ */
+function changedDateRange(table: Table, c: Extract<Constraint, { attribute: string }>, resolve: (v: unknown) => unknown): Collection | null {
+  const prefixOf = (v: unknown) => instantText(resolve(v))?.slice(0, 23) ?? null;
+  const w = table.where('changedDate');
+  if (c.op === 'in') {
+    const prefixes = (c.value as unknown[]).map((v) => (resolve(v) === null ? null : prefixOf(v)));
+    // A value that is no instant matches no stored stamp; null matches no indexed row.
+    const ranges = prefixes.filter((p): p is string => p !== null).map((p) => [p, `${p}\uffff`] as [string, string]);
+    return ranges.length ? w.inAnyRange(ranges, { includeLowers: true, includeUppers: true }) : null;
+  }
+  const prefix = prefixOf(c.value);
+  if (prefix === null) return null;
+  if (c.op === 'eq') return w.between(prefix, `${prefix}\uffff`, true, true);
+  if (c.op === 'gt' || c.op === 'gte') return w.aboveOrEqual(prefix);
+  if (c.op === 'lt' || c.op === 'lte') return w.belowOrEqual(`${prefix}\uffff`);
+  return null;
+}
+
+/**
  * Sorts rows in place by the sort keys, then by id. Empty values sort last ascending and first
- * descending, as PostgreSQL does, so a local sort agrees with the server's.
+ * descending, as PostgreSQL does, so a local sort agrees with the server's; members in `instants`
+ * sort by time, not text.
  *
  * @example
- * sortRows(rows, [['due', 'asc'], ['title', 'desc']]);
+ * sortRows(rows, [['due', 'asc'], ['title', 'desc']], instantMembers(schema, 'Task'));
  */
-export function sortRows(rows: Row[], sort: ReadonlyArray<readonly [string, 'asc' | 'desc']>): Row[] {
+export function sortRows(rows: Row[], sort: ReadonlyArray<readonly [string, 'asc' | 'desc']>, instants: ReadonlySet<string> = new Set()): Row[] {
+  // Each row's sort values once (an instant's canonical text costs a parse): not once per comparison.
+  const keys = new Map<Row, unknown[]>(rows.map((row) => [row, sort.map(([member]) => (instants.has(member) ? (instantText(row[member]) ?? row[member]) : row[member]))]));
   return rows.sort((a, b) => {
-    for (const [member, direction] of sort) {
-      const c = compareValues(a[member], b[member]);
-      if (c !== 0) return direction === 'desc' ? -c : c;
+    const ka = keys.get(a)!;
+    const kb = keys.get(b)!;
+    for (let i = 0; i < sort.length; i++) {
+      const c = compareValues(ka[i], kb[i]);
+      if (c !== 0) return sort[i][1] === 'desc' ? -c : c;
     }
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
   });

@@ -124,3 +124,37 @@ describe('associations', () => {
     await expect(store.referrers('Task', 'title', project.id)).rejects.toBeInstanceOf(ValidationError);
   });
 });
+
+describe('dates are instants, as on the server', () => {
+  // The same moments written three ways: UTC to the microsecond (the server's stamps), a zone offset, fewer digits.
+  const dated = [
+    fromServer({ title: 'first', due: '2030-01-05T02:00:00+02:00' }, '2026-02-01T10:00:00.000001Z'),
+    fromServer({ title: 'second', due: '2030-01-05T00:30:00Z' }, '2026-02-01T10:00:00.000500Z'),
+    fromServer({ title: 'third', due: '2030-01-04T23:00:00-02:00' }, '2026-02-01T10:00:00.001000Z'),
+  ];
+  const titlesOf = async (where: Constraint, sort: Array<[string, 'asc' | 'desc']> = [['title', 'asc']]) =>
+    (await store.query('Task', { where: { and: [{ attribute: 'title', op: 'in', value: ['first', 'second', 'third'] }, where] }, sort })).map((o) => o.title);
+  const changed = async (where: Constraint) => (await store.query('Task', { where, sort: [['title', 'asc']] })).map((o) => o.title);
+
+  it('filters and sorts datetime attributes by the moment, whatever the zone or digits', async () => {
+    await store.applyServerObjects('Task', dated);
+    expect(await titlesOf({ attribute: 'due', op: 'eq', value: '2030-01-05T00:00:00.000Z' })).toEqual(['first']);
+    expect(await titlesOf({ attribute: 'due', op: 'lt', value: '2030-01-05T01:00:00+01:00' })).toEqual([]);
+    expect(await titlesOf({ attribute: 'due', op: 'gt', value: '2030-01-04T19:00:00-05:00' })).toEqual(['second', 'third']);
+    expect(await titlesOf({ attribute: 'due', op: 'in', value: ['2030-01-05T01:00:00Z', '2030-01-04T21:30:00-03:00'] })).toEqual(['third', 'second'].sort());
+    // Sorted by time: third (01:00Z) after second (00:30Z) after first (00:00Z), though their text sorts otherwise.
+    expect(await titlesOf({ attribute: 'due', op: 'ne', value: null }, [['due', 'asc']])).toEqual(['first', 'second', 'third']);
+    expect(await titlesOf({ attribute: 'due', op: 'ne', value: null }, [['due', 'desc']])).toEqual(['third', 'second', 'first']);
+  });
+
+  it('finds changedDate stamps through the index by the moment, to the microsecond', async () => {
+    await store.applyServerObjects('Task', dated);
+    expect(await changed({ attribute: 'changedDate', op: 'eq', value: '2026-02-01T12:00:00.000001+02:00' })).toEqual(['first']);
+    expect(await changed({ attribute: 'changedDate', op: 'eq', value: '2026-02-01T10:00:00.0005Z' })).toEqual(['second']);
+    expect(await changed({ attribute: 'changedDate', op: 'eq', value: '2026-02-01T10:00:00.001Z' })).toEqual(['third']);
+    expect(await changed({ attribute: 'changedDate', op: 'gt', value: '2026-02-01T10:00:00.000001Z' })).toEqual(['second', 'third']);
+    expect(await changed({ attribute: 'changedDate', op: 'gte', value: '2026-02-01T11:00:00.000001+01:00' })).toEqual(['first', 'second', 'third']);
+    expect(await changed({ attribute: 'changedDate', op: 'lt', value: '2026-02-01T10:00:00.001Z' })).toEqual(['first', 'second'].concat(['Dig beds', 'Paint door', 'Sow seeds', 'dig pond']).sort());
+    expect(await changed({ attribute: 'changedDate', op: 'in', value: ['2026-02-01T05:00:00.0005-05:00', 'not a date', null] })).toEqual(['second']);
+  });
+});
