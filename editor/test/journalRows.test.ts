@@ -1,17 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { byteSize, countLines, exportFileName, kindLabel, runDuration, startedText } from '../src/run/journalRows.ts';
+import { byteSize, countGroups, exportFileName, kindLabel, runDuration, startedText } from '../src/run/journalRows.ts';
 
 describe('the sync journal view\'s text', () => {
   it('groups counts per entity in the order met, the totals of * as all entities', () => {
     expect(
-      countLines([
+      countGroups([
         { entity: 'Project', direction: 'download', count: 2 },
         { entity: 'Task', direction: 'download', count: 3 },
         { entity: 'Project', direction: 'upload', count: 1 },
         { entity: '*', direction: 'removed', count: 4 },
       ]),
-    ).toEqual(['Project: download 2, upload 1', 'Task: download 3', 'all entities: removed 4']);
-    expect(countLines([])).toEqual([]);
+    ).toEqual([
+      { entity: 'Project', parts: ['download 2', 'upload 1'] },
+      { entity: 'Task', parts: ['download 3'] },
+      { entity: 'all entities', parts: ['removed 4'] },
+    ]);
+    expect(countGroups([])).toEqual([]);
   });
 
   it('says how long a run took in ms, s or min', () => {

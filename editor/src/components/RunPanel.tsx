@@ -90,7 +90,8 @@ function RunControls() {
       <div className={`run-status ${status}`} data-testid="run-status" data-status={status}>
         {status === 'idle' ? 'Not run yet' : status === 'running' ? 'Running…' : outcome}
       </div>
-      <ol className="trace" data-testid="run-trace">
+      {/* Focusable: it scrolls, and a keyboard user must be able to scroll it. */}
+      <ol className="trace" data-testid="run-trace" tabIndex={0} aria-label="Trace">
         {trace.map((t) => (
           <li key={t.seq} className={`trace-${t.kind} ${t.outcome ? `outcome-${t.outcome}` : ''}`} style={{ paddingLeft: 4 + t.depth * 12 }} data-testid="trace-item" data-kind={t.kind} data-node={t.nodeId} data-source={t.source}>
             {/* Lines of a synchronization started from the panel say so: it may end after the flow did. */}
@@ -237,7 +238,7 @@ function ParameterInput({ parameter, value }: { parameter: FlowParameter; value:
 function SyncMachineView() {
   const sync = useRun((s) => s.sync);
   return (
-    <section className="run-col run-machine" aria-label="Sync machine" data-testid="sync-machine">
+    <section className="run-col run-machine" aria-label="Sync machine" data-testid="sync-machine" tabIndex={0}>
       <h3>Sync machine {sync && <span className="mono muted">{sync.machineId}</span>}</h3>
       {!sync && <div className="hint" data-testid="no-sync">No synchronization yet. A Synchronize activity (or Sync all) shows its machine here, live; a reSync or clean ghosts activity shows the sync manager's.</div>}
       {sync && (

@@ -5,9 +5,9 @@
  * entry written (a Synchronize, a named sync, a ghost cleaning, a profile run in the background)
  * shows at once. Export JSON downloads the journal's own export, which has no attribute values.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { JournalEntry } from '../../../src/journal/JournalEntry.ts';
-import { byteSize, countLines, exportFileName, kindLabel, runDuration, startedText } from '../run/journalRows.ts';
+import { byteSize, countGroups, exportFileName, kindLabel, runDuration, startedText } from '../run/journalRows.ts';
 import { JOURNAL_PAGE, shortId } from '../run/runStore.ts';
 import { useRun, useRunStore } from '../run/useRun.ts';
 import { useEditor } from '../store/useEditor.ts';
@@ -15,12 +15,22 @@ import { useEditor } from '../store/useEditor.ts';
 /** Failures listed in a row before the rest fold away. */
 const SHOWN_FAILURES = 3;
 
+/** Set by a click on a view tab: the tabs of the view it shows take the focus (the clicked one left with its view). */
+let focusAfterSwitch = false;
+
 /** Switches the panel's right-hand columns between the local database (with failures) and the journal. */
 export function DataViewTabs() {
   const run = useRunStore();
   const view = useRun((s) => s.dataView);
+  const selected = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!focusAfterSwitch) return;
+    focusAfterSwitch = false;
+    selected.current?.focus();
+  }, []);
   const tab = (value: 'data' | 'journal', label: string, panel: string) => (
     <button
+      ref={view === value ? selected : undefined}
       type="button"
       role="tab"
       id={`data-view-${value}`}
@@ -28,7 +38,11 @@ export function DataViewTabs() {
       // Only the shown panel exists: a reference to a missing id is invalid.
       aria-controls={view === value ? panel : undefined}
       className={view === value ? 'active' : ''}
-      onClick={() => run.getState().setDataView(value)}
+      onClick={() => {
+        if (view === value) return;
+        focusAfterSwitch = true;
+        run.getState().setDataView(value);
+      }}
       data-testid={`data-view-${value}`}
     >
       {label}
@@ -126,7 +140,7 @@ export function SyncJournal() {
 }
 
 function JournalRow({ entry: e }: { entry: JournalEntry }) {
-  const lines = countLines(e.counts);
+  const groups = countGroups(e.counts);
   const failures = e.failures.map((f, i) => (
     <li key={i} data-testid="journal-failure" data-entity={f.entity} data-object={f.objectId}>
       {f.entity} <span className="mono" title={f.objectId}>{shortId(f.objectId)}</span>: {f.reason}
@@ -154,10 +168,30 @@ function JournalRow({ entry: e }: { entry: JournalEntry }) {
           </div>
         )}
       </td>
-      <td data-testid="journal-counts">{lines.length ? lines.map((l) => <div key={l}>{l}</div>) : <span className="muted">nothing moved</span>}</td>
+      <td data-testid="journal-counts">
+        {groups.length ? (
+          groups.map((g) => (
+            <div key={g.entity}>
+              {g.entity}:{' '}
+              {g.parts.map((p, i) => (
+                <span key={p} className="nowrap">
+                  {p}
+                  {i < g.parts.length - 1 ? ', ' : ''}
+                </span>
+              ))}
+            </div>
+          ))
+        ) : (
+          <span className="muted">nothing moved</span>
+        )}
+      </td>
       <td data-testid="journal-bytes">
-        <div>sent {byteSize(e.bytes.sent)}</div>
-        <div>received {byteSize(e.bytes.received)}</div>
+        <div>
+          sent <span className="nowrap">{byteSize(e.bytes.sent)}</span>
+        </div>
+        <div>
+          received <span className="nowrap">{byteSize(e.bytes.received)}</span>
+        </div>
       </td>
       <td data-testid="journal-issues">
         {e.failures.length > 0 && (

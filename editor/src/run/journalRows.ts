@@ -39,21 +39,21 @@ export function byteSize(n: number): string {
 }
 
 /**
- * The counts grouped per entity, in the order first met: `Task: download 3, upload 1`; the
+ * The counts grouped per entity, in the order first met, the directions as `download 3`; the
  * totals of entity `*` (a Synchronize's removed objects and files) read `all entities`.
  *
  * @example
- * countLines([{ entity: 'Task', direction: 'download', count: 3 }, { entity: 'Task', direction: 'upload', count: 1 }]);
- * // ['Task: download 3, upload 1']
+ * countGroups([{ entity: 'Task', direction: 'download', count: 3 }, { entity: 'Task', direction: 'upload', count: 1 }]);
+ * // [{ entity: 'Task', parts: ['download 3', 'upload 1'] }]
  */
-export function countLines(counts: readonly JournalCount[]): string[] {
+export function countGroups(counts: readonly JournalCount[]): Array<{ entity: string; parts: string[] }> {
   const byEntity = new Map<string, string[]>();
   for (const c of counts) {
     const parts = byEntity.get(c.entity) ?? [];
     parts.push(`${c.direction} ${c.count}`);
     byEntity.set(c.entity, parts);
   }
-  return [...byEntity].map(([entity, parts]) => `${entity === '*' ? 'all entities' : entity}: ${parts.join(', ')}`);
+  return [...byEntity].map(([entity, parts]) => ({ entity: entity === '*' ? 'all entities' : entity, parts }));
 }
 
 /**
