@@ -325,7 +325,6 @@ function MachineDiagram({ sync }: { sync: NonNullable<RunState['sync']> }) {
 function LocalDatabase() {
   const objects = useRun((s) => s.objects);
   const error = useRun((s) => s.dataError);
-  const userId = useEditor((s) => s.session?.user);
   const run = useRunStore();
   const { schema } = useApp();
   const [entity, setEntity] = useState(schema.order.includes('Task') ? 'Task' : schema.order[0]);
@@ -337,10 +336,7 @@ function LocalDatabase() {
   const columns = def ? [...Object.keys(def.attributes), ...Object.keys(def.associations)].slice(0, 4) : [];
   return (
     <section className="run-col" role="tabpanel" id="local-db-panel" aria-labelledby="data-view-data" data-testid="local-db">
-      <div className="view-head">
-        <DataViewTabs />
-        <span className="muted small">{userId}, IndexedDB</span>
-      </div>
+      <DataViewTabs />
       <div className="tabs" role="tablist" aria-label="Entities">
         {schema.order.map((e) => (
           <button key={e} type="button" role="tab" aria-selected={e === entity} className={e === entity ? 'active' : ''} onClick={() => setEntity(e)} data-testid={`local-db-tab-${e}`}>

@@ -22,13 +22,14 @@ let focusAfterSwitch = false;
 export function DataViewTabs() {
   const run = useRunStore();
   const view = useRun((s) => s.dataView);
+  const user = useEditor((s) => s.session?.user);
   const selected = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (!focusAfterSwitch) return;
     focusAfterSwitch = false;
     selected.current?.focus();
   }, []);
-  const tab = (value: 'data' | 'journal', label: string, panel: string) => (
+  const tab = (value: 'data' | 'journal', label: string, panel: string, title: string) => (
     <button
       ref={view === value ? selected : undefined}
       type="button"
@@ -38,6 +39,7 @@ export function DataViewTabs() {
       // Only the shown panel exists: a reference to a missing id is invalid.
       aria-controls={view === value ? panel : undefined}
       className={view === value ? 'active' : ''}
+      title={title}
       onClick={() => {
         if (view === value) return;
         focusAfterSwitch = true;
@@ -50,8 +52,8 @@ export function DataViewTabs() {
   );
   return (
     <div className="tabs view-tabs" role="tablist" aria-label="Device data">
-      {tab('data', 'Local database', 'local-db-panel')}
-      {tab('journal', 'Sync journal', 'journal-panel')}
+      {tab('data', 'Local database', 'local-db-panel', `${user}'s objects in this browser's IndexedDB, and the SynchronizationFailures`)}
+      {tab('journal', 'Sync journal', 'journal-panel', `${user}'s sync runs, newest first`)}
     </div>
   );
 }
