@@ -10,6 +10,8 @@ import { objectJsonSql } from '../../src/server/objectSql.ts';
  * the same sf_objects table the sync server writes. No auth, no access rules, no handlers, no
  * idempotency: the fastest hand-written way to get the same rows into the same table over HTTP.
  *
+ * Open to any origin (CORS), for a browser page's requests (uploadBrowser.bench.ts).
+ *
  * `POST /<kind>?answer` does the same and answers the written rows as objects (`RETURNING`,
  * as the sync server answers each change with the server's version): what the client floor
  * (clientFloor.ts) stores.
@@ -37,6 +39,12 @@ const UPDATE_ANSWERED_SQL = `${UPDATE_SQL} RETURNING ${objectJsonSql('o')} AS ob
 
 export async function startUploadFloor(pool: pg.Pool, owner: string): Promise<UploadFloor> {
   const server: Server = createServer((req, res) => {
+    // CORS: the upload-browser bench POSTs here from a page on another origin.
+    res.setHeader('access-control-allow-origin', '*');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' }).end();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
