@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { JournalEntry } from '../../src/journal/JournalEntry.ts';
 import { useWorld } from '../support/world.ts';
 import { closeProfileDevices, profileDevice } from '../profiles/support.ts';
 
@@ -73,5 +74,33 @@ describe('sync journal', () => {
     expect(await second.runtime.journal.list()).toEqual(before);
     await second.runtime.synchronize({ mode: 'unsynchronized' });
     expect((await second.runtime.journal.list()).map((e) => e.name)).toEqual(['unsynchronized', 'all']);
+  });
+
+  // The editor's Sync journal view stays live through onEntry: every kind of entry must reach it.
+  it('tells listeners (onEntry) of every entry as stored, in order (a refused profile run too), until unsubscribed', async () => {
+    const { runtime } = await profileDevice(world, {
+      profiles: { definitions: [{ name: 'GetTasks', direction: 'download', entities: { include: ['Task'] }, triggers: [] }] },
+    });
+    const heard: JournalEntry[] = [];
+    const off = runtime.journal.onEntry((e) => void heard.push(e));
+    // Before the first full sync the profile is refused: journaled, and heard.
+    expect((await runtime.profiles.run('GetTasks', 'editor')).outcome).toBe('refused');
+    await runtime.synchronize({ mode: 'all' });
+    await runtime.syncs.defineSyncDown({ entity: 'Task' }, { name: 'tasks' });
+    await runtime.syncs.reSync('tasks');
+    await runtime.syncs.cleanResyncGhosts('tasks');
+    expect(heard.map((e) => `${e.kind} ${e.name} ${e.trigger} ${e.outcome}`)).toEqual([
+      'profile GetTasks editor refused',
+      'synchronize all app done',
+      'namedSync tasks app done',
+      'ghostCleaning tasks app done',
+    ]);
+    // What a listener gets is the entry as stored, its seq included.
+    expect(heard).toEqual((await runtime.journal.list()).reverse());
+
+    off();
+    await runtime.synchronize({ mode: 'unsynchronized' });
+    expect(heard).toHaveLength(4);
+    expect(await runtime.journal.list()).toHaveLength(5);
   });
 });
