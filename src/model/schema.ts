@@ -38,6 +38,30 @@ export interface Schema {
 /** System attributes every object has; no entity may redefine them. */
 export const SYSTEM_ATTRIBUTES = ['id', 'createdDate', 'changedDate', 'owner'] as const;
 
+/** An association of `entity` that points at another entity (`required`: the referrer cannot live without it). */
+export interface Referrer {
+  entity: string;
+  association: string;
+  required: boolean;
+}
+
+/**
+ * For each entity, the associations of other entities that point at it. Deleting an object clears
+ * these references, or deletes the referrer too when the association is required — on the server
+ * and, the same way, on the device.
+ */
+export function referrersOf(schema: Schema): Map<string, Referrer[]> {
+  const out = new Map<string, Referrer[]>();
+  for (const def of Object.values(schema.entities)) {
+    for (const [association, a] of Object.entries(def.associations)) {
+      const list = out.get(a.target) ?? [];
+      list.push({ entity: def.name, association, required: a.required ?? false });
+      out.set(a.target, list);
+    }
+  }
+  return out;
+}
+
 /**
  * The members of an entity that hold instants (its datetime attributes and the system dates):
  * compared as moments in time, never as text (`…T02:00:00+02:00` is `…T00:00:00Z`).

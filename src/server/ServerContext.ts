@@ -15,15 +15,5 @@ export interface ServerContext {
   uploadPath?: 'auto' | 'inOrder';
 }
 
-/** Builds the reverse association map of a schema. */
-export function referrersOf(schema: Schema): ServerContext['referrers'] {
-  const out = new Map<string, Array<{ entity: string; association: string; required: boolean }>>();
-  for (const def of Object.values(schema.entities)) {
-    for (const [association, a] of Object.entries(def.associations)) {
-      const list = out.get(a.target) ?? [];
-      list.push({ entity: def.name, association, required: a.required ?? false });
-      out.set(a.target, list);
-    }
-  }
-  return out;
-}
+/** Builds the reverse association map of a schema (one rule for server and device: see model/schema.ts). */
+export { referrersOf } from '../model/schema.ts';

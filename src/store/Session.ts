@@ -1,6 +1,6 @@
 import { freeze, produce } from 'immer';
 import { SyncflowError, ValidationError, type Problem } from '../errors.ts';
-import { entityOf, memberNames } from '../model/schema.ts';
+import { entityOf, memberNames, referrersOf } from '../model/schema.ts';
 import { memberValues, newId, validateValues, type Values } from '../model/values.ts';
 import type { LocalStore } from './LocalStore.ts';
 import { CHANGES, toLocalObject, type Row } from './tables.ts';
@@ -206,22 +206,48 @@ export class Session {
    * simply dropped (the server never saw it), any other object leaves a pending `delete`
    * carrying its last values. Uncommitted changes of the objects are forgotten.
    *
+   * As the server does on a delete: objects that refer to a deleted one lose the reference (a
+   * tracked change), or are deleted too when the association is required — so a new object
+   * that referred to a new one deleted before it reached the server is still valid there.
+   *
    * @example
    * await session.delete(task);
    */
   async delete(objects: LocalObject | LocalObject[]): Promise<void> {
     const list = Array.isArray(objects) ? objects : [objects];
-    const byEntity = new Map<string, string[]>();
-    for (const o of list) {
-      entityOf(this.store.schema, o.$entity);
-      byEntity.set(o.$entity, [...(byEntity.get(o.$entity) ?? []), o.id]);
-    }
-    if (byEntity.size === 0) return;
-    const db = this.store.db;
-    await db.transaction('rw', [...byEntity.keys()], async () => {
-      for (const [entity, ids] of byEntity) await db.table(entity).bulkDelete(ids);
+    const { schema, db } = this.store;
+    for (const o of list) entityOf(schema, o.$entity);
+    if (list.length === 0) return;
+    const referrers = referrersOf(schema);
+    const deleted = new Map<string, Set<string>>();
+    await db.transaction('rw', schema.order, async () => {
+      // The closure over required associations first: a referrer deleted too is not also changed.
+      const queue = list.map((o) => [o.$entity, o.id] as const);
+      for (let i = 0; i < queue.length; i++) {
+        const [entity, id] = queue[i];
+        const ids = deleted.get(entity) ?? new Set<string>();
+        if (ids.has(id)) continue;
+        deleted.set(entity, ids.add(id));
+        for (const ref of referrers.get(entity) ?? []) {
+          if (!ref.required) continue;
+          for (const key of await db.table(ref.entity).where(ref.association).equals(id).primaryKeys()) queue.push([ref.entity, String(key)]);
+        }
+      }
+      for (const [entity, ids] of deleted) {
+        for (const ref of referrers.get(entity) ?? []) {
+          if (ref.required) continue;
+          const gone = deleted.get(ref.entity);
+          await db
+            .table(ref.entity)
+            .where(ref.association)
+            .anyOf([...ids])
+            .filter((row: Row) => !gone?.has(row.id as string))
+            .modify({ [ref.association]: null });
+        }
+      }
+      for (const [entity, ids] of deleted) await db.table(entity).bulkDelete([...ids]);
     });
-    for (const o of list) this.held.delete(keyOf(o));
+    for (const [entity, ids] of deleted) for (const id of ids) this.held.delete(keyOf({ $entity: entity, id }));
   }
 }
 

@@ -226,4 +226,46 @@ describe('Session.delete', () => {
     expect(session.isUncommitted(task)).toBe(false);
     expect(await store.pendingCount()).toBe(0);
   });
+
+  it('clears references to a deleted object as the server would: a new task of a new project deleted unsynchronized stays valid', async () => {
+    store = await openTestStore();
+    const session = store.session();
+    const project = session.create('Project', { name: 'P' });
+    const task = session.create('Task', { title: 'a', project: project.id });
+    await session.commit([project, task]);
+    await session.delete((await store.get('Project', project.id))!);
+    expect(await store.get('Task', task.id)).toMatchObject({ title: 'a', project: null });
+    // One pending change: the task's create (it sends the row, now without the reference); the project's create is dropped.
+    expect(await store.pendingCount()).toBe(1);
+    expect(await store.pendingChange('Task', task.id)).toMatchObject({ kind: 'create' });
+  });
+
+  it('queues the cleared reference of a synchronized referrer as an update', async () => {
+    store = await openTestStore();
+    const project = fromServer({ name: 'P' });
+    const task = fromServer({ title: 'a', project: project.id });
+    const other = fromServer({ title: 'b', project: null });
+    await store.applyServerObjects('Project', [project]);
+    await store.applyServerObjects('Task', [task, other]);
+    await store.session().delete((await store.get('Project', project.id))!);
+    expect(await store.get('Task', task.id)).toMatchObject({ title: 'a', project: null });
+    expect(await store.pendingChange('Task', task.id)).toMatchObject({ kind: 'update', changed: ['project'] });
+    expect(await store.pendingChange('Task', other.id)).toBeUndefined();
+    expect(await store.pendingChange('Project', project.id)).toMatchObject({ kind: 'delete' });
+  });
+
+  it('deletes referrers whose association is required, and leaves no change on a referrer deleted too', async () => {
+    store = await openTestStore();
+    const task = fromServer({ title: 'a' });
+    const attachment = fromServer({ name: 'a.png', task: task.id });
+    await store.applyServerObjects('Task', [task]);
+    await store.applyServerObjects('Attachment', [attachment]);
+    const session = store.session();
+    const held = session.change((await store.get('Attachment', attachment.id))!, { name: 'b.png' });
+    await session.delete((await store.get('Task', task.id))!);
+    expect(await store.get('Attachment', attachment.id)).toBeUndefined();
+    expect(await store.pendingChange('Attachment', attachment.id)).toMatchObject({ kind: 'delete', data: { task: task.id } });
+    expect(await store.pendingChange('Task', task.id)).toMatchObject({ kind: 'delete' });
+    expect(session.isUncommitted(held)).toBe(false);
+  });
 });
