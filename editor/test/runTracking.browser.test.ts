@@ -36,10 +36,22 @@ describe('the run panel keeps track', { timeout: 90_000 }, () => {
         else if (seen.started && document.querySelector('[data-testid="no-sync"]')) seen.reset = true;
       }).observe(document.body, { subtree: true, childList: true });
     });
+    // Sync all's downloads wait until the flow has run: the two overlap on any machine (a quick Sync
+    // all could otherwise end before the flow starts, which is another case).
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/download**', async (route) => {
+      await held;
+      await route.continue();
+    });
     await page.getByTestId('sync-all').click();
+    await expect.poll(() => page.getByTestId('sync-all').isDisabled()).toBe(true);
     await page.getByTestId('run-start').click();
     await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('ended');
+    expect(await page.getByTestId('sync-all').isDisabled()).toBe(true);
+    release();
     await expect.poll(() => page.getByTestId('sync-all').isDisabled(), { timeout: 20_000 }).toBe(false);
+    await page.unroute('**/api/download**');
 
     expect(await page.evaluate(() => (window as unknown as { __view: { reset: boolean } }).__view.reset)).toBe(false);
     expect(await page.locator('[data-testid^="sync-state-"]').evaluateAll((els) => els.map((e) => e.textContent))).toEqual(Object.keys(allObjectsMachine.root.states));
