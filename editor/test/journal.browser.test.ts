@@ -26,27 +26,6 @@ afterAll(async () => {
   await world?.close();
 });
 
-/** The rows of a table of the page's local database (the runtime's IndexedDB, named per user). */
-function readTable(table: string): Promise<Array<Record<string, unknown>>> {
-  return world.page.evaluate(async (table) => {
-    const name = (await indexedDB.databases()).map((d) => d.name ?? '').find((n) => n.startsWith('syncflow-editor-'))!;
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const open = indexedDB.open(name);
-      open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
-    });
-    try {
-      return await new Promise<Array<Record<string, unknown>>>((resolve, reject) => {
-        const read = db.transaction(table).objectStore(table).getAll();
-        read.onsuccess = () => resolve(read.result as Array<Record<string, unknown>>);
-        read.onerror = () => reject(read.error);
-      });
-    } finally {
-      db.close();
-    }
-  }, table);
-}
-
 const entries = () => world.page.getByTestId('journal-entry');
 /** The shown entries as (kind, name, trigger, outcome), top to bottom. */
 const shown = () =>
@@ -73,8 +52,8 @@ describe('the sync journal in the run panel', { timeout: 90_000 }, () => {
     await page.getByTestId('sync-all').click();
     await expect.poll(shown, { timeout: 20_000 }).toEqual(['synchronize all app done']);
     expect(await viewMark()).toBe('before');
-    const tasks = (await readTable('Task')).length;
-    const projects = (await readTable('Project')).length;
+    const tasks = (await world.readTable('Task')).length;
+    const projects = (await world.readTable('Project')).length;
     expect(tasks).toBeGreaterThan(0);
     const all = entries().first();
     const counts = await all.getByTestId('journal-counts').textContent();
@@ -95,7 +74,7 @@ describe('the sync journal in the run panel', { timeout: 90_000 }, () => {
     expect(await viewMark()).toBe('before');
     const [first, second] = await seqs();
     expect(first).toBeGreaterThan(second);
-    const forbidden = (await readTable('Task')).find((t) => t.title === 'A forbidden task');
+    const forbidden = (await world.readTable('Task')).find((t) => t.title === 'A forbidden task');
     expect(forbidden).toBeDefined();
     forbiddenId = String(forbidden!.id);
     const failure = entries().first().getByTestId('journal-failure');
@@ -121,7 +100,7 @@ describe('the sync journal in the run panel', { timeout: 90_000 }, () => {
     await page.getByTestId('tab-run').click();
     await expect.poll(() => shown().then((s) => s[0]), { timeout: 10_000 }).toBe('profile GetTasks editor refused');
     const refused = entries().first();
-    const [entry] = (await readTable('$journal')).filter((e) => e.kind === 'profile');
+    const [entry] = (await world.readTable('$journal')).filter((e) => e.kind === 'profile');
     const error = entry.error as { code: string; message: string };
     expect(error.code).toBeTruthy();
     expect(await refused.textContent()).toContain(`${error.code}: ${error.message}`);
@@ -139,9 +118,9 @@ describe('the sync journal in the run panel', { timeout: 90_000 }, () => {
     await page.getByTestId('tab-run').click();
     await expect.poll(() => shown().then((s) => s[0]), { timeout: 10_000 }).toBe('profile GetTasks editor done');
     expect(await entries().count()).toBe(4);
-    const tasks = (await readTable('Task')).length;
+    const tasks = (await world.readTable('Task')).length;
     expect(await entries().first().getByTestId('journal-counts').textContent()).toContain(`Task: download ${tasks}`);
-    const journal = (await readTable('$journal')).filter((e) => e.kind === 'profile');
+    const journal = (await world.readTable('$journal')).filter((e) => e.kind === 'profile');
     expect(journal).toEqual([expect.objectContaining({ name: 'GetTasks', outcome: 'refused' }), expect.objectContaining({ name: 'GetTasks', outcome: 'done' })]);
     // What the profile left out, and why, as the journal has it.
     const skipped = (journal[1].skipped as Array<{ what: string; reason: string }>).map((s) => `skipped ${s.what}: ${s.reason}`);
@@ -172,7 +151,7 @@ describe('the sync journal in the run panel', { timeout: 90_000 }, () => {
     expect(exported.entries[1]).toMatchObject({ kind: 'synchronize', name: 'unsynchronized' });
     expect(exported.entries[1].failures).toEqual([{ entity: 'Task', objectId: forbiddenId, reason: 'rejected' }]);
     // No attribute value: not the refused task's title, nor any of the objects the device holds (titles, names, descriptions).
-    const values = [...(await readTable('Task')), ...(await readTable('Project'))]
+    const values = [...(await world.readTable('Task')), ...(await world.readTable('Project'))]
       .flatMap((o) => [o.title, o.name, o.description])
       .filter((v): v is string => typeof v === 'string' && v.length > 3);
     expect(values.length).toBeGreaterThan(5);
@@ -183,7 +162,7 @@ describe('the sync journal in the run panel', { timeout: 90_000 }, () => {
   it('lists 50 entries at a time, older ones on demand; keyboard reachable, no serious axe violations', async () => {
     const { page } = world;
     // 60 more entries, written to the journal's table as the runtime writes them (oldest first).
-    const written = await readTable('$journal');
+    const written = await world.readTable('$journal');
     await page.evaluate(async () => {
       const name = (await indexedDB.databases()).map((d) => d.name ?? '').find((n) => n.startsWith('syncflow-editor-'))!;
       const db = await new Promise<IDBDatabase>((resolve, reject) => {

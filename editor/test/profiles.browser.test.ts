@@ -20,27 +20,6 @@ afterAll(async () => {
   await world?.close();
 });
 
-/** The rows of a table of the page's local database (the runtime's IndexedDB, named per user). */
-function readTable(table: string): Promise<Array<Record<string, unknown>>> {
-  return world.page.evaluate(async (table) => {
-    const name = (await indexedDB.databases()).map((d) => d.name ?? '').find((n) => n.startsWith('syncflow-editor-'))!;
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const open = indexedDB.open(name);
-      open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
-    });
-    try {
-      return await new Promise<Array<Record<string, unknown>>>((resolve, reject) => {
-        const read = db.transaction(table).objectStore(table).getAll();
-        read.onsuccess = () => resolve(read.result as Array<Record<string, unknown>>);
-        read.onerror = () => reject(read.error);
-      });
-    } finally {
-      db.close();
-    }
-  }, table);
-}
-
 const row = (name: string) => world.page.locator(`[data-testid="profile-row"][data-profile="${name}"]`);
 const outcome = (name: string) => row(name).getAttribute('data-outcome');
 const cell = (name: string, testid: string) => row(name).getByTestId(testid).textContent();
@@ -68,7 +47,7 @@ describe('the Profiles tab', { timeout: 90_000 }, () => {
     await page.getByTestId('tab-run').click();
     await page.getByTestId('sync-all').click();
     await expect.poll(() => page.getByTestId('run-trace').textContent(), { timeout: 20_000 }).toContain('synchronized (all)');
-    const tasks = (await readTable('Task')).length;
+    const tasks = (await world.readTable('Task')).length;
     expect(tasks).toBeGreaterThan(0);
     await page.getByTestId('tab-profiles').click();
     await row('GetTasks').getByTestId('profile-run').click();
@@ -93,7 +72,7 @@ describe('the Profiles tab', { timeout: 90_000 }, () => {
     await expect.poll(() => outcome('BackOnline'), { timeout: 20_000 }).toBe('done');
     expect(await cell('BackOnline', 'profile-last-run')).toContain('(online)');
     // The journal in the page's database has the run, with its trigger.
-    const entry = (await readTable('$journal')).filter((r) => r.kind === 'profile' && r.name === 'BackOnline');
+    const entry = (await world.readTable('$journal')).filter((r) => r.kind === 'profile' && r.name === 'BackOnline');
     expect(entry).toEqual([expect.objectContaining({ trigger: 'online', outcome: 'done' })]);
     expect(world.pageErrors).toEqual([]);
   });

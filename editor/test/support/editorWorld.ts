@@ -33,6 +33,8 @@ export interface EditorWorld {
   /** Errors the page threw (a test ends by expecting none). */
   pageErrors: string[];
   readFlow(id: string): Promise<Record<string, unknown>>;
+  /** The rows of a table of the page's local database (the runtime's IndexedDB, named per user). */
+  readTable(table: string): Promise<Array<Record<string, unknown>>>;
   /** Opens the editor and signs in through its sign-in page (the page must show it). */
   signIn(token: string): Promise<void>;
   /** Signs out from the toolbar and waits for the sign-in page. */
@@ -127,6 +129,24 @@ export async function startEditorWorld(options: { prefix: string; token?: string
     browser,
     pageErrors,
     readFlow: async (id) => JSON.parse(await readFile(join(flowsDir, `${id}.flow.json`), 'utf8')) as Record<string, unknown>,
+    readTable: (table) =>
+      page.evaluate(async (table) => {
+        const name = (await indexedDB.databases()).map((d) => d.name ?? '').find((n) => n.startsWith('syncflow-editor-'))!;
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const open = indexedDB.open(name);
+          open.onsuccess = () => resolve(open.result);
+          open.onerror = () => reject(open.error);
+        });
+        try {
+          return await new Promise<Array<Record<string, unknown>>>((resolve, reject) => {
+            const read = db.transaction(table).objectStore(table).getAll();
+            read.onsuccess = () => resolve(read.result as Array<Record<string, unknown>>);
+            read.onerror = () => reject(read.error);
+          });
+        } finally {
+          db.close();
+        }
+      }, table),
     signIn,
     async signOut() {
       await page.getByTestId('sign-out').click();
