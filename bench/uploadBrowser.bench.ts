@@ -41,6 +41,10 @@ const args = benchArgs();
 const N = args.quick ? 2_000 : 10_000;
 const REPS = args.reps ?? (args.quick ? 2 : 3);
 const WARMUP = 1;
+// The warm-up round (JIT, connections, PostgreSQL's buffers) uploads a fifth: a full-size one
+// would add ~80 s to a run on 2 shared cores and its figures are thrown away.
+const WARMUP_N = N / 5;
+const sizeOf = (round: number) => (round < WARMUP ? WARMUP_N : N);
 const USER = 'alice';
 const BATCH = 1000;
 const ENTITIES = ['Project', 'Task'];
@@ -55,7 +59,7 @@ const uptime = () => {
 };
 
 const loadAtStart = uptime();
-console.log(`uploadBrowser: ${N.toLocaleString('en-US')} creates and ${N.toLocaleString('en-US')} updates from Chromium's IndexedDB, ${REPS} repetitions (+${WARMUP} warm-up), interleaved`);
+console.log(`uploadBrowser: ${N.toLocaleString('en-US')} creates and ${N.toLocaleString('en-US')} updates from Chromium's IndexedDB, ${REPS} repetitions (+${WARMUP} warm-up of ${WARMUP_N.toLocaleString('en-US')}), interleaved`);
 console.log(`  ${loadAtStart}`);
 const schema = await createBenchSchema('uploadBrowser');
 const server = await startServerProcess({ databaseUrl: BENCH_DATABASE_URL, schemaName: schema.name });
@@ -101,22 +105,25 @@ try {
     }
     return out;
   };
-  const checkSync = (what: string, s: PageSync) => {
+  const checkSync = (what: string, s: PageSync, n: number) => {
     checkPage();
-    if (s.uploaded !== N || s.pending !== 0) throw new Error(`${what}: uploaded ${s.uploaded}, ${s.pending} left queued, expected ${N} and 0`);
+    if (s.uploaded !== n || s.pending !== 0) throw new Error(`${what}: uploaded ${s.uploaded}, ${s.pending} left queued, expected ${n} and 0`);
   };
   const clientParts: Record<string, ClientFloorRun[]> = {};
+  // The local commits before each upload (not timed): most of a run's length besides the timings.
+  const commitMs = { create: [] as number[], update: [] as number[] };
   const clientFloor = async (what: string, dbName: string, kind: 'create' | 'update', round: number) => {
     const r = await tab.evaluate((o) => window.benchClientFloor(o), { dbName, floorUrl: floor.url, kind, entity: 'Task', batch: BATCH });
     checkPage();
-    if (r.uploaded !== N || r.pending !== 0) throw new Error(`${what}: uploaded ${r.uploaded}, ${r.pending} left queued, expected ${N} and 0`);
+    if (r.uploaded !== sizeOf(round) || r.pending !== 0) throw new Error(`${what}: uploaded ${r.uploaded}, ${r.pending} left queued, expected ${sizeOf(round)} and 0`);
     if (round >= WARMUP) (clientParts[kind] ??= []).push(r);
     return r.ms;
   };
   const floorFromPage = async (kind: 'create' | 'update', round: number) => {
-    const r = await tab.evaluate((o) => window.benchFloorSend(o), { floorUrl: floor.url, kind, n: N, ids: kind === 'update' ? taskIds : undefined, round, batch: BATCH });
+    const n = sizeOf(round);
+    const r = await tab.evaluate((o) => window.benchFloorSend(o), { floorUrl: floor.url, kind, n, ids: kind === 'update' ? taskIds.slice(0, n) : undefined, round, batch: BATCH });
     checkPage();
-    if (r.written !== N) throw new Error(`floor ${kind} from the page wrote ${r.written}, expected ${N}`);
+    if (r.written !== n) throw new Error(`floor ${kind} from the page wrote ${r.written}, expected ${n}`);
     return r.ms;
   };
 
@@ -128,9 +135,9 @@ try {
           const dbName = `bench-upload-create-${round}`;
           await open(dbName);
           try {
-            await tab.evaluate((o) => window.benchCommitCreates(o), { dbName, n: N, round });
+            commitMs.create.push(await tab.evaluate((o) => window.benchCommitCreates(o), { dbName, n: sizeOf(round), round }));
             const s = await countSql('create.protocol', round, () => sync(dbName, 'unsynchronized'));
-            checkSync('create protocol', s);
+            checkSync('create protocol', s, sizeOf(round));
             if (round >= WARMUP) {
               phases.createUpload.push(s.phases.uploading ?? 0);
               phases.createRefresh.push(s.phases.refreshing ?? 0);
@@ -145,7 +152,7 @@ try {
       {
         name: 'create.floor.node',
         run: async (round) => {
-          const rows = Array.from({ length: N }, (_, k) => ({ id: crypto.randomUUID(), data: { title: newTitle(round, k), done: false, priority: 'normal', estimate: 1.5, words: 11, due: null, assignee: null, project: null } }));
+          const rows = Array.from({ length: sizeOf(round) }, (_, k) => ({ id: crypto.randomUUID(), data: { title: newTitle(round, k), done: false, priority: 'normal', estimate: 1.5, words: 11, due: null, assignee: null, project: null } }));
           return timeIt(() => floor.send('create', rows, BATCH));
         },
       },
@@ -155,7 +162,7 @@ try {
           const dbName = `bench-upload-client-${round}`;
           await open(dbName);
           try {
-            await tab.evaluate((o) => window.benchCommitCreates(o), { dbName, n: N, round });
+            commitMs.create.push(await tab.evaluate((o) => window.benchCommitCreates(o), { dbName, n: sizeOf(round), round }));
             return await clientFloor('create client floor', dbName, 'create', round);
           } finally {
             await close(dbName, true);
@@ -165,9 +172,9 @@ try {
       {
         name: 'update.protocol',
         async run(round) {
-          await tab.evaluate((o) => window.benchCommitUpdates(o), { dbName: UPDATER, ids: taskIds, round });
+          commitMs.update.push(await tab.evaluate((o) => window.benchCommitUpdates(o), { dbName: UPDATER, ids: taskIds.slice(0, sizeOf(round)), round }));
           const s = await countSql('update.protocol', round, () => sync(UPDATER, 'unsynchronized'));
-          checkSync('update protocol', s);
+          checkSync('update protocol', s, sizeOf(round));
           if (round >= WARMUP) {
             phases.updateUpload.push(s.phases.uploading ?? 0);
             phases.updateRefresh.push(s.phases.refreshing ?? 0);
@@ -179,14 +186,14 @@ try {
       {
         name: 'update.floor.node',
         run: async (round) => {
-          const rows = taskIds.map((id, k) => ({ id, data: { title: newTitle(round, k) } }));
+          const rows = taskIds.slice(0, sizeOf(round)).map((id, k) => ({ id, data: { title: newTitle(round, k) } }));
           return timeIt(() => floor.send('update', rows, BATCH));
         },
       },
       {
         name: 'update.client',
         async run(round) {
-          await tab.evaluate((o) => window.benchCommitUpdates(o), { dbName: UPDATER, ids: taskIds, round });
+          commitMs.update.push(await tab.evaluate((o) => window.benchCommitUpdates(o), { dbName: UPDATER, ids: taskIds.slice(0, sizeOf(round)), round }));
           return clientFloor('update client floor', UPDATER, 'update', round);
         },
       },
@@ -194,12 +201,14 @@ try {
     {
       repetitions: REPS,
       warmup: WARMUP,
-      onSample: (name, rep, ms) => console.log(`  ${rep < 0 ? 'warm-up' : `rep ${rep + 1}`}  ${name.padEnd(18)} ${formatMs(ms).padStart(9)}  (${((ms / N) * 1000).toFixed(1)} µs/change)`),
+      onSample: (name, rep, ms) => console.log(`  ${rep < 0 ? 'warm-up' : `rep ${rep + 1}`}  ${name.padEnd(18)} ${formatMs(ms).padStart(9)}  (${((ms / sizeOf(rep + WARMUP)) * 1000).toFixed(1)} µs/change)`),
     },
   );
   await close(UPDATER, true);
   const loadAtEnd = uptime();
   console.log(`  ${loadAtEnd}`);
+  const fullCommits = (all: number[]) => all.filter((_, i) => i >= 2 * WARMUP); // two commits a round: protocol and client floor
+  console.log(`  local commits (not timed), median: ${formatMs(median(fullCommits(commitMs.create)))} for ${N.toLocaleString('en-US')} creates, ${formatMs(median(fullCommits(commitMs.update)))} for ${N.toLocaleString('en-US')} updates`);
 
   const m = (name: string) => samples.get(name)!;
   const perChange = (ms: number) => `${((ms / N) * 1000).toFixed(1)} µs per change`;
@@ -236,10 +245,10 @@ try {
     date: new Date().toISOString(),
     quick: args.quick,
     machine: machineInfo({ postgres: await postgresVersion(), chromium: chromiumVersion(CHROMIUM_PATH) }),
-    params: { changes: N, batch: BATCH, repetitions: REPS, warmup: WARMUP, user: USER, storage: 'PostgreSQL (separate server process)', client: 'Chromium, persistent profile (IndexedDB on disk)', loadAtStart, loadAtEnd },
+    params: { changes: N, batch: BATCH, repetitions: REPS, warmup: WARMUP, warmupChanges: WARMUP_N, user: USER, storage: 'PostgreSQL (separate server process)', client: 'Chromium, persistent profile (IndexedDB on disk)', loadAtStart, loadAtEnd, commitMs: { create: median(fullCommits(commitMs.create)), update: median(fullCommits(commitMs.update)) } },
     metrics,
     notes: [
-      'Medians of interleaved repetitions after a warm-up round. Times are taken in the page (performance.now()); the local commit of the changes is not timed; synchronize also refreshes the uploaded objects (refreshing state).',
+      `Medians of interleaved repetitions after a warm-up round of ${WARMUP_N.toLocaleString('en-US')} changes. Times are taken in the page (performance.now()); the local commit of the changes is not timed; synchronize also refreshes the uploaded objects (refreshing state).`,
       "The headline floor is POSTed from the page (the browser's fetch and JSON.stringify, 1,000 rows per request, one after the other); the same floor POSTed from Node is printed beside it. Both write the same rows into the same sf_objects with one statement per request, without auth, access rules, handlers or idempotency.",
       "The client floor does the device's unavoidable work by hand in the page over the same IndexedDB (on disk): read the queue and rows per 1,000, POST to the floor endpoint (which answers the written rows), delete the queue entries and bulkPut the answered rows in one transaction per 1,000, pipelined. No validation, change-tracking seq, sort, failures or refresh.",
       "The demo Task has a before-commit handler (word count); the server runs it for every change, the floor does not. 'SQL statements per change' counts every statement the server sends, BEGIN and COMMIT included.",
