@@ -65,10 +65,10 @@ describe('syncflow run', () => {
     expect(lines[0]).toBe(`run syncAllAtStartup as alice on ${world.url}`);
     expect(lines[1]).toBe(`local database: ${dbFile} (new)`);
     // One line per step: outcome, node id, kind, label, duration; in order.
-    const steps = lines.filter((l) => /^\s+ok\s/.test(l)).map((l) => l.trim().split(/\s{2,}|\s(?=\d+ ms$)/));
+    const steps = lines.filter((l) => /^\s+ok\s/.test(l)).map((l) => l.trim().split(/\s{2,}|\s(?=(?:\d+ ms|\d+\.\d\d s)$)/));
     expect(steps.map((s) => s[1])).toEqual(['start', 'syncAll', 'logDone', 'end']);
-    expect(r.stdout).toMatch(/^ {2}ok +syncAll +synchronize +Synchronize all objects +\d+ ms$/m);
-    expect(r.stdout).toMatch(/^ {2}ok +logDone +logMessage +Log +\d+ ms$/m);
+    expect(r.stdout).toMatch(/^ {2}ok +syncAll +synchronize +Synchronize all objects +(?:\d+ ms|\d+\.\d\d s)$/m);
+    expect(r.stdout).toMatch(/^ {2}ok +logDone +logMessage +Log +(?:\d+ ms|\d+\.\d\d s)$/m);
     expect(r.stdout).toMatch(/^ {2}log \(info\): Synchronized all objects at \d{4}-\d\d-\d\dT[\d:.]+Z$/m);
     expect(lines.at(-1)).toBe('result: nothing');
 
@@ -91,7 +91,7 @@ describe('syncflow run', () => {
     expect(edit.stderr).not.toMatch(/^error/m);
     expect(edit.code).toBe(0);
     expect(edit.stdout).not.toContain('(new)');
-    expect(edit.stdout).toMatch(/^ {2}ok +syncTask +synchronize +Synchronize the task +\d+ ms$/m);
+    expect(edit.stdout).toMatch(/^ {2}ok +syncTask +synchronize +Synchronize the task +(?:\d+ ms|\d+\.\d\d s)$/m);
     expect(edit.stderr).toContain('  sync selected: done: 1 uploaded');
     const result = JSON.parse(edit.stdout.slice(edit.stdout.indexOf('result: ') + 'result: '.length));
     expect(result).toMatchObject({ $entity: 'Task', id: demoId(13), title, words: wordCount(title) });
@@ -134,9 +134,9 @@ describe('syncflow run', () => {
 
     const r = await cli(['run', flowFile('syncWithErrorHandler'), '--server', server, '--user', 'bob', '--db-dir', dir]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^ {2}handled +sync +synchronize +Synchronize unsynchronized objects +\d+ ms {2}network: POST \/api\/upload failed: fetch failed$/m);
+    expect(r.stdout).toMatch(/^ {2}handled +sync +synchronize +Synchronize unsynchronized objects +(?:\d+ ms|\d+\.\d\d s) {2}network: POST \/api\/upload failed: fetch failed$/m);
     expect(r.stdout).toMatch(/^ {2}message \(error\): Synchronization failed: POST \/api\/upload failed: fetch failed$/m);
-    expect(r.stdout).toMatch(/^ {2}ok +showError +showMessage +Show the error +\d+ ms$/m);
+    expect(r.stdout).toMatch(/^ {2}ok +showError +showMessage +Show the error +(?:\d+ ms|\d+\.\d\d s)$/m);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('result: false');
     expect(r.stderr).toContain('  sync unsynchronized: uploading  upload Task 0/1');
     expect(r.stderr).toContain('  sync unsynchronized: failed: network: POST /api/upload failed: fetch failed');
@@ -145,7 +145,7 @@ describe('syncflow run', () => {
   it('exits 1 with the error code and message when the flow fails', async () => {
     const r = await run(flowFile('syncAllAtStartup'), 'alice', join(tmp, 'badtoken'), '--token', 'not-a-token');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^ {2}FAILED +syncAll +synchronize +Synchronize all objects +\d+ ms {2}unauthorized: The bearer token is not valid$/m);
+    expect(r.stdout).toMatch(/^ {2}FAILED +syncAll +synchronize +Synchronize all objects +(?:\d+ ms|\d+\.\d\d s) {2}unauthorized: The bearer token is not valid$/m);
     expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('error unauthorized: The bearer token is not valid');
     expect(r.stdout).not.toContain('result:');
   });
@@ -185,7 +185,7 @@ describe('syncflow run', () => {
     const retry = await run(flowFile('retryFailures'), 'alice', dir);
     expect(retry.code).toBe(0);
     expect(retry.stdout).toMatch(/^ {2}log \(warning\): Still failing: Task [0-9a-f-]{36}$/m);
-    expect(retry.stdout).toMatch(/^ {2}ok +wasApplied +decision +Applied\? +\d+ ms {2}-> logStillFailing$/m);
+    expect(retry.stdout).toMatch(/^ {2}ok +wasApplied +decision +Applied\? +(?:\d+ ms|\d+\.\d\d s) {2}-> logStillFailing$/m);
     expect(retry.stdout.trimEnd().split('\n').at(-1)).toBe('result: 0');
   });
 
@@ -282,8 +282,8 @@ describe('syncflow run', () => {
     expect(r.stderr).not.toMatch(/^error/m);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ {4}call syncAllAtStartup$/m);
-    expect(r.stdout).toMatch(/^ {4}ok +syncAll +synchronize +Synchronize all objects +\d+ ms$/m);
-    expect(r.stdout).toMatch(/^ {4}ok +all +retrieve +All tasks +\d+ ms$/m);
+    expect(r.stdout).toMatch(/^ {4}ok +syncAll +synchronize +Synchronize all objects +(?:\d+ ms|\d+\.\d\d s)$/m);
+    expect(r.stdout).toMatch(/^ {4}ok +all +retrieve +All tasks +(?:\d+ ms|\d+\.\d\d s)$/m);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(`result: ${(await serverCount('bob')).tasks}`);
   });
 
