@@ -45,6 +45,8 @@ export class Journal {
   readonly maxEntries: number;
   /** The last error writing an entry, if any (the sync it described went on). */
   writeError: unknown = null;
+  /** The last error a listener of `onEntry` threw (the entry itself was written; the other listeners ran). */
+  listenerError: unknown = null;
   #counts: Map<string, JournalCount> | null = null;
   readonly #listeners = new Set<(entry: JournalEntry) => void | Promise<void>>();
 
@@ -89,20 +91,28 @@ export class Journal {
 
   /** Writes an entry and prunes the oldest past `maxEntries`; resolves with it stored (or null if the write failed). */
   async append(entry: NewJournalEntry): Promise<JournalEntry | null> {
+    let stored: JournalEntry;
     try {
       const table = this.store.db.table(JOURNAL);
-      const stored = await this.store.db.transaction('rw', [JOURNAL], async () => {
+      stored = await this.store.db.transaction('rw', [JOURNAL], async () => {
         const seq = (await table.add(entry)) as number;
         const excess = (await table.count()) - this.maxEntries;
         if (excess > 0) await table.orderBy('seq').limit(excess).delete();
         return { ...entry, seq };
       });
-      for (const listener of this.#listeners) await listener(stored);
-      return stored;
     } catch (e) {
       this.writeError = e;
       return null;
     }
+    // A listener that throws neither unwrites the entry nor keeps the others from hearing of it.
+    for (const listener of this.#listeners) {
+      try {
+        await listener(stored);
+      } catch (e) {
+        this.listenerError = e;
+      }
+    }
+    return stored;
   }
 
   /** Fed with the pipeline's progress: a download's `done` per entity is what the journal counts. */

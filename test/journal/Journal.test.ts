@@ -103,4 +103,19 @@ describe('sync journal', () => {
     expect(heard).toHaveLength(4);
     expect(await runtime.journal.list()).toHaveLength(5);
   });
+
+  it('keeps an entry written and heard by the other listeners when one listener throws', async () => {
+    const { runtime } = await profileDevice(world);
+    const heard: string[] = [];
+    const broken = new Error('a listener of the app failed');
+    runtime.journal.onEntry(() => {
+      throw broken;
+    });
+    runtime.journal.onEntry((e) => void heard.push(`${e.kind} ${e.outcome}`));
+    await runtime.synchronize({ mode: 'all' });
+    expect(heard).toEqual(['synchronize done']);
+    expect(await runtime.journal.last()).toMatchObject({ kind: 'synchronize', outcome: 'done' });
+    expect(runtime.journal.writeError).toBeNull();
+    expect(runtime.journal.listenerError).toBe(broken);
+  });
 });
