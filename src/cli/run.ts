@@ -3,6 +3,7 @@
  * database kept between runs (a snapshot file per server and user in `--db-dir`), and prints
  * each step, the progress of a synchronization, the flow's messages and its result.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
@@ -12,7 +13,7 @@ import { FlowDebugger, type PausedStep } from '../flow/FlowDebugger.ts';
 import { readFlowFile } from '../flow/node/loadFlowFile.ts';
 import type { CompiledFlow } from '../flow/validateFlow.ts';
 import { parseFlowParameters } from '../runtime/parseFlowParameters.ts';
-import { closeCliRuntime, EXIT, interruptible, openCliRuntime, withConnectionOptions, type CliIo, type CliRuntime, type ConnectionOptions } from './cliRuntime.ts';
+import { cliApp, closeCliRuntime, EXIT, interruptible, openCliRuntime, withConnectionOptions, type CliIo, type CliRuntime, type ConnectionOptions } from './cliRuntime.ts';
 
 export { EXIT, type CliIo } from './cliRuntime.ts';
 import { RunReporter } from './RunReporter.ts';
@@ -44,6 +45,7 @@ export async function runFlowFile(file: string, options: RunCliOptions, io: CliI
   let code: number = EXIT.ok;
   try {
     const given = parseParamOptions(options.param ?? []);
+    file = await flowPath(file, options.config);
     const json = await readFlowJson(file);
     const captions = new Map<string, Map<string, string>>();
     const remember = (flow: unknown) => {
@@ -126,7 +128,7 @@ export function runCommand(exit: (code: number) => void): Command {
   return withConnectionOptions(
     new Command('run')
       .description('Run a flow file against a sync server, on a local offline database kept between runs')
-      .argument('<file>', 'the flow, e.g. flows/syncAllAtStartup.flow.json'),
+      .argument('<flow>', "the flow: a file (flows/syncAllAtStartup.flow.json) or a flow's name in the app's flows folder (syncAllAtStartup)"),
   )
     .option('--param <name=value>', 'a flow parameter; repeat for each. Objects by id (read from the local database), lists as ids separated by commas', collect, [])
     .option('-q, --quiet', 'print no steps (messages, progress and the result still print)')
@@ -140,6 +142,7 @@ Exit codes: 0 the flow ended, 1 the flow failed (the error's code and message ar
 
 Example:
   syncflow run flows/syncAllAtStartup.flow.json --server http://127.0.0.1:4000 --user alice
+  syncflow run syncAllAtStartup --config syncflow.config.ts --server http://127.0.0.1:4000 --user alice
   syncflow run flows/editTaskAndSync.flow.json --server http://127.0.0.1:4000 --user alice \\
     --param task=5eed0000-0000-4000-8000-00000000000a --param "title=New title"`,
     )
@@ -211,6 +214,12 @@ export function parseParamOptions(params: readonly string[]): Record<string, str
   }
   if (problems.length) throw new ValidationError(problems);
   return out;
+}
+
+/** A flow file as given, or a flow's name: `<name>.flow.json` in the app config's flows folder. */
+async function flowPath(arg: string, config?: string): Promise<string> {
+  if (arg.endsWith('.json') || /[\\/]/.test(arg) || existsSync(arg)) return arg;
+  return join((await cliApp(config)).flowsDir, `${arg}.flow.json`);
 }
 
 async function readFlowJson(path: string): Promise<unknown> {

@@ -70,13 +70,17 @@ describe('syncflow serve --config', () => {
   });
 
   it("runs the app's flows on its schema with syncflow run --config", async () => {
-    const run = await cli(['run', 'test/config/fixtures/notes/flows/addNote.flow.json', '--config', config, '--server', server.url,
+    // By name: the flow of that name in the config's flows folder.
+    const run = await cli(['run', 'addNote', '--config', config, '--server', server.url,
       '--user', 'ann', '--token', 'ann-secret-token', '--db-dir', dir, '--param', 'text=hello there', '-q']);
     expect(run.stderr).not.toMatch(/error/);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/"length": 11/);
     const syncs = await cli(['syncs', '--config', config, '--server', server.url, '--user', 'ann', '--token', 'ann-secret-token', '--db-dir', dir]);
     expect(syncs.stdout).toContain('allNotes');
+    const unknown = await cli(['run', 'nothingHere', '--config', config, '--server', server.url, '--user', 'ann', '--token', 'ann-secret-token', '--db-dir', dir]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/No flow file .*fixtures\/notes\/flows\/nothingHere\.flow\.json/);
   });
 
   it("lists and runs the config's sync profiles without a --profiles file", async () => {
