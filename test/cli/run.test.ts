@@ -336,7 +336,7 @@ describe('syncflow run', () => {
     // `npx syncflow` finds this package's own bin.
     const help = await cli(['syncflow', 'run', '--help'], { command: ['npx'] });
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Usage: syncflow run [options] <file>');
+    expect(help.stdout).toContain('Usage: syncflow run [options] <flow>');
     expect(help.stdout).toContain('--param <name=value>');
   });
 
