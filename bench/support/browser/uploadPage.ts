@@ -15,6 +15,7 @@ import { demoSchema } from '../../../src/demo/schema.ts';
 import { createRuntime, type Runtime } from '../../../src/runtime/Runtime.ts';
 import type { SyncConfig } from '../../../src/sync/types.ts';
 import { timePhases } from '../phases.ts';
+import { uploadQueueByHand } from '../uploadQueueByHand.ts';
 
 type Kind = 'create' | 'update';
 
@@ -123,96 +124,24 @@ window.benchFloorSend = async ({ floorUrl, kind, n, ids, round, batch }) => {
 // ---------------------------------------------------------------- the client floor, by hand in the page
 
 /**
- * What support/clientFloor.ts does, over the browser's IndexedDB: read the queued changes
- * (`$changes` by seq) and their rows in batches, POST each batch to the floor endpoint in its
- * answering mode (`?answer`: the written rows as the server's objects), then delete the batch's
- * queue entries and bulkPut the answered rows in one transaction per batch. Pipelined like the
- * runtime: batch k+1 is read while request k is in flight, answer k is stored while request
- * k+1 is. Its own connection (plain Dexie, dynamic mode): no validation, seq, sort, failures
- * or refresh.
+ * What support/clientFloor.ts does in Node (uploadQueueByHand), over the browser's IndexedDB:
+ * each batch POSTed to the floor endpoint in its answering mode (`?answer`).
  */
 window.benchClientFloor = async ({ dbName, floorUrl, kind, entity, batch }) => {
   const db = new Dexie(dbName);
   await db.open();
   try {
-    const changes = db.table('$changes');
-    const rows = db.table(entity);
-    const spent = { readMs: 0, postMs: 0, writeMs: 0 };
-    const timed = async <T>(part: keyof typeof spent, run: () => Promise<T>): Promise<T> => {
-      const t0 = performance.now();
-      try {
-        return await run();
-      } finally {
-        spent[part] += performance.now() - t0;
-      }
-    };
-    const sendAnswered = async (body: Array<{ id: string; data: Record<string, unknown> }>) => {
+    const send = async (body: Array<{ id: string; data: Record<string, unknown> }>) => {
       const res = await fetch(`${floorUrl}/${kind}?answer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const answer = (await res.json()) as { written: number; objects: Array<Record<string, unknown>> };
       if (!res.ok || answer.written !== body.length) throw new Error(`floor ${kind}: wrote ${answer.written} of ${body.length}`);
       return answer.objects;
     };
     const start = performance.now();
-    let lastSeq = -Infinity;
-    const read = async () => {
-      const part = (await changes.where('seq').above(lastSeq).limit(batch).toArray()) as Array<{ entity: string; id: string; seq: number; changed: string[] }>;
-      if (part.length === 0) return null;
-      lastSeq = part[part.length - 1].seq;
-      const stored = (await rows.bulkGet(part.map((c) => c.id))) as Array<Record<string, unknown>>;
-      return {
-        keys: part.map((c) => [c.entity, c.id]),
-        body: part.map((c, i) => ({ id: c.id, data: kind === 'create' ? members(stored[i]) : pick(stored[i], c.changed) })),
-      };
-    };
-    let uploaded = 0;
-    let next = settled(timed('readMs', read));
-    let writing: Promise<unknown> = Promise.resolve();
-    try {
-      for (;;) {
-        const b = await next;
-        if (!b) break;
-        const answer = settled(timed('postMs', () => sendAnswered(b.body)));
-        next = settled(timed('readMs', read));
-        const objects = await answer;
-        await writing;
-        writing = settled(
-          timed('writeMs', () =>
-            db.transaction('rw', [changes, rows], async () => {
-              await changes.bulkDelete(b.keys);
-              await rows.bulkPut(objects.map((o) => ({ ...o, $tag: '' })));
-            }),
-          ),
-        );
-        uploaded += objects.length;
-      }
-      await writing;
-    } finally {
-      await Promise.allSettled([next, writing]);
-    }
+    const run = await uploadQueueByHand(db, { kind, entity, batch, send });
     const ms = performance.now() - start;
-    return { ms, uploaded, pending: await changes.count(), ...spent };
+    return { ms, pending: await db.table('$changes').count(), ...run };
   } finally {
     db.close();
   }
 };
-
-const SYSTEM = new Set(['id', 'createdDate', 'changedDate', 'owner']);
-
-/** A row's members: everything but the system attributes and internal `$` fields. */
-function members(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key in row) if (!SYSTEM.has(key) && !key.startsWith('$')) out[key] = row[key];
-  return out;
-}
-
-function pick(row: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const name of names) out[name] = row[name] ?? null;
-  return out;
-}
-
-/** Marks a promise as handled (it is awaited later). */
-function settled<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => undefined);
-  return promise;
-}
