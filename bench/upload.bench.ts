@@ -21,7 +21,7 @@ import { timePhases } from './support/phases.ts';
 import { BENCH_DATABASE_URL, createBenchSchema, postgresVersion } from './support/postgres.ts';
 import { machineInfo, ratio, report, timing, type Metric } from './support/results.ts';
 import { benchId, seedObjects } from './support/seed.ts';
-import { startServerProcess } from './support/serverProcess.ts';
+import { sqlCounter, startServerProcess } from './support/serverProcess.ts';
 import { formatMs, interleave, median, timeIt } from './support/stats.ts';
 import { uploadByHand } from './support/clientFloor.ts';
 import { startUploadFloor } from './support/uploadFloor.ts';
@@ -48,20 +48,8 @@ try {
 
   let serial = 0;
   const newTitle = (round: number, k: number) => `Task ${k} written in round ${round} of the upload bench (${++serial})`;
-  const statements: Record<string, number[]> = {};
-  // How long each upload transaction held the cluster-wide write clock (see clock.ts).
-  const clockHeld: Record<string, number[]> = {};
+  const { count: countSql, statements, clockHeld } = sqlCounter(server, N, WARMUP);
   const phases = { createUpload: [] as number[], updateUpload: [] as number[], createRefresh: [] as number[], updateRefresh: [] as number[] };
-  const countSql = async <T>(name: string, round: number, run: () => Promise<T>): Promise<T> => {
-    const before = await server.sqlCount();
-    const out = await run();
-    const after = await server.sqlCount();
-    if (round >= WARMUP) {
-      (statements[name] ??= []).push((after.statements - before.statements) / N);
-      (clockHeld[name] ??= []).push(...after.clockHeldMs.slice(before.clockHeldMs.length));
-    }
-    return out;
-  };
   const uploadDirect = async (kind: 'create' | 'update', rows: Array<{ id: string; data: Record<string, unknown> }>) => {
     for (let i = 0; i < rows.length; i += BATCH) {
       const changes = rows.slice(i, i + BATCH).map((r) => ({ changeId: crypto.randomUUID(), entity: 'Task', id: r.id, kind, data: r.data }));

@@ -33,7 +33,7 @@ import { tokenOf } from './support/device.ts';
 import { BENCH_DATABASE_URL, createBenchSchema, postgresVersion } from './support/postgres.ts';
 import { chromiumVersion, machineInfo, ratio, report, timing, type Metric } from './support/results.ts';
 import { benchId, seedObjects } from './support/seed.ts';
-import { startServerProcess } from './support/serverProcess.ts';
+import { sqlCounter, startServerProcess } from './support/serverProcess.ts';
 import { formatMs, interleave, median, timeIt } from './support/stats.ts';
 import { startUploadFloor } from './support/uploadFloor.ts';
 
@@ -92,19 +92,8 @@ try {
 
   let serial = 0;
   const newTitle = (round: number, k: number) => `Task ${k} written in round ${round} of the upload bench (node ${++serial})`;
-  const statements: Record<string, number[]> = {};
-  const clockHeld: Record<string, number[]> = {};
+  const { count: countSql, statements, clockHeld } = sqlCounter(server, N, WARMUP);
   const phases = { createUpload: [] as number[], updateUpload: [] as number[], createRefresh: [] as number[], updateRefresh: [] as number[] };
-  const countSql = async <T>(name: string, round: number, run: () => Promise<T>): Promise<T> => {
-    const before = await server.sqlCount();
-    const out = await run();
-    const after = await server.sqlCount();
-    if (round >= WARMUP) {
-      (statements[name] ??= []).push((after.statements - before.statements) / N);
-      (clockHeld[name] ??= []).push(...after.clockHeldMs.slice(before.clockHeldMs.length));
-    }
-    return out;
-  };
   const checkSync = (what: string, s: PageSync, n: number) => {
     checkPage();
     if (s.uploaded !== n || s.pending !== 0) throw new Error(`${what}: uploaded ${s.uploaded}, ${s.pending} left queued, expected ${n} and 0`);

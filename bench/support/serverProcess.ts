@@ -61,3 +61,24 @@ export async function startServerProcess(options: { databaseUrl: string; schemaN
     });
   return { url, pid, memory: () => readProcessMemory(pid), resetPeak: () => resetPeak(pid), sqlCount, stop };
 }
+
+/**
+ * Counts the SQL statements the server sends (per change: `/ changes`) and the write clock's
+ * holds during each measured run, by variant name; warm-up rounds are not counted.
+ */
+export function sqlCounter(server: Pick<ServerProcess, 'sqlCount'>, changes: number, warmup: number) {
+  const statements: Record<string, number[]> = {};
+  // How long each upload transaction held the cluster-wide write clock (see clock.ts).
+  const clockHeld: Record<string, number[]> = {};
+  const count = async <T>(name: string, round: number, run: () => Promise<T>): Promise<T> => {
+    const before = await server.sqlCount();
+    const out = await run();
+    const after = await server.sqlCount();
+    if (round >= warmup) {
+      (statements[name] ??= []).push((after.statements - before.statements) / changes);
+      (clockHeld[name] ??= []).push(...after.clockHeldMs.slice(before.clockHeldMs.length));
+    }
+    return out;
+  };
+  return { count, statements, clockHeld };
+}
