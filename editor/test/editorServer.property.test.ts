@@ -42,7 +42,7 @@ const segment = fc.oneof(
 const path = fc.oneof(
   segment.map((s) => `/editor-api/flows/${s}`),
   fc.tuple(segment, segment).map(([a, b]) => `/editor-api/flows/${a}/${b}`),
-  fc.constantFrom('/editor-api/flows', '/editor-api/session', '/editor-api/config', '/editor-api/', '/editor-api/flows/', '/editor-api/session/x'),
+  fc.constantFrom('/editor-api/flows', '/editor-api/session', '/editor-api/app', '/editor-api/app/x', '/editor-api/config', '/editor-api/', '/editor-api/flows/', '/editor-api/session/x'),
   segment.map((s) => `/editor-api/${s}`),
   fc.constantFrom('/api/me', '/api/upload', '/api/download', '/api', '/api/../editor-api/flows'),
   segment.map((s) => `/api/${s}`),
