@@ -33,9 +33,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { demoSchema } from '../../src/demo/schema.ts';
 import { isSyncflowError, statusForCode, SyncflowError, ValidationError } from '../../src/errors.ts';
 import type { Schema } from '../../src/model/schema.ts';
-import { importSmartSyncXml } from '../../src/profiles/importSmartSyncXml.ts';
-import { defineProfiles, type Profile } from '../../src/profiles/Profile.ts';
-import { profileEntities } from '../../src/profiles/profileEntities.ts';
+import { parseProfiles } from '../../src/profiles/parseProfiles.ts';
 import { askSyncServer } from './askSyncServer.ts';
 import { ensureEditorBuilt } from './buildEditor.ts';
 import { FlowRepository, InvalidFlowError, NAME_RULE, StaleFlowError } from './flowRepository.ts';
@@ -141,7 +139,7 @@ const CSP = [
 export async function createEditorHandler(options: EditorHandlerOptions): Promise<EditorHandler> {
   const schema = options.schema ?? demoSchema;
   // Parsed before the build: a bad definition stops the start at once, naming its field.
-  const app = { schema, profiles: parseProfiles(options.profiles, schema) };
+  const app = { schema, profiles: options.profiles === undefined ? [] : parseProfiles(schema, options.profiles) };
   const distDir = await ensureEditorBuilt({ distDir: options.distDir, log: options.log });
   const repository = new FlowRepository(options.flowsDir, schema, undefined, app.profiles.map((p) => p.name));
   const authorRole = options.authorRole ?? 'author';
@@ -318,16 +316,6 @@ export function sessionCookieName(port: number): string {
   return `syncflow_editor_${port}`;
 }
 
-/**
- * The app's profile definitions as the runtime parses them (`ProfileManager.define`: SmartSync.xml
- * text or JSON), their entities checked against the schema; none when not given.
- */
-function parseProfiles(definitions: unknown, schema: Schema): Profile[] {
-  if (definitions === undefined) return [];
-  const profiles = typeof definitions === 'string' ? importSmartSyncXml(definitions) : defineProfiles(definitions);
-  for (const p of profiles) profileEntities(schema, p);
-  return profiles;
-}
 
 /** `url` is the request's path and query below the editor's base. */
 function proxy(req: IncomingMessage, res: ServerResponse, target: URL, url: string, token: string): void {

@@ -7,8 +7,8 @@ import type { SyncManager } from '../sync/manager/SyncManager.ts';
 import type { SyncContext } from '../sync/SyncContext.ts';
 import { CHANGES } from '../store/tables.ts';
 import { autoExclusions, globalExclusions } from './exclusions.ts';
-import { importSmartSyncXml } from './importSmartSyncXml.ts';
-import { defineProfiles, type Profile } from './Profile.ts';
+import { parseProfiles } from './parseProfiles.ts';
+import type { Profile } from './Profile.ts';
 import { findEntity, profileEntities } from './profileEntities.ts';
 import { runProfile, type ProfileRunResult, type SkipReason } from './runProfile.ts';
 import { schedulerMachine, type Firing } from './schedulerMachine.ts';
@@ -121,8 +121,7 @@ export class ProfileManager {
    * SmartSync.xml text (errors name the element). Entity names are checked against the schema.
    */
   define(definitions: unknown): Profile[] {
-    const profiles = typeof definitions === 'string' ? importSmartSyncXml(definitions) : defineProfiles(definitions);
-    for (const p of profiles) profileEntities(this.deps.sync.schema, p);
+    const profiles = parseProfiles(this.deps.sync.schema, definitions);
     for (const p of profiles) this.#profiles.set(p.name, p);
     if (this.#started && this.scheduler.getSnapshot().matches('active')) {
       this.#stopTimers();
