@@ -41,10 +41,16 @@ export function isUuid(value: unknown): value is string {
  * parseIsoDateTime('2025-02-30T10:00:00Z')      // null
  */
 export function parseIsoDateTime(value: string): Date | null {
+  return isoInstant(value)?.date ?? null;
+}
+
+/** The instant of an ISO 8601 date and time, with its fraction digits as written (see parseIsoDateTime). */
+function isoInstant(value: unknown): { date: Date; fraction: string } | null {
   const m = typeof value === 'string' ? ISO_DATETIME.exec(value) : null;
   if (!m) return null;
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map((part) => Number(part ?? 0));
-  const ms = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+  const fraction = m[7] ?? '';
+  const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
   const [zh, zm] = [Number(m[9] ?? 0), Number(m[10] ?? 0)];
   if (h > 23 || mi > 59 || s > 59 || zh > 15 || zm > 59) return null;
   const date = new Date(0);
@@ -53,7 +59,7 @@ export function parseIsoDateTime(value: string): Date | null {
   if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return null;
   date.setUTCHours(h, mi, s, ms);
   const t = date.getTime() - (m[8] === '-' ? -1 : 1) * (zh * 60 + zm) * 60_000;
-  return t >= FIRST_INSTANT && t <= LAST_INSTANT ? new Date(t) : null;
+  return t >= FIRST_INSTANT && t <= LAST_INSTANT ? { date: new Date(t), fraction } : null;
 }
 
 /**
@@ -65,11 +71,9 @@ export function parseIsoDateTime(value: string): Date | null {
  * instantText('2030-06-01T02:00:00+02:00') // '2030-06-01T00:00:00.000000Z'
  */
 export function instantText(value: unknown): string | null {
-  if (typeof value !== 'string') return null;
-  const date = parseIsoDateTime(value);
-  if (!date) return null;
-  const micro = (ISO_DATETIME.exec(value)?.[7] ?? '').padEnd(6, '0').slice(3, 6);
-  return `${date.toISOString().slice(0, 23)}${micro}Z`;
+  const instant = isoInstant(value);
+  if (!instant) return null;
+  return `${instant.date.toISOString().slice(0, 23)}${instant.fraction.padEnd(6, '0').slice(3, 6)}Z`;
 }
 
 /** Whether `value` is an ISO 8601 date and time with a zone that names a real instant (see parseIsoDateTime). */
