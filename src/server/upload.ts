@@ -1,6 +1,7 @@
 import type { ChangeRequest, ChangeResult } from '../transport/wire.ts';
 import type { AuthUser } from './AuthUser.ts';
 import { recordFailure } from './failureRecords.ts';
+import { readableObjects } from './readableObjects.ts';
 import type { ServerContext } from './ServerContext.ts';
 import type { Queryable } from './storage/Storage.ts';
 import { applyBatch, batchEligible, NeedsPerChangePath } from './uploadBatch.ts';
@@ -16,13 +17,15 @@ const ATTEMPTS = 3;
  *
  * Idempotent per (user, changeId): the change ids are claimed first (`INSERT ... ON CONFLICT`
  * on sf_applied), so of two copies of an upload sent to two server processes at once, the
- * second waits on the first's claim and then answers its stored results, applying nothing.
+ * second waits on the first's claim and then answers its results, applying nothing. A claim
+ * keeps only a failure; an applied change is answered again with its object as it is now.
  *
  * A batch goes the set-based way (uploadBatch.ts: a few statements for the whole batch, the
  * clock taken only for the final writes) unless only the per-change path keeps it exact
  * (uploadInOrder.ts: several changes of one object, deletes first, a value the database
- * refuses, a handler refusing after it wrote); then the set-based attempt is rolled back to its
- * savepoint and the per-change path applies the batch.
+ * refuses, a handler refusing after it wrote); then the set-based attempt's transaction is
+ * rolled back and the per-change path applies the batch in a new one. (No savepoint around the
+ * set-based attempt: a subtransaction made every row it wrote cost more, for a rare fallback.)
  *
  * `changes` must be checked already (known entities, UUID ids): see parseUploadRequest.
  */
@@ -32,68 +35,74 @@ export async function upload(
   device: string,
   changes: readonly ChangeRequest[],
 ): Promise<ChangeResult[]> {
-  for (let attempt = 1; ; attempt++) {
+  let path = ctx.uploadPath ?? 'auto';
+  for (let attempt = 1; ; ) {
     try {
-      return await ctx.storage.transaction((tx) => uploadIn(ctx, tx, user, device, changes));
+      return await ctx.storage.transaction((tx) => uploadIn(ctx, tx, user, device, changes, path));
     } catch (e) {
+      if (e instanceof NeedsPerChangePath && path === 'auto') {
+        path = 'inOrder';
+        continue;
+      }
       // 40P01 deadlock, 40001 serialization failure: nothing was written, try again.
       const state = (e as { code?: unknown })?.code;
-      if (attempt >= ATTEMPTS || (state !== '40P01' && state !== '40001')) throw e;
+      if (++attempt > ATTEMPTS || (state !== '40P01' && state !== '40001')) throw e;
     }
   }
 }
 
-async function uploadIn(ctx: ServerContext, tx: Queryable, user: AuthUser, device: string, changes: readonly ChangeRequest[]): Promise<ChangeResult[]> {
+async function uploadIn(
+  ctx: ServerContext,
+  tx: Queryable,
+  user: AuthUser,
+  device: string,
+  changes: readonly ChangeRequest[],
+  path: 'auto' | 'inOrder',
+): Promise<ChangeResult[]> {
   if (!changes.length) return [];
-  const { claimed, stored } = await claimChanges(tx, user.id, changes.map((c) => c.changeId));
+  const { claimed, earlier } = await claimChanges(tx, user.id, changes.map((c) => c.changeId));
+  const stored = await answerAgain(ctx, tx, user, changes, earlier);
   const todo = changes.filter((c) => claimed.has(c.changeId));
   const unique = new Set(todo.map((c) => c.changeId)).size === todo.length;
 
-  let fresh: ChangeResult[];
-  let results: ChangeResult[];
-  if (!todo.length) {
-    return changes.map((c) => stored.get(c.changeId)!);
-  } else if (ctx.uploadPath !== 'inOrder' && unique && batchEligible(todo)) {
-    await tx.query('SAVEPOINT sf_batch');
-    try {
-      const { outcomes, stamp } = await applyBatch(ctx, tx, user, todo);
-      await tx.query('RELEASE SAVEPOINT sf_batch');
-      fresh = [];
-      const byId = new Map<string, ChangeResult>();
-      for (let i = 0; i < todo.length; i++) {
-        const change = todo[i];
-        const outcome = outcomes[i];
-        const result: ChangeResult =
-          outcome.status === 'applied'
-            ? { changeId: change.changeId, status: 'applied', object: outcome.object }
-            : {
-                changeId: change.changeId,
-                status: 'failed',
-                failure: await recordFailure(tx, { user: user.id, device, change, reason: outcome.reason, message: outcome.message, stamp }),
-              };
-        fresh.push(result);
-        byId.set(change.changeId, result);
-      }
-      results = changes.map((c) => byId.get(c.changeId) ?? stored.get(c.changeId)!);
-      await storeResults(tx, user.id, claimed, fresh, stamp);
-      return results;
-    } catch (e) {
-      if (!(e instanceof NeedsPerChangePath)) throw e;
-      await tx.query('ROLLBACK TO SAVEPOINT sf_batch');
-      await tx.query('RELEASE SAVEPOINT sf_batch');
+  if (!todo.length) return changes.map((c) => stored.get(c.changeId)!);
+  if (path === 'auto' && unique && batchEligible(todo)) {
+    const { outcomes, stamp } = await applyBatch(ctx, tx, user, todo);
+    const fresh: ChangeResult[] = [];
+    const byId = new Map<string, ChangeResult>();
+    for (let i = 0; i < todo.length; i++) {
+      const change = todo[i];
+      const outcome = outcomes[i];
+      const result: ChangeResult =
+        outcome.status === 'applied'
+          ? { changeId: change.changeId, status: 'applied', object: outcome.object }
+          : {
+              changeId: change.changeId,
+              status: 'failed',
+              failure: await recordFailure(tx, { user: user.id, device, change, reason: outcome.reason, message: outcome.message, stamp }),
+            };
+      fresh.push(result);
+      byId.set(change.changeId, result);
     }
+    await storeFailures(tx, user.id, claimed, fresh, stamp);
+    return changes.map((c) => byId.get(c.changeId) ?? stored.get(c.changeId)!);
   }
   const inOrder = await applyInOrder(ctx, tx, user, device, changes, stored);
-  await storeResults(tx, user.id, claimed, inOrder.fresh, inOrder.stamp);
+  await storeFailures(tx, user.id, claimed, inOrder.fresh, inOrder.stamp);
   return inOrder.results;
 }
 
+/** A change id applied or refused by an earlier upload: its stored failure, or `applied` (no result kept). */
+type Earlier = ChangeResult | 'applied';
+
 /**
- * Claims the upload's change ids for this transaction: a placeholder row per id not seen
- * before (`ON CONFLICT DO NOTHING` waits for a concurrent claim of the same id to commit or
- * roll back). Answers the ids claimed here and the stored results of the others.
+ * Claims the upload's change ids for this transaction: a row per id not seen before, its
+ * result JSON `null` (`ON CONFLICT DO NOTHING` waits for a concurrent claim of the same id to
+ * commit or roll back). A claim that commits with its upload and keeps `null` was applied; only
+ * a refused change gets its result stored (storeFailures). Answers the ids claimed here and
+ * what is known of the others.
  */
-async function claimChanges(tx: Queryable, user: string, changeIds: string[]): Promise<{ claimed: Set<string>; stored: Map<string, ChangeResult> }> {
+async function claimChanges(tx: Queryable, user: string, changeIds: string[]): Promise<{ claimed: Set<string>; earlier: Map<string, Earlier> }> {
   const ids = JSON.stringify([...new Set(changeIds)]);
   const { rows } = await tx.query<{ change_id: string; result: ChangeResult | null; claimed: boolean }>(
     `WITH ids AS (SELECT DISTINCT jsonb_array_elements_text($2::text::jsonb) AS id),
@@ -108,32 +117,64 @@ async function claimChanges(tx: Queryable, user: string, changeIds: string[]): P
     [user, ids],
   );
   const claimed = new Set(rows.filter((r) => r.claimed).map((r) => r.change_id));
-  const stored = new Map(rows.filter((r) => !r.claimed && r.result).map((r) => [r.change_id, r.result!]));
+  const earlier = new Map<string, Earlier>(rows.filter((r) => !r.claimed).map((r) => [r.change_id, r.result ?? 'applied']));
   // A claim that waited for another transaction's commit is not visible to the statement that
-  // waited (its snapshot is older): read those results again.
-  const missing = [...new Set(changeIds)].filter((id) => !claimed.has(id) && !stored.has(id));
+  // waited (its snapshot is older): read those again.
+  const missing = [...new Set(changeIds)].filter((id) => !claimed.has(id) && !earlier.has(id));
   if (missing.length) {
-    const again = await tx.query<{ change_id: string; result: ChangeResult }>(
+    const again = await tx.query<{ change_id: string; result: ChangeResult | null }>(
       `SELECT change_id, result FROM sf_applied WHERE user_id = $1 AND change_id IN (SELECT jsonb_array_elements_text($2::text::jsonb))`,
       [user, JSON.stringify(missing)],
     );
-    for (const r of again.rows) stored.set(r.change_id, r.result);
-    const lost = missing.filter((id) => !stored.get(id));
+    for (const r of again.rows) earlier.set(r.change_id, r.result ?? 'applied');
+    const lost = missing.filter((id) => !earlier.has(id));
     if (lost.length) throw new Error(`change ids ${lost.join(', ')} are neither claimed nor stored`);
   }
-  return { claimed, stored };
+  return { claimed, earlier };
 }
 
-/** Fills the claims with their results (one statement); a claim left without one would answer a later copy with nothing. */
-async function storeResults(tx: Queryable, user: string, claimed: ReadonlySet<string>, fresh: readonly ChangeResult[], stamp: string): Promise<void> {
+/**
+ * The answers to change ids an earlier upload handled: its stored failure, or for an applied
+ * change the object as the user may read it now (one statement for all of them), as fresh
+ * as a refresh would bring it; null for a delete, or an object gone or not readable.
+ */
+async function answerAgain(
+  ctx: ServerContext,
+  tx: Queryable,
+  user: AuthUser,
+  changes: readonly ChangeRequest[],
+  earlier: ReadonlyMap<string, Earlier>,
+): Promise<Map<string, ChangeResult>> {
+  const out = new Map<string, ChangeResult>();
+  const applied = new Map<string, ChangeRequest>();
+  for (const c of changes) {
+    const known = earlier.get(c.changeId);
+    if (known === 'applied') applied.set(c.changeId, applied.get(c.changeId) ?? c);
+    else if (known) out.set(c.changeId, known);
+  }
+  if (!applied.size) return out;
+  const live = [...applied.values()].filter((c) => c.kind !== 'delete');
+  const now = await readableObjects(ctx, tx, user, live.map((c) => [c.entity, c.id] as const));
+  for (const [changeId, c] of applied) {
+    out.set(changeId, { changeId, status: 'applied', object: c.kind === 'delete' ? null : (now.get(`${c.entity}:${c.id.toLowerCase()}`) ?? null) });
+  }
+  return out;
+}
+
+/**
+ * Stores the results of the refused changes in their claims (one statement); an applied
+ * change's claim keeps `null`. Every claim must have a result of this upload.
+ */
+async function storeFailures(tx: Queryable, user: string, claimed: ReadonlySet<string>, fresh: readonly ChangeResult[], stamp: string): Promise<void> {
   const filled = new Set(fresh.map((r) => r.changeId));
   if (filled.size !== claimed.size || [...claimed].some((id) => !filled.has(id))) {
     throw new Error(`upload: ${claimed.size} change ids claimed, ${filled.size} results`);
   }
-  if (!fresh.length) return;
+  const failed = fresh.filter((r) => r.status === 'failed');
+  if (!failed.length) return;
   await tx.query(
     `UPDATE sf_applied a SET result = r, applied_date = $3::timestamptz
        FROM jsonb_array_elements($2::text::jsonb) AS r WHERE a.user_id = $1 AND a.change_id = r->>'changeId'`,
-    [user, JSON.stringify(fresh), stamp],
+    [user, JSON.stringify(failed), stamp],
   );
 }

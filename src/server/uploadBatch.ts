@@ -1,6 +1,6 @@
 import { ValidationError, type Problem } from '../errors.ts';
 import { entityOf, memberNames } from '../model/schema.ts';
-import { isUuid, validateValues, type SyncObject, type Values } from '../model/values.ts';
+import { validateValues, type SyncObject, type Values } from '../model/values.ts';
 import type { ChangeRequest } from '../transport/wire.ts';
 import {
   applyChange,
@@ -20,14 +20,15 @@ import { ObjectTx } from './ObjectTx.ts';
 import { objectJsonSql } from './objectSql.ts';
 import { refusedChange } from './requests.ts';
 import type { ServerContext } from './ServerContext.ts';
-import { SqlParams, sqlLiteral } from './SqlParams.ts';
+import { SqlParams } from './SqlParams.ts';
+import { accessCase, readableObjects } from './readableObjects.ts';
 import type { Queryable } from './storage/Storage.ts';
 
 /**
  * Raised inside the set-based path when only the per-change path keeps a batch's meaning exact
  * (a handler refused a change after writing, a bulk statement hit a value the database cannot
- * store, a handler wrote an object of the batch). The caller rolls back to its savepoint and
- * applies the batch change by change.
+ * store, a handler wrote an object of the batch). The caller rolls the transaction back and
+ * applies the batch change by change in a new one.
  */
 export class NeedsPerChangePath extends Error {
   override name = 'NeedsPerChangePath';
@@ -144,7 +145,7 @@ export async function applyBatch(
   // References: to stored objects the user may read (one statement), or to creates of this
   // batch that apply and that the user may read (a fixpoint: a failed create fails its referrers).
   const external = [...planned.values()].flatMap((p) => p.refs.filter(([e, id]) => !isBatchCreate(planned, e, id)));
-  const readable = await readableTargets(ctx, tx, user, external);
+  const readable = await readableObjects(ctx, tx, user, external.map(([e, id]) => [e, id] as const), false);
   const refProblems = (p: Planned): Problem[] =>
     p.refs.flatMap(([e, id, path]) => {
       const target = planned.get(key(e, id));
@@ -233,7 +234,7 @@ export async function applyBatch(
   // The device gets each object as it is now: read again only those a handler wrote.
   const reread = [...planned.values()].filter((p) => handlerWrites.has(key(p.change.entity, p.change.id)));
   if (reread.length) {
-    const now = await readableTargets(ctx, tx, user, reread.map((p) => [p.change.entity, p.change.id, '']), true);
+    const now = await readableObjects(ctx, tx, user, reread.map((p) => [p.change.entity, p.change.id] as const));
     for (const p of reread) outcomes[p.index] = { status: 'applied', object: now.get(key(p.change.entity, p.change.id)) ?? null };
   }
   return { outcomes, stamp };
@@ -275,12 +276,6 @@ function trackedContext(
   };
 }
 
-/** `CASE o.entity WHEN ... THEN <access condition> END` over the entities of a batch. */
-function accessCase(ctx: ServerContext, entities: Iterable<string>, mode: 'read' | 'write', user: AuthUser, p: SqlParams, alias = 'o'): string {
-  const whens = [...new Set(entities)].map((e) => `WHEN ${sqlLiteral(e)} THEN ${ctx.access.sql(e, mode, user, p, alias)}`);
-  return whens.length ? `(CASE ${alias}.entity ${whens.join(' ')} ELSE FALSE END)` : 'FALSE';
-}
-
 /**
  * One statement: locks every stored object of the batch (in key order, so concurrent batches
  * do not deadlock on each other) with what the user may do with it, and reads the tombstones.
@@ -315,32 +310,6 @@ async function lockBatch(
     else live.set(key(r.entity, r.id), { object: r.object!, readable: r.readable, writable: !!r.writable });
   }
   return { live, dead };
-}
-
-/**
- * One statement: which of these (entity, id) exist and may be read by the user. With
- * `objects`, answers them too (as the device gets them); otherwise the answer's values are null.
- */
-async function readableTargets(
-  ctx: ServerContext,
-  tx: Queryable,
-  user: AuthUser,
-  targets: ReadonlyArray<readonly [string, string, string]>,
-  objects = false,
-): Promise<Map<string, SyncObject | null>> {
-  const wanted = targets.filter(([e, id]) => Object.hasOwn(ctx.schema.entities, e) && isUuid(id));
-  const out = new Map<string, SyncObject | null>();
-  if (!wanted.length) return out;
-  const p = new SqlParams();
-  const req = p.json(wanted.map(([e, id]) => [e, id.toLowerCase()]));
-  const read = accessCase(ctx, wanted.map(([e]) => e), 'read', user, p);
-  const { rows } = await tx.query<{ entity: string; id: string; object: SyncObject | null }>(
-    `SELECT o.entity, o.id::text AS id, ${objects ? objectJsonSql('o') : 'NULL::jsonb'} AS object
-       FROM sf_objects o WHERE (o.entity, o.id) IN (SELECT r->>0, (r->>1)::uuid FROM jsonb_array_elements(${req}) AS r) AND ${read}`,
-    p.values,
-  );
-  for (const r of rows) out.set(key(r.entity, r.id), r.object);
-  return out;
 }
 
 type WrittenRow = { entity: string; id: string; object: SyncObject; readable: boolean };

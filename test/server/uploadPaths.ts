@@ -67,6 +67,41 @@ export function uploadPathTests(target: StorageTarget): void {
       expect(await fast.counts()).toEqual(counts);
     });
 
+    it('keeps only refusals in the claims, and answers an applied change again with its object as it is now', async () => {
+      const [kept, renamed, gone] = tasks(3);
+      const refused = change('create', 'Task', uuid(), { title: 'a forbidden title' });
+      const batch = [kept, renamed, gone, refused];
+      for (const server of [fast, inOrder]) {
+        const copy = batch.map((c) => ({ ...c, changeId: uuid() }));
+        const first = await server.alice.upload(copy);
+        expect(first.body.results.map((r: any) => r.status)).toEqual(['applied', 'applied', 'applied', 'failed']);
+        // An applied change's claim keeps no copy of the object (the set-based path's largest write).
+        const { rows: claims } = await server.storage.query<{ change_id: string; result: unknown }>(
+          `SELECT change_id, result FROM sf_applied WHERE user_id = 'alice' AND change_id = ANY($1::text[])`,
+          [copy.map((c) => c.changeId)],
+        );
+        const stored = new Map(claims.map((r) => [r.change_id, r.result]));
+        expect(copy.map((c) => stored.get(c.changeId))).toEqual([null, null, null, first.body.results[3]]);
+
+        await server.alice.upload([change('update', 'Task', copy[1].id, { title: 'renamed since' })]);
+        await server.alice.upload([change('delete', 'Task', copy[2].id)]);
+        const counts = await server.counts();
+        const again = await server.alice.upload(copy);
+        expect(await server.counts()).toEqual(counts); // nothing applied twice, no second failure
+        const now = (await server.alice.fetch('Task', [copy[0].id, copy[1].id])).body.objects;
+        expect(again.body.results).toEqual([
+          first.body.results[0], // unchanged since
+          { changeId: copy[1].changeId, status: 'applied', object: now.find((o: any) => o.id === copy[1].id) },
+          { changeId: copy[2].changeId, status: 'applied', object: null }, // deleted since
+          first.body.results[3],
+        ]);
+        expect(again.body.results[1].object).toMatchObject({ title: 'renamed since', words: 2 });
+        // Another user sending the same change ids gets nothing of alice's: the claims are per user.
+        const bob = await server.bob.upload([{ ...copy[0], id: uuid() }]);
+        expect(bob.body.results[0]).toMatchObject({ status: 'applied', object: { owner: 'bob' } });
+      }
+    });
+
     it('takes the change-by-change path when a handler refuses after writing, keeping nothing of the refused change', async () => {
       const refusing = await startTestServer(await target.open(), {
         handlers: {
