@@ -10,7 +10,10 @@
  * - client floor: the device's unavoidable work by hand over the same Dexie tables (read the queued
  *   changes and rows 1,000 at a time, POST them to the same endpoint, which answers the written
  *   rows, then clear the queue entries and bulkPut the rows in one transaction per 1,000),
- *   pipelined as the runtime is (support/clientFloor.ts).
+ *   pipelined as the runtime is (support/clientFloor.ts);
+ * - rows: the least local work of any device, alone — bulkPut of the N answered rows into the
+ *   runtime's own Task table (its indexes), 1,000 per transaction (support/rowFloor.ts). Beside the
+ *   floor it shows what share of the target the device's storage takes before anything else.
  *
  * The server counts the SQL statements it sends (support/countingStorage.ts): statements per
  * change are printed for each variant.
@@ -25,6 +28,7 @@ import { sqlCounter, startServerProcess } from './support/serverProcess.ts';
 import { formatMs, interleave, median, timeIt } from './support/stats.ts';
 import { uploadByHand } from './support/clientFloor.ts';
 import { startUploadFloor } from './support/uploadFloor.ts';
+import { putRowsByHand } from './support/rowFloor.ts';
 
 const args = benchArgs();
 const N = args.quick ? 2_000 : 10_000;
@@ -62,6 +66,10 @@ try {
       if (!res.ok || body.results.some((r) => r.status !== 'applied')) throw new Error(`api ${kind}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
     }
   };
+  // A Task row as the device stores an answered object (system attributes, members, the tag).
+  const answeredRow = (id: string, title: string, createdDate: string, changedDate: string) => ({
+    id, owner: USER, createdDate, changedDate, title, done: false, priority: 'normal', estimate: 1.5, words: 11, due: null, assignee: null, project: null, $tag: '',
+  });
   const createRows = (round: number) =>
     Array.from({ length: N }, (_, k) => ({ id: crypto.randomUUID(), data: { title: newTitle(round, k), done: false, priority: 'normal', estimate: 1.5, words: 11, due: null, assignee: null, project: null } }));
 
@@ -118,6 +126,19 @@ try {
         },
       },
       {
+        name: 'create.rows',
+        async run(round) {
+          const device = await openDevice(server.url, { user: USER, syncConfig: onlyEntities('Project', 'Task') });
+          try {
+            const stamp = new Date().toISOString().replace('Z', '000Z');
+            const rows = Array.from({ length: N }, (_, k) => answeredRow(crypto.randomUUID(), newTitle(round, k), stamp, stamp));
+            return await putRowsByHand(device.dbName, 'Task', rows, { batch: BATCH });
+          } finally {
+            await device.dispose();
+          }
+        },
+      },
+      {
         name: 'update.protocol',
         async run(round) {
           const { runtime } = updater!;
@@ -160,6 +181,21 @@ try {
           return ms;
         },
       },
+      {
+        name: 'update.rows',
+        async run(round) {
+          const device = await openDevice(server.url, { user: USER, syncConfig: onlyEntities('Project', 'Task') });
+          try {
+            const created = '2026-01-01T00:00:00.000000Z';
+            const stamp = new Date().toISOString().replace('Z', '000Z');
+            const prepare = taskIds.map((id, k) => answeredRow(id, newTitle(round, k), created, created));
+            const rows = taskIds.map((id, k) => answeredRow(id, newTitle(round + 1, k), created, stamp));
+            return await putRowsByHand(device.dbName, 'Task', rows, { batch: BATCH, prepare });
+          } finally {
+            await device.dispose();
+          }
+        },
+      },
     ],
     {
       repetitions: REPS,
@@ -187,6 +223,8 @@ try {
       ratio(`ratio.${kind}.upload/client`, `${kind}s: uploading state / client floor`, median(upload) / clientMs),
       ratio(`ratio.${kind}.client/floor`, `${kind}s: client floor / floor (what the device's own work adds)`, clientMs / floorMs),
       ratio(`ratio.${kind}.api/floor`, `${kind}s: /api/upload / floor`, m(`${kind}.api`).median / floorMs),
+      timing(`${kind}.rows`, `${kind}s: the device's least work, bulkPut of the answered rows alone (${perChange(m(`${kind}.rows`).median)})`, m(`${kind}.rows`).samples, m(`${kind}.rows`).median),
+      ratio(`ratio.${kind}.rows/floor`, `${kind}s: storing the answered rows alone / floor`, m(`${kind}.rows`).median / floorMs),
       { key: `sql.${kind}.protocol`, label: `${kind}s: SQL statements per change, synchronize (upload + refresh)`, unit: 'statements', value: median(statements[`${kind}.protocol`] ?? []) },
       { key: `sql.${kind}.api`, label: `${kind}s: SQL statements per change, /api/upload`, unit: 'statements', value: median(statements[`${kind}.api`] ?? []) },
       { key: `clock.${kind}.api`, label: `${kind}s: write clock held per ${BATCH}-change request (median)`, unit: 'ms', value: median(clockHeld[`${kind}.api`] ?? []) },
@@ -203,6 +241,7 @@ try {
     notes: [
       'Medians of interleaved repetitions. The local commit of the changes is not timed; synchronize also refreshes the uploaded objects (refreshing state).',
       'The floor writes the same rows into the same sf_objects table with one statement per request, without auth, access rules, handlers or idempotency.',
+      "'Storing the answered rows alone' is a bulkPut of the N rows into a fresh device's Task table (1,000 per transaction, fake-indexeddb): a share of the target no device can avoid.",
       "The client floor does the device's unavoidable work by hand over the same Dexie tables (fake-indexeddb): read the queue and rows per 1,000, POST to the floor endpoint (which answers the written rows), delete the queue entries and bulkPut the answered rows in one transaction per 1,000, pipelined. No validation, change-tracking seq, sort, failures or refresh.",
       "The demo Task has a before-commit handler (word count); the server runs it for every change, the floor does not. 'SQL statements per change' counts every statement the server sends, BEGIN and COMMIT included.",
     ],
