@@ -248,20 +248,27 @@ export class LocalStore {
    * server's copy goes too. With `remaining` members (a field-limited sync up), the change stays
    * pending for those members, whose local values are kept.
    *
+   * Answers, per confirmation, whether the server's `object` now is the local object (its change
+   * is done and nothing local was kept): then a refresh would fetch what the store already has.
+   * False when a newer change or `remaining` members keep the object pending, or `object` is null.
+   *
    * @example
-   * await store.confirm([{ entity: 'Task', id, seq: change.seq, object: serverVersion }]);
+   * const [stored] = await store.confirm([{ entity: 'Task', id, seq: change.seq, object: serverVersion }]);
    */
-  async confirm(confirmations: Confirmation[]): Promise<void> {
-    if (confirmations.length === 0) return;
+  async confirm(confirmations: Confirmation[]): Promise<boolean[]> {
+    if (confirmations.length === 0) return [];
     for (const e of new Set(confirmations.map((c) => c.entity))) entityOf(this.schema, e);
     // One transaction per 1,000: fake-indexeddb makes one huge transaction quadratic, and each
     // confirmation stands on its own (its change and row are written together).
-    for (let i = 0; i < confirmations.length; i += CONFIRM_BATCH) await this.confirmBatch(confirmations.slice(i, i + CONFIRM_BATCH));
+    const stored: boolean[] = [];
+    for (let i = 0; i < confirmations.length; i += CONFIRM_BATCH) stored.push(...(await this.confirmBatch(confirmations.slice(i, i + CONFIRM_BATCH))));
+    return stored;
   }
 
   /** `confirm` for one batch: bulk reads, the decisions in memory, then bulk writes per table. */
-  private async confirmBatch(confirmations: Confirmation[]): Promise<void> {
+  private async confirmBatch(confirmations: Confirmation[]): Promise<boolean[]> {
     const entities = [...new Set(confirmations.map((c) => c.entity))];
+    const tookObject = new Array<boolean>(confirmations.length).fill(false);
     await this.serverWrite([...entities, CHANGES, FILES, META], async (trans) => {
       const changes = this.db.table(CHANGES);
       const [pending, sent] = await Promise.all([
@@ -295,6 +302,7 @@ export class LocalStore {
         } else if (change && change.seq === c.seq) {
           setChange(c, null);
           rows.set(c.id, c.object ? { ...c.object, [TAG]: '' } : null);
+          tookObject[i] = c.object !== null;
         } else if (change && change.seq > c.seq) {
           // Committed again while uploading: keep the newer change, adjusted to what the server now has.
           if (change.kind === 'create' && c.object) {
@@ -309,9 +317,12 @@ export class LocalStore {
             rows.set(c.id, { ...row, ...system });
           }
         } else if (!change) {
-          if (row && c.object) rows.set(c.id, { ...c.object, [TAG]: row[TAG] ?? '' });
-          else if (row) rows.set(c.id, null);
-          else if (c.object) {
+          if (row && c.object) {
+            rows.set(c.id, { ...c.object, [TAG]: row[TAG] ?? '' });
+            tookObject[i] = true;
+          } else if (row) {
+            rows.set(c.id, null);
+          } else if (c.object) {
             newDeletes.push({ entity: c.entity, id: c.id, kind: 'delete', changed: [], data: membersOf(this.schema, c.entity, c.object), seq: 0, changeId: '' });
           }
         }
@@ -349,6 +360,7 @@ export class LocalStore {
         await changes.bulkPut(newDeletes.map((d, i) => ({ ...d, seq: first + i, changeId: newId() })));
       }
     });
+    return tookObject;
   }
 
   /**

@@ -89,7 +89,8 @@ describe('confirm', () => {
     const change = (await store.pendingChange('Task', task.id))!;
     const { $entity: _, ...values } = task;
     const serverVersion = { ...values, createdDate: '2026-02-01T00:00:00.000Z', changedDate: '2026-02-01T00:00:00.000Z', owner: 'alice', words: 3 };
-    await store.confirm([{ entity: 'Task', id: task.id, seq: change.seq, object: serverVersion }]);
+    // It answers that the server's version is now the local object.
+    expect(await store.confirm([{ entity: 'Task', id: task.id, seq: change.seq, object: serverVersion }])).toEqual([true]);
     expect(await store.pendingChange('Task', task.id)).toBeUndefined();
     expect(await store.get('Task', task.id)).toMatchObject({ words: 3, owner: 'alice', changedDate: '2026-02-01T00:00:00.000Z' });
   });
@@ -102,7 +103,7 @@ describe('confirm', () => {
     // While the upload is on its way, the user edits the object again.
     await session.commit(session.change(task, { title: 'edited during sync' }));
     const server = { id: task.id, createdDate: '2026-02-01T00:00:00.000Z', changedDate: '2026-02-01T00:00:00.000Z', owner: 'alice', title: 'uploaded', words: 1 };
-    await store.confirm([{ entity: 'Task', id: task.id, seq: uploaded.seq, object: server }]);
+    expect(await store.confirm([{ entity: 'Task', id: task.id, seq: uploaded.seq, object: server }])).toEqual([false]);
     const change = (await store.pendingChange('Task', task.id))!;
     expect(change.kind).toBe('update'); // the server has the object now
     expect(change.changed).toContain('title');
@@ -116,7 +117,7 @@ describe('confirm', () => {
     await store.applyServerObjects('Task', [server]);
     await store.session().delete((await store.get('Task', server.id))!);
     const change = (await store.pendingChange('Task', server.id))!;
-    await store.confirm([{ entity: 'Task', id: server.id, seq: change.seq, object: null }]);
+    expect(await store.confirm([{ entity: 'Task', id: server.id, seq: change.seq, object: null }])).toEqual([false]);
     expect(await store.pendingCount()).toBe(0);
     expect(await store.get('Task', server.id)).toBeUndefined();
   });
@@ -211,7 +212,8 @@ describe('confirm in bulk', () => {
     // The last one was committed again meanwhile: it stays pending as an update.
     await session.commit(session.change(tasks[2099], { title: 'edited' }));
     const seqOf = new Map(changes.map((c) => [c.id, c.seq]));
-    await store.confirm(tasks.map((t, i) => ({ entity: 'Task', id: t.id, seq: seqOf.get(t.id)!, object: version(i) })));
+    const took = await store.confirm(tasks.map((t, i) => ({ entity: 'Task', id: t.id, seq: seqOf.get(t.id)!, object: version(i) })));
+    expect(took).toEqual([...Array.from({ length: 2099 }, () => true), false]);
     expect(await store.pendingCount()).toBe(1);
     expect(await store.pendingChange('Task', tasks[2099].id)).toMatchObject({ kind: 'update' });
     const stored = await store.getMany('Task', tasks.map((t) => t.id));

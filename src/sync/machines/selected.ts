@@ -5,7 +5,7 @@ import type { SyncRequest } from '../types.ts';
 import { uploadChanges, type UploadOutcome } from '../steps/uploadChanges.ts';
 import { refreshAll, refreshingState } from './unsynchronized.ts';
 import { downloadingRefreshedFilesState, downloadRefreshedContents, uploadingFilesState, uploadPendingFiles } from './fileStates.ts';
-import { finalStates, initialContext, machineOutput, syncMachineTypes, withUploadedChanges, workingState, type SyncMachineContext } from './shared.ts';
+import { finalStates, initialContext, machineOutput, syncMachineTypes, withAnsweredObjects, workingState, type SyncMachineContext } from './shared.ts';
 
 export interface Selection {
   /** Committed changes (creates and updates) of selected objects. */
@@ -89,13 +89,16 @@ export const uploadSelected = fromPromise<UploadOutcome, { sync: SyncContext; ch
   ({ input, signal }) => uploadChanges(input.sync, input.changes, signal),
 );
 
-type Context = SyncMachineContext & { selection: Selection };
+type ObjectRefs = Array<{ entity: string; id: string }>;
+type Context = SyncMachineContext & { selection: Selection; uploaded: ObjectRefs; toRefresh: ObjectRefs };
 
 /**
  * Synchronize, mode "selected objects" (Mendix's semantics): uncommitted objects are
- * skipped; changed ones are uploaded and refreshed; unchanged ones are refreshed. A selected
- * object the server no longer has for this user is removed locally and its discarded change
- * kept as a SynchronizationFailure; `removedIds` tells the flow which variables become empty.
+ * skipped; changed ones are uploaded and brought up to the server's version (by the upload's
+ * answers, or by a refresh where those do not settle them: see UploadOutcome.toRefresh);
+ * unchanged ones are refreshed. A selected object the server no longer has for this user is
+ * removed locally and its discarded change kept as a SynchronizationFailure; `removedIds`
+ * tells the flow which variables become empty.
  *
  * classifying → uploading → uploadingFiles → refreshing → downloadingFiles → done; a failing request → failed; CANCEL → cancelled.
  */
@@ -104,7 +107,7 @@ export const selectedMachine = setup({
   actors: { classifySelection, uploadSelected, uploadPendingFiles, refreshAll, downloadRefreshedContents },
 }).createMachine({
   id: 'selected',
-  context: (args) => ({ ...initialContext(args), selection: { changes: [], unchanged: [], skipped: [] } }),
+  context: (args) => ({ ...initialContext(args), selection: { changes: [], unchanged: [], skipped: [] }, uploaded: [], toRefresh: [] }),
   initial: 'classifying',
   states: {
     classifying: workingState({
@@ -120,14 +123,15 @@ export const selectedMachine = setup({
       input: (context) => ({ sync: context.sync, changes: context.selection.changes }),
       next: 'uploadingFiles',
       done: (context: Context, outcome: UploadOutcome) => ({
-        result: withUploadedChanges(context.result, outcome),
-        // Uploaded objects are refreshed with the unchanged ones; refused ones were already reverted.
-        selection: { ...context.selection, unchanged: [...outcome.applied, ...context.selection.unchanged] },
+        result: withAnsweredObjects(context.result, outcome),
+        // Refused objects were already reverted; those the answers settled are not fetched again.
+        uploaded: outcome.applied,
+        toRefresh: [...outcome.toRefresh, ...context.selection.unchanged],
       }),
     }),
-    uploadingFiles: uploadingFilesState<Context>('refreshing', (context) => context.selection.unchanged),
-    refreshing: refreshingState<Context>('downloadingFiles', (context) => context.selection.unchanged),
-    downloadingFiles: downloadingRefreshedFilesState<Context>('done', (context) => context.selection.unchanged),
+    uploadingFiles: uploadingFilesState<Context>('refreshing', (context) => [...context.uploaded, ...context.selection.unchanged]),
+    refreshing: refreshingState<Context>('downloadingFiles', (context) => context.toRefresh),
+    downloadingFiles: downloadingRefreshedFilesState<Context>('done', (context) => [...context.uploaded, ...context.selection.unchanged]),
     ...finalStates,
   },
   output: machineOutput,

@@ -34,6 +34,15 @@ export function withUploadedChanges(result: SyncResult, outcome: UploadOutcome):
   return { ...result, uploaded: outcome.uploaded, failed: outcome.failures.length, failures: outcome.failures, removedIds: outcome.removedIds };
 }
 
+/**
+ * The run's result after the upload of a mode that refreshes (unsynchronized, selected):
+ * `downloaded` counts the objects stored with the server's version, first those the upload's
+ * answers brought (`answered`: not fetched again), then those the refresh adds.
+ */
+export function withAnsweredObjects(result: SyncResult, outcome: UploadOutcome): SyncResult {
+  return { ...withUploadedChanges(result, outcome), downloaded: outcome.answered.length };
+}
+
 export function initialContext({ input }: { input: SyncMachineInput }): SyncMachineContext {
   return { sync: input.sync, request: input.request, result: emptyResult(input.request.mode), error: null };
 }

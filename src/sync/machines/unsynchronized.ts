@@ -5,7 +5,7 @@ import { refreshObjects } from '../steps/refreshObjects.ts';
 import type { UploadOutcome } from '../steps/uploadChanges.ts';
 import { uploadAll } from './allObjects.ts';
 import { downloadingRefreshedFilesState, downloadRefreshedContents, uploadingFilesState, uploadPendingFiles } from './fileStates.ts';
-import { finalStates, initialContext, machineOutput, syncMachineTypes, withUploadedChanges, workingState, type SyncMachineContext } from './shared.ts';
+import { finalStates, initialContext, machineOutput, syncMachineTypes, withAnsweredObjects, workingState, type SyncMachineContext } from './shared.ts';
 
 export interface RefreshInput {
   sync: SyncContext;
@@ -27,7 +27,8 @@ export const refreshAll = fromPromise<{ refreshed: number; removedIds: string[] 
 
 /**
  * The `refreshing` state (actor `refreshAll`, invoke id `refresh`): refreshes `objects(context)`
- * from the server, counts what it removed with what the upload removed, then goes to `next`.
+ * from the server, adds what it stored to `downloaded` and what it removed to what the upload
+ * removed, then goes to `next`.
  */
 export function refreshingState<C extends SyncMachineContext>(next: string, objects: (context: C) => RefreshInput['objects']) {
   return workingState({
@@ -37,17 +38,22 @@ export function refreshingState<C extends SyncMachineContext>(next: string, obje
     next,
     done: (context: C, outcome: { refreshed: number; removedIds: string[] }) => {
       const removedIds = [...context.result.removedIds, ...outcome.removedIds];
-      return { result: { ...context.result, downloaded: outcome.refreshed, removed: removedIds.length, removedIds } };
+      const downloaded = context.result.downloaded + outcome.refreshed;
+      return { result: { ...context.result, downloaded, removed: removedIds.length, removedIds } };
     },
   });
 }
 
-type Context = SyncMachineContext & { toRefresh: Array<{ entity: string; id: string }> };
+type ObjectRefs = Array<{ entity: string; id: string }>;
+type Context = SyncMachineContext & { uploaded: ObjectRefs; toRefresh: ObjectRefs };
 
 /**
  * Synchronize, mode "unsynchronized objects": upload every committed change, deletions
- * included, then refresh exactly the uploaded objects from the server (its event handlers
- * may have calculated attributes). Its cost follows the number of changes, not the store.
+ * included, then bring exactly the uploaded objects up to the server's version (its event
+ * handlers may have calculated attributes). The upload's answers carry most of them: only
+ * those they do not settle are refreshed (see UploadOutcome.toRefresh), and the contents of the
+ * uploaded objects of file entities are downloaded where the server has others. Its cost
+ * follows the number of changes, not the store.
  *
  * uploading → uploadingFiles → refreshing → downloadingFiles → done; a failing request → failed; CANCEL → cancelled.
  */
@@ -56,7 +62,7 @@ export const unsynchronizedMachine = setup({
   actors: { uploadAll, uploadPendingFiles, refreshAll, downloadRefreshedContents },
 }).createMachine({
   id: 'unsynchronized',
-  context: (args) => ({ ...initialContext(args), toRefresh: [] }),
+  context: (args) => ({ ...initialContext(args), uploaded: [], toRefresh: [] }),
   initial: 'uploading',
   states: {
     uploading: workingState({
@@ -64,11 +70,15 @@ export const unsynchronizedMachine = setup({
       src: 'uploadAll',
       input: (context) => context.sync,
       next: 'uploadingFiles',
-      done: (context: Context, outcome: UploadOutcome) => ({ result: withUploadedChanges(context.result, outcome), toRefresh: outcome.applied }),
+      done: (context: Context, outcome: UploadOutcome) => ({
+        result: withAnsweredObjects(context.result, outcome),
+        uploaded: outcome.applied,
+        toRefresh: outcome.toRefresh,
+      }),
     }),
     uploadingFiles: uploadingFilesState<Context>('refreshing', () => null),
     refreshing: refreshingState<Context>('downloadingFiles', (context) => context.toRefresh),
-    downloadingFiles: downloadingRefreshedFilesState<Context>('done', (context) => context.toRefresh),
+    downloadingFiles: downloadingRefreshedFilesState<Context>('done', (context) => context.uploaded),
     ...finalStates,
   },
   output: machineOutput,

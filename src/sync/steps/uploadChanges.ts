@@ -7,8 +7,23 @@ import { throwIfCancelled } from './throwIfCancelled.ts';
 
 export interface UploadOutcome {
   uploaded: number;
-  /** Creates and updates the server applied: what a refresh brings back up to date. */
+  /** Creates and updates the server applied. */
   applied: Array<{ entity: string; id: string }>;
+  /**
+   * Of `applied`, the objects whose answer the store took as their local version: the server's
+   * object as the upload committed it (handler changes included; a replayed answer is read
+   * again), so a refresh would fetch them again for nothing.
+   */
+  answered: Array<{ entity: string; id: string }>;
+  /**
+   * Of `applied`, what a refresh still has to bring up to date: objects answered with no object
+   * (the user may not read them, or they are gone: the refresh decides), and every object of a
+   * file entity (the answer carries no `$file`, which the file download after a refresh needs,
+   * and a file upload after the confirmation moves the object's changedDate). The rest of
+   * `applied` stays pending (a change committed during the upload, or members left out by a
+   * field list): a refresh could neither write nor remove those, the next upload's answer brings them.
+   */
+  toRefresh: Array<{ entity: string; id: string }>;
   failures: SynchronizationFailure[];
   /** Objects removed locally because the server refused their change and no longer has them. */
   removedIds: string[];
@@ -48,7 +63,7 @@ export async function uploadChanges(
   signal?: AbortSignal,
   options: UploadOptions = {},
 ): Promise<UploadOutcome> {
-  const outcome: UploadOutcome = { uploaded: 0, applied: [], failures: [], removedIds: [] };
+  const outcome: UploadOutcome = { uploaded: 0, applied: [], answered: [], toRefresh: [], failures: [], removedIds: [] };
   const batches = chunk(changes, MAX_UPLOAD_CHANGES);
   let done = 0;
   ctx.onProgress?.({ phase: 'upload', entity: changes[0]?.entity ?? null, done, total: changes.length });
@@ -61,18 +76,26 @@ export async function uploadChanges(
   const applyAnswer = async (batch: readonly LocalChange[], requests: Outgoing[], results: readonly ChangeResult[]): Promise<void> => {
     const sent = new Map(requests.map((r) => [r.request.changeId, r]));
     const confirmations: Confirmation[] = [];
+    const kinds: LocalChange['kind'][] = [];
     const failed: Array<{ change: LocalChange; failure: SynchronizationFailure }> = [];
     for (const result of results) {
       const { change, remaining } = sent.get(result.changeId) ?? {};
       if (!change) continue; // not ours: ignore rather than guess
       if (result.status === 'applied') {
         confirmations.push({ entity: change.entity, id: change.id, seq: change.seq, object: result.object, remaining });
-        if (change.kind !== 'delete') outcome.applied.push({ entity: change.entity, id: change.id });
+        kinds.push(change.kind);
       } else {
         failed.push({ change, failure: result.failure });
       }
     }
-    await ctx.store.confirm(confirmations);
+    const took = await ctx.store.confirm(confirmations);
+    confirmations.forEach(({ entity, id, object }, i) => {
+      if (kinds[i] === 'delete') return;
+      const ref = { entity, id };
+      outcome.applied.push(ref);
+      if (!object || ctx.schema.entities[entity].file) outcome.toRefresh.push(ref);
+      else if (took[i]) outcome.answered.push(ref);
+    });
     outcome.uploaded += confirmations.length;
     if (failed.length) {
       outcome.removedIds.push(...(await recordRefused(ctx, failed, signal)));

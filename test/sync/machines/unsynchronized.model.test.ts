@@ -8,7 +8,7 @@ import { startWorld, useSharedStorage } from '../../support/world.ts';
 useSharedStorage();
 
 const paths = planPaths(unsynchronizedMachine, { mode: 'unsynchronized' }, {
-  upload: { uploaded: 0, applied: [], failures: [], removedIds: [] },
+  upload: { uploaded: 0, applied: [], answered: [], toRefresh: [], failures: [], removedIds: [] },
   uploadFiles: { uploaded: 0, refused: [] },
   refresh: { refreshed: 0, removedIds: [] },
   files: 0,
@@ -111,16 +111,25 @@ describe('unsynchronized objects machine: every path, replayed against the real 
               expect(await alice.get('Task', id.edited)).toMatchObject({ done: true });
               expect(await serverFile(attached.id)).toBe(OFFLINE_BODY);
               expect(await isPending()).toBe(false);
-              // the server changes the object again before the refresh: the refresh must bring it
-              await alice.upload([{ entity: 'Task', id: id.edited, kind: 'update', data: { estimate: 8 } }]);
+              // the upload's answers settled the tasks: they are stored with the server's version already
+              expect((await runtime.store.get('Task', created.id))!.words).toBe(3);
+              // The server changes both uploaded objects again before the refresh: the task's answer
+              // was its version, so it is not fetched again; the attachment (a file entity: its
+              // answer carries no file information) is refreshed and brings the change.
+              await alice.upload([
+                { entity: 'Task', id: id.edited, kind: 'update', data: { estimate: 8 } },
+                { entity: 'Attachment', id: id.shared, kind: 'update', data: { size: 42 } },
+              ]);
               break;
             case 'downloadingFiles':
-              // refreshed: the object carries the server's new version, its contents are not fetched yet
-              expect((await runtime.store.get('Task', id.edited))!.estimate).toBe(8);
+              // refreshed: the attachment carries the server's new version, its contents are not fetched yet
+              expect((await runtime.store.get('Attachment', id.shared))!.size).toBe(42);
+              expect((await runtime.store.get('Task', id.edited))!.estimate).toBeNull();
               expect(decode((await runtime.store.getFile('Attachment', id.shared))!.data)).toBe('first');
               break;
             case 'done':
-              expect((await runtime.store.get('Task', id.edited))!.estimate).toBe(8);
+              expect((await runtime.store.get('Attachment', id.shared))!.size).toBe(42);
+              expect((await runtime.store.get('Task', id.edited))!.estimate).toBeNull();
               expect((await runtime.store.get('Task', created.id))!.words).toBe(3);
               expect((await runtime.store.get('Task', id.untouched))!.title).toBe('untouched');
               expect(await runtime.store.get('Task', id.deleted)).toBeUndefined();

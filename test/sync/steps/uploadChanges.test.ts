@@ -63,6 +63,9 @@ describe('uploadChanges', () => {
     expect(calls.every((c) => c.allPending)).toBe(true);
     expect(outcome.uploaded).toBe(2500);
     expect(outcome.applied).toHaveLength(2500);
+    // Every answer carried its object and was stored: nothing is left for a refresh.
+    expect(outcome.answered).toEqual(outcome.applied);
+    expect(outcome.toRefresh).toEqual([]);
     expect(await store.pendingCount()).toBe(0);
     expect((await store.getMany('Task', tasks.map((t) => t.id))).every((o) => o?.words === 7 && o.owner === 'alice')).toBe(true);
   });
