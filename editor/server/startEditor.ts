@@ -30,7 +30,6 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { demoSchema } from '../../src/demo/schema.ts';
 import { isSyncflowError, statusForCode, SyncflowError, ValidationError } from '../../src/errors.ts';
 import type { Schema } from '../../src/model/schema.ts';
 import { parseProfiles } from '../../src/profiles/parseProfiles.ts';
@@ -61,8 +60,11 @@ export interface EditorHandlerOptions {
   syncServerUrl: string | (() => string);
   /** The folder of `*.flow.json` files the editor opens and saves. */
   flowsDir: string;
-  /** The app's schema flows are validated against (default: the demo app's). */
-  schema?: Schema;
+  /**
+   * The app's schema: flows are validated, completed and run against it. Required — an editor
+   * that fell back to another app's schema would accept flows the app cannot run.
+   */
+  schema: Schema;
   /**
    * The app's sync profile definitions, as the config's `profiles.definitions` (JSON: an array or
    * `{ profiles: [...] }`, or SmartSync.xml text); default none. The page's runtime runs them and
@@ -133,11 +135,13 @@ const CSP = [
  *
  * @example
  * let url = '';
- * const editor = await createEditorHandler({ basePath: '/editor', syncServerUrl: () => url, flowsDir: 'flows' });
+ * const editor = await createEditorHandler({ basePath: '/editor', syncServerUrl: () => url, flowsDir: 'flows', schema });
  * const server = createServer((req, res) => (req.url?.startsWith('/editor') ? editor.handle(req, res) : other(req, res)));
  */
 export async function createEditorHandler(options: EditorHandlerOptions): Promise<EditorHandler> {
-  const schema = options.schema ?? demoSchema;
+  // Also checked at run time: JavaScript callers and config files get no compile-time check.
+  const schema = options.schema;
+  if (!isDefinedSchema(schema)) throw ValidationError.at('schema', "the app's schema is required (defineSchema({ entities: { ... } }))");
   // Parsed before the build: a bad definition stops the start at once, naming its field.
   const app = { schema, profiles: options.profiles === undefined ? [] : parseProfiles(schema, options.profiles) };
   const distDir = await ensureEditorBuilt({ distDir: options.distDir, log: options.log });
@@ -272,7 +276,7 @@ export async function createEditorHandler(options: EditorHandlerOptions): Promis
  *
  * @example
  * const server = await startDemoServer({ port: 4000 });
- * const editor = await startEditor({ port: 5173, syncServerUrl: server.url, flowsDir: 'flows' });
+ * const editor = await startEditor({ port: 5173, syncServerUrl: server.url, flowsDir: 'flows', schema });
  * console.log(`editor: ${editor.url}`);
  */
 export async function startEditor(options: StartEditorOptions): Promise<RunningEditor> {
@@ -462,4 +466,10 @@ function sendError(res: ServerResponse, e: unknown, log?: (line: string) => void
   }
   log?.(`editor: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   sendJson(res, 500, { error: { code: 'internal', message: 'The editor server failed; see its log' } });
+}
+
+/** Whether a value is a schema made by defineSchema (its entities and their order), not a raw definition. */
+function isDefinedSchema(value: unknown): value is Schema {
+  const s = value as Partial<Schema> | null | undefined;
+  return typeof s === 'object' && s !== null && typeof s.entities === 'object' && s.entities !== null && Array.isArray(s.order);
 }

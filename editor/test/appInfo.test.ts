@@ -67,7 +67,7 @@ describe('the app the editor serves', () => {
       [seed003SmartSyncXml(), ['GetTasks']],
       [undefined, []],
     ] as const) {
-      const editor = await startEditor({ port: 0, syncServerUrl: t.demo.url, flowsDir: t.flowsDir, profiles });
+      const editor = await startEditor({ port: 0, syncServerUrl: t.demo.url, flowsDir: t.flowsDir, schema: demoConfig.schema, profiles });
       try {
         const signIn = await fetch(`${editor.url}/editor-api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 'alice-token' }) });
         const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
@@ -96,5 +96,16 @@ describe('the app the editor serves', () => {
 
     // The same definitions, right: it starts.
     expect(await startError([{ name: 'notesDown', direction: 'download', entities: { include: ['Note'] } }])).toBeNull();
+  });
+
+  it("refuses to start without the app's schema rather than validating flows against another app's", async () => {
+    for (const schema of [undefined, null, { entities: { Note: { attributes: {} } } }]) {
+      const refused = await createEditorHandler({ syncServerUrl: t.demo.url, flowsDir: t.flowsDir, schema } as unknown as Parameters<typeof createEditorHandler>[0]).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(ValidationError);
+      expect((refused as ValidationError).problems).toEqual([{ path: 'schema', message: expect.stringContaining('defineSchema') }]);
+    }
   });
 });

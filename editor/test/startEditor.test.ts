@@ -2,6 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoSchema } from '../../src/demo/schema.ts';
 import { startEditor } from '../server/startEditor.ts';
 import { startEditorHttp, type EditorHttp } from './support/editorHttp.ts';
 
@@ -70,7 +71,7 @@ describe('startEditor', () => {
   });
 
   it('answers 502 to a sign-in when the sync server is down', async () => {
-    const lonely = await startEditor({ port: 0, syncServerUrl: 'http://127.0.0.1:9', flowsDir: t.flowsDir });
+    const lonely = await startEditor({ port: 0, syncServerUrl: 'http://127.0.0.1:9', flowsDir: t.flowsDir, schema: demoSchema });
     try {
       const res = await fetch(`${lonely.url}/editor-api/session`, { method: 'POST', headers: json, body: JSON.stringify({ token: 'alice-token' }) });
       expect(res.status).toBe(502);
