@@ -42,6 +42,15 @@ export interface FlowSummary {
   version: string;
 }
 
+export interface SaveOptions {
+  /** A new flow: refused when one of that name exists. */
+  create?: boolean;
+  /** The version(s) the save may overwrite; `*` or none: any. */
+  ifMatch?: string | readonly string[];
+  /** Keep it even with problems (it cannot run). */
+  draft?: boolean;
+}
+
 /** Refused: the flow changed since the version the save was based on. Carries the flow as it is now. */
 export class StaleFlowError extends SyncflowError {
   override name = 'StaleFlowError';
@@ -135,16 +144,17 @@ export class FlowRepository {
    * Validates and writes a flow to `<id>.flow.json`: a temp file renamed over the old one, so a
    * reader never sees half a file. An invalid flow is refused with InvalidFlowError, unless it is
    * saved as a draft (`draft`: any JSON object is kept, its problems listed; it cannot run).
-   * `ifMatch` is the version the save was based on: a flow changed since is refused with
-   * StaleFlowError (`*` or none: save whatever is there).
+   * `ifMatch` is the version the save was based on (or the versions it accepts, as an If-Match
+   * list): a flow at another version is refused with StaleFlowError (`*` or none: save whatever
+   * is there).
    */
-  save(id: string, flow: unknown, options: { create?: boolean; ifMatch?: string; draft?: boolean } = {}): Promise<FlowSummary> {
+  save(id: string, flow: unknown, options: SaveOptions = {}): Promise<FlowSummary> {
     const next = this.#saving.then(() => this.#save(id, flow, options));
     this.#saving = next.catch(() => undefined);
     return next;
   }
 
-  async #save(id: string, flow: unknown, options: { create?: boolean; ifMatch?: string; draft?: boolean }): Promise<FlowSummary> {
+  async #save(id: string, flow: unknown, options: SaveOptions): Promise<FlowSummary> {
     checkId(id);
     const depth = jsonDepthProblem(flow);
     if (depth) throw new InvalidFlowError([depth]);
@@ -155,7 +165,8 @@ export class FlowRepository {
     const listed = await this.list();
     if (options.ifMatch !== undefined && options.ifMatch !== '*' && !options.create) {
       const current = listed.find((f) => f.id === id);
-      if (current && current.version !== options.ifMatch) throw new StaleFlowError(current);
+      const accepted = typeof options.ifMatch === 'string' ? [options.ifMatch] : options.ifMatch;
+      if (current && !accepted.includes(current.version)) throw new StaleFlowError(current);
     }
     const others = listed.filter((f) => f.id !== id);
     const byName = new Map<string, unknown>(others.map((f) => [f.name, f.flow]));

@@ -36,6 +36,7 @@ import { parseProfiles } from '../../src/profiles/parseProfiles.ts';
 import { askSyncServer } from './askSyncServer.ts';
 import { ensureEditorBuilt } from './buildEditor.ts';
 import { FlowRepository, InvalidFlowError, NAME_RULE, StaleFlowError } from './flowRepository.ts';
+import { ifMatchOf } from './ifMatch.ts';
 import { jsonDepthProblem } from './jsonDepth.ts';
 import { allowedHostNames, checkHostAndOrigin, checkJsonBody, isWrite, type Refusal } from './requestGuard.ts';
 import { SessionStore, type EditorSession } from './SessionStore.ts';
@@ -424,14 +425,6 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 /** A flow's version as an ETag (a strong one: the hash of the file's bytes). */
 function etagOf(version: string): string {
   return `"${version}"`;
-}
-
-/** `If-Match: "v"` -> `v`; `*` stays `*`; none -> undefined (an unconditional save). A list takes its first tag. */
-function ifMatchOf(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const first = header.split(',')[0].trim();
-  if (first === '*') return '*';
-  return first.replace(/^W\//, '').replace(/^"|"$/g, '');
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
