@@ -167,13 +167,14 @@ async function pipeline(
 
   if (entities.upload.length) {
     const only = new Set(entities.upload);
-    let changes = (await ctx.store.pendingChanges()).filter((c) => only.has(c.entity));
+    const listed = await ctx.store.pendingChangesAt();
+    let changes = listed.changes.filter((c) => only.has(c.entity));
     if (!plan.runs.has('syncDeletes')) {
       const held = changes.filter((c) => c.kind === 'delete').length;
       if (held) result.skipped.push({ what: `${held} local deletion(s)`, reason: 'NoSyncDeletes: kept marked for a later sync' });
       changes = changes.filter((c) => c.kind !== 'delete');
     }
-    const outcome = await uploadChanges(ctx, changes, signal);
+    const outcome = await uploadChanges(ctx, changes, signal, { listedAt: listed.seq });
     result.uploaded = outcome.uploaded;
     result.failures += outcome.failures.length;
     for (const f of outcome.failures) failures.push({ entity: f.entity, objectId: f.objectId, reason: f.reason });

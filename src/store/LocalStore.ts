@@ -8,8 +8,8 @@ import { SENT_KEY, sentKey, type ChangeTracking } from './changeTracking.ts';
 import { attachedRow, fileVersionsOf, notPendingKeys, pendingFileIds, PENDING_VERSION, type FileRow, type PendingFile } from './fileContents.ts';
 import { countQuery, runQuery } from './runQuery.ts';
 import { Session } from './Session.ts';
-import { allMembers, CHANGES, FAILURES, FILES, membersOf, META, objectKey, SYNC_ROWS, SYNC_STATES, TAG, toLocalObject, type Row } from './tables.ts';
-import type { ApplyOptions, ApplyResult, Confirmation, LocalChange, LocalObject, QueryOptions, Refusal } from './types.ts';
+import { allMembers, CHANGES, FAILURES, FILES, membersOf, META, objectKey, SEQ_KEY, SYNC_ROWS, SYNC_STATES, TAG, toLocalObject, type Row } from './tables.ts';
+import type { ApplyOptions, ApplyResult, Confirmation, ConfirmOptions, LocalChange, LocalObject, QueryOptions, Refusal } from './types.ts';
 import type { SyncState } from '../model/syncState.ts';
 
 const SYSTEM_FIELDS = ['createdDate', 'changedDate', 'owner'] as const;
@@ -146,8 +146,21 @@ export class LocalStore {
    * for (const change of await store.pendingChanges()) console.log(change.kind, change.entity, change.id);
    */
   async pendingChanges(): Promise<LocalChange[]> {
-    const [changes, sent] = await this.db.transaction('r', [CHANGES, META], () =>
-      Promise.all([this.db.table(CHANGES).toArray() as Promise<LocalChange[]>, this.sentCreates()]),
+    return (await this.pendingChangesAt()).changes;
+  }
+
+  /**
+   * `pendingChanges`, with the store's change counter read in the same transaction: every commit
+   * moves it, so `confirm` given it as `listedAt` knows, from one read, whether the listed
+   * changes are still the latest ones (then it does not read their records again).
+   *
+   * @example
+   * const { changes, seq } = await store.pendingChangesAt();
+   * await uploadChanges(ctx, changes, signal, { listedAt: seq });
+   */
+  async pendingChangesAt(): Promise<{ changes: LocalChange[]; seq: number }> {
+    const [changes, sent, seq] = await this.db.transaction('r', [CHANGES, META], () =>
+      Promise.all([this.db.table(CHANGES).toArray() as Promise<LocalChange[]>, this.sentCreates(), this.seqCounter()]),
     );
     if (sent.size) for (const c of changes) if (c.kind === 'create' && sent.has(sentKey(c.entity, c.id))) c.sent = true;
     const n = this.schema.order.length;
@@ -156,7 +169,7 @@ export class LocalStore {
       const i = position.get(c.entity) ?? n;
       return c.kind === 'delete' ? 2 * n - i : i;
     };
-    return changes.sort((a, b) => rank(a) - rank(b) || a.seq - b.seq);
+    return { changes: changes.sort((a, b) => rank(a) - rank(b) || a.seq - b.seq), seq };
   }
 
   /**
@@ -252,33 +265,49 @@ export class LocalStore {
    * is done and nothing local was kept): then a refresh would fetch what the store already has.
    * False when a newer change or `remaining` members keep the object pending, or `object` is null.
    *
+   * `listedAt` (the `seq` of `pendingChangesAt`, when the uploaded changes come from that
+   * listing) spares reading each change's record while the change counter has not moved since.
+   *
    * @example
    * const [stored] = await store.confirm([{ entity: 'Task', id, seq: change.seq, object: serverVersion }]);
    */
-  async confirm(confirmations: Confirmation[]): Promise<boolean[]> {
+  async confirm(confirmations: Confirmation[], options: ConfirmOptions = {}): Promise<boolean[]> {
     if (confirmations.length === 0) return [];
     for (const e of new Set(confirmations.map((c) => c.entity))) entityOf(this.schema, e);
     // One transaction per 1,000: fake-indexeddb makes one huge transaction quadratic, and each
     // confirmation stands on its own (its change and row are written together).
     const stored: boolean[] = [];
-    for (let i = 0; i < confirmations.length; i += CONFIRM_BATCH) stored.push(...(await this.confirmBatch(confirmations.slice(i, i + CONFIRM_BATCH))));
+    for (let i = 0; i < confirmations.length; i += CONFIRM_BATCH) {
+      stored.push(...(await this.confirmBatch(confirmations.slice(i, i + CONFIRM_BATCH), options.listedAt)));
+    }
     return stored;
   }
 
   /** `confirm` for one batch: bulk reads, the decisions in memory, then bulk writes per table. */
-  private async confirmBatch(confirmations: Confirmation[]): Promise<boolean[]> {
+  private async confirmBatch(confirmations: Confirmation[], listedAt?: number): Promise<boolean[]> {
     const entities = [...new Set(confirmations.map((c) => c.entity))];
     const tookObject = new Array<boolean>(confirmations.length).fill(false);
     await this.serverWrite([...entities, CHANGES, FILES, META], async (trans) => {
       const changes = this.db.table(CHANGES);
-      const [pending, sent] = await Promise.all([
-        changes.bulkGet(confirmations.map((c) => objectKey(c.entity, c.id))) as Promise<Array<LocalChange | undefined>>,
-        this.sentCreates(),
-      ]);
+      const [sent, counter] = await Promise.all([this.sentCreates(), listedAt === undefined ? undefined : this.seqCounter()]);
+      // Every commit moves the counter: if it has not moved since the listing, each listed change
+      // is still its object's latest, and only partly uploaded ones need their record. Writers of
+      // $changes that allocate no seq cannot break this: a local delete drops only an unsent
+      // create, and uploadChanges marks creates as sent before it reads their objects (one
+      // dropped before is not sent; a delete after is recorded, with a seq); refuse and confirm
+      // write the records of their own objects, listed once; applyServerObjects' overwrite and
+      // removeObjects' force run in syncs, which never overlap an upload (one sync lock).
+      const unchanged = counter !== undefined && counter === listedAt;
+      const toRead = confirmations.flatMap((c, i) => (!unchanged || c.remaining?.length ? [i] : []));
+      const records = toRead.length
+        ? ((await changes.bulkGet(toRead.map((i) => objectKey(confirmations[i].entity, confirmations[i].id)))) as Array<LocalChange | undefined>)
+        : [];
+      const pending = new Array<LocalChange | undefined>(confirmations.length);
+      toRead.forEach((i, k) => (pending[i] = records[k]));
       // The usual case (the uploaded change is the latest, uploaded whole) needs no stored row:
       // the server's version replaces it, with the tag '' a refresh writes too (the next
       // all-objects run tags every row it downloads). Only the other cases read theirs.
-      const plain = confirmations.map((c, i) => pending[i]?.seq === c.seq && !c.remaining?.length);
+      const plain = confirmations.map((c, i) => !c.remaining?.length && (unchanged || pending[i]?.seq === c.seq));
       const others = confirmations.flatMap((_, i) => (plain[i] ? [] : [i]));
       const read = await this.rowsOf(others.map((i) => confirmations[i]));
       const stored = new Array<Row | undefined>(confirmations.length);
@@ -293,7 +322,11 @@ export class LocalStore {
         const change = pending[i];
         const row = stored[i];
         const rows = rowWrites.get(c.entity)!;
-        if (change && change.seq === c.seq && c.remaining?.length && c.object && row) {
+        if (plain[i]) {
+          setChange(c, null);
+          rows.set(c.id, c.object ? { ...c.object, [TAG]: '' } : null);
+          tookObject[i] = c.object !== null;
+        } else if (change && change.seq === c.seq && c.remaining?.length && c.object && row) {
           // Partly uploaded: the rest stays a pending update (a new change id: the server must not
           // answer it with the result of the part it already applied).
           setChange(c, { ...change, kind: 'update', changed: c.remaining, changeId: newId() });
@@ -845,6 +878,12 @@ export class LocalStore {
   /** Objects of a file entity whose contents have not reached the server: no sync removes them. */
   private async unsentFileIds(entity: string): Promise<Set<string>> {
     return this.schema.entities[entity].file ? pendingFileIds(this.db, entity) : new Set();
+  }
+
+  /** The store-wide change counter (`SEQ_KEY`), 0 before the first commit (inside a transaction over META). */
+  private async seqCounter(): Promise<number> {
+    const entry = (await this.db.table(META).get(SEQ_KEY)) as { value?: number } | undefined;
+    return entry?.value ?? 0;
   }
 
   /** The creates listed as sent (`SENT_KEY`), as `entity:id` (inside a transaction over META). */

@@ -74,6 +74,15 @@ export interface Confirmation {
   remaining?: string[];
 }
 
+export interface ConfirmOptions {
+  /**
+   * The store's change counter when the uploaded changes were listed (`pendingChangesAt`): while
+   * it has not moved, the confirmations skip reading the change records again. Without it every
+   * record is read (changes listed another way, e.g. one by one).
+   */
+  listedAt?: number;
+}
+
 export interface ApplyResult {
   written: number;
   /** Objects left alone because they have local changes (leave-if-changed). */

@@ -15,9 +15,10 @@ export interface FullDownloadOutcome {
 }
 
 /** Upload every committed change; the store lists them targets first, deletes last. */
-export const uploadAll = fromPromise<UploadOutcome, SyncContext>(async ({ input, signal }) =>
-  uploadChanges(input, await input.store.pendingChanges(), signal),
-);
+export const uploadAll = fromPromise<UploadOutcome, SyncContext>(async ({ input, signal }) => {
+  const { changes, seq } = await input.store.pendingChangesAt();
+  return uploadChanges(input, changes, signal, { listedAt: seq });
+});
 
 /**
  * Download every entity as the sync configuration says, then make the local synchronized

@@ -13,7 +13,8 @@ export async function runSyncUp(ctx: SyncContext, state: SyncState, signal: Abor
   const target = state.target as SyncUpTarget;
   let current = await startState(ctx, state, onUpdate);
   try {
-    const changes = (await ctx.store.pendingChanges()).filter((c) => c.entity === target.entity);
+    const listed = await ctx.store.pendingChangesAt();
+    const changes = listed.changes.filter((c) => c.entity === target.entity);
     current = { ...current, totalSize: changes.length };
     onUpdate(current);
     await uploadChanges(
@@ -26,7 +27,7 @@ export async function runSyncUp(ctx: SyncContext, state: SyncState, signal: Abor
       },
       changes,
       signal,
-      { fields: target.fields, leaveIfChanged: state.options.mergeMode === 'leaveIfChanged' },
+      { fields: target.fields, leaveIfChanged: state.options.mergeMode === 'leaveIfChanged', listedAt: listed.seq },
     );
   } catch (error) {
     return endState(ctx, current, signal.aborted ? 'stopped' : 'failed', error, onUpdate);

@@ -41,6 +41,11 @@ export interface UploadOptions {
    * leave-if-changed). Without it the changed members win (the Synchronize modes).
    */
   leaveIfChanged?: boolean;
+  /**
+   * The store's change counter when `changes` were listed (LocalStore.pendingChangesAt): while no
+   * commit moved it, applying an answer does not read the change records again.
+   */
+  listedAt?: number;
 }
 
 /**
@@ -69,9 +74,10 @@ export async function uploadChanges(
   ctx.onProgress?.({ phase: 'upload', entity: changes[0]?.entity ?? null, done, total: changes.length });
 
   const prepare = async (batch: readonly LocalChange[]): Promise<Outgoing[]> => {
-    const requests = await toRequests(ctx, batch, options.fields, options.leaveIfChanged);
-    await ctx.store.markSent(requests.map((r) => r.change));
-    return requests;
+    // Marked before their objects are read: from then on a local delete of one is recorded as a
+    // delete (with a seq, which `listedAt` relies on), and a create deleted before is not sent.
+    await ctx.store.markSent([...batch]);
+    return toRequests(ctx, batch, options.fields, options.leaveIfChanged);
   };
   const applyAnswer = async (batch: readonly LocalChange[], requests: Outgoing[], results: readonly ChangeResult[]): Promise<void> => {
     const sent = new Map(requests.map((r) => [r.request.changeId, r]));
@@ -88,7 +94,7 @@ export async function uploadChanges(
         failed.push({ change, failure: result.failure });
       }
     }
-    const took = await ctx.store.confirm(confirmations);
+    const took = await ctx.store.confirm(confirmations, { listedAt: options.listedAt });
     confirmations.forEach(({ entity, id, object }, i) => {
       if (kinds[i] === 'delete') return;
       const ref = { entity, id };

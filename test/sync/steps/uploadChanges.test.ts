@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { demoSchema } from '../../../src/demo/schema.ts';
 import { NetworkError } from '../../../src/errors.ts';
 import type { LocalStore } from '../../../src/store/LocalStore.ts';
@@ -98,5 +98,63 @@ describe('uploadChanges', () => {
     await uploadChanges(contextOf(spy as unknown as SyncClient), await store.pendingChanges());
     expect(new Set(seen)).toEqual(sentIds);
     expect(await store.pendingCount()).toBe(0);
+  });
+
+  describe('with the listing watermark (listedAt)', () => {
+    it('hands the watermark to confirm, and leaves what the checked path leaves', async () => {
+      const tasks = await withCreates(30);
+      const listed = await store.pendingChangesAt();
+      const confirm = vi.spyOn(store, 'confirm');
+      await uploadChanges(contextOf(stubClient().client), listed.changes, undefined, { listedAt: listed.seq });
+      expect(confirm.mock.calls.map(([, options]) => options)).toEqual([{ listedAt: listed.seq }]);
+      expect(await store.pendingCount()).toBe(0);
+      expect((await store.getMany('Task', tasks.map((t) => t.id))).every((o) => o?.words === 7)).toBe(true);
+    });
+
+    it('a create deleted before its batch was marked as sent is not sent (its dropped record needs no seq)', async () => {
+      const [gone, kept] = await withCreates(2);
+      const listed = await store.pendingChangesAt();
+      await store.session().delete(gone); // an unsent create: its record is dropped, the counter stays
+      expect((await store.pendingChangesAt()).seq).toBe(listed.seq);
+      const { client, calls } = stubClient();
+      const outcome = await uploadChanges(contextOf(client), listed.changes, undefined, { listedAt: listed.seq });
+      expect(calls.map((c) => c.ids)).toEqual([[kept.id]]);
+      expect(outcome.uploaded).toBe(1);
+      expect(await store.get('Task', gone.id)).toBeUndefined();
+      expect(await store.pendingCount()).toBe(0);
+    });
+
+    it('a create deleted just after its object was read for the request becomes a delete, not a dropped create', async () => {
+      const [task] = await withCreates(1);
+      const listed = await store.pendingChangesAt();
+      const read = store.getMany.bind(store);
+      vi.spyOn(store, 'getMany').mockImplementationOnce(async (entity, ids) => {
+        const objects = await read(entity, ids);
+        await store.session().delete((await store.get('Task', task.id))!);
+        return objects;
+      });
+      const { client, calls } = stubClient();
+      await uploadChanges(contextOf(client), listed.changes, undefined, { listedAt: listed.seq });
+      expect(calls.map((c) => c.ids)).toEqual([[task.id]]);
+      // The create was marked as sent before the read: the delete is recorded (with a seq), and the answer does not bring the object back.
+      expect(await store.get('Task', task.id)).toBeUndefined();
+      expect(await store.pendingChange('Task', task.id)).toMatchObject({ kind: 'delete' });
+    });
+
+    it('a create deleted while its request is on the way becomes a delete (recorded with a seq: the checked path sees it)', async () => {
+      const [task] = await withCreates(1);
+      const listed = await store.pendingChangesAt();
+      const { client } = stubClient();
+      const deleting = {
+        upload: async (changes: ChangeRequest[]) => {
+          await store.session().delete((await store.get('Task', task.id))!);
+          return client.upload(changes);
+        },
+      };
+      await uploadChanges(contextOf(deleting as unknown as SyncClient), listed.changes, undefined, { listedAt: listed.seq });
+      // The server has it now: the local delete must reach it, and the answer must not bring it back.
+      expect(await store.get('Task', task.id)).toBeUndefined();
+      expect(await store.pendingChange('Task', task.id)).toMatchObject({ kind: 'delete' });
+    });
   });
 });
