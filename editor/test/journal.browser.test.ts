@@ -159,6 +159,44 @@ describe('the sync journal in the run panel', { timeout: 90_000 }, () => {
     expect(world.pageErrors).toEqual([]);
   });
 
+  it('follows the entries another tab of the editor writes (the same local database), without a reload', async () => {
+    // Two tabs of one browser profile: one sign-in cookie, one IndexedDB.
+    const context = await world.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const [writer, watcher] = [await context.newPage(), await context.newPage()];
+      const errors: string[] = [];
+      for (const p of [writer, watcher]) p.on('pageerror', (e) => errors.push(e.message));
+      await writer.goto(world.url);
+      await writer.getByTestId('sign-in-token').fill('alice-token');
+      await writer.getByTestId('sign-in-submit').click();
+      await writer.getByTestId('flow-list').waitFor();
+      await watcher.goto(world.url);
+      await watcher.getByTestId('flow-list').waitFor();
+      for (const p of [writer, watcher]) {
+        await p.getByTestId('tab-run').click();
+        await p.getByTestId('data-view-journal').click();
+        await p.getByTestId('journal-empty').waitFor();
+      }
+      await watcher.getByTestId('journal').evaluate((e) => void (e.dataset.mark = 'before'));
+      const seqsOf = (p: typeof writer) => p.getByTestId('journal-entry').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))));
+
+      // One tab synchronizes; the other shows the entry, with the same view still mounted.
+      await writer.getByTestId('sync-all').click();
+      await expect.poll(() => seqsOf(writer), { timeout: 20_000 }).toHaveLength(1);
+      await expect.poll(() => seqsOf(watcher), { timeout: 20_000 }).toEqual(await seqsOf(writer));
+      expect(await watcher.getByTestId('journal-entry').first().getAttribute('data-name')).toBe('all');
+      expect(await watcher.getByTestId('journal').evaluate((e) => e.dataset.mark ?? null)).toBe('before');
+
+      // And the other way round.
+      await watcher.getByTestId('sync-all').click();
+      await expect.poll(() => seqsOf(writer), { timeout: 20_000 }).toHaveLength(2);
+      expect(await seqsOf(writer)).toEqual(await seqsOf(watcher));
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('lists 50 entries at a time, older ones on demand; keyboard reachable, no serious axe violations', async () => {
     const { page } = world;
     // 60 more entries, written to the journal's table as the runtime writes them (oldest first).

@@ -1,3 +1,4 @@
+import { liveQuery } from 'dexie';
 import { toSyncflowError } from '../errors.ts';
 import type { SyncState } from '../model/syncState.ts';
 import type { LocalStore } from '../store/LocalStore.ts';
@@ -87,6 +88,32 @@ export class Journal {
   onEntry(listener: (entry: JournalEntry) => void | Promise<void>): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Hears that the journal changed, whoever wrote it: this runtime, or another connection to the
+   * same database — another tab of the app (Dexie's liveQuery, which tabs share through a
+   * BroadcastChannel). For views; unlike `onEntry` it is not awaited by the run and carries no
+   * entry (read the journal again). Not called for the journal as it is when subscribing.
+   *
+   * @example
+   * const stop = runtime.journal.onChange(() => void render(runtime.journal.list({ limit: 50 })));
+   */
+  onChange(listener: () => void): () => void {
+    const table = this.store.db.table(JOURNAL);
+    let seen: number | undefined;
+    // The newest seq moves with every entry written (pruning only removes older ones).
+    const subscription = liveQuery(async () => ((await table.orderBy('seq').last()) as JournalEntry | undefined)?.seq ?? 0).subscribe({
+      next: (seq) => {
+        const first = seen === undefined;
+        if (seq === seen) return;
+        seen = seq;
+        if (!first) listener();
+      },
+      // A closed database ends the watch; the view keeps what it shows.
+      error: () => undefined,
+    });
+    return () => subscription.unsubscribe();
   }
 
   /** Writes an entry and prunes the oldest past `maxEntries`; resolves with it stored (or null if the write failed). */

@@ -25,6 +25,12 @@ export async function openStore(options: StoreOptions): Promise<LocalStore> {
   const print = fingerprint(stores);
   const version = options.version ?? (await derivedVersion(options.name, print, deps));
 
+  // Dexie's liveQuery stays silent unless Dexie knows a global IndexedDB (browsers have one): in
+  // Node the store's own factory stands in, so live queries (useLiveQuery, journal.onChange) work there too.
+  if (deps.indexedDB && deps.IDBKeyRange && !Dexie.dependencies.indexedDB) {
+    Dexie.dependencies.indexedDB = deps.indexedDB;
+    Dexie.dependencies.IDBKeyRange = deps.IDBKeyRange;
+  }
   const db = new Dexie(options.name, deps);
   const tracking = changeTracking(options.schema);
   db.use(tracking.middleware);

@@ -119,3 +119,34 @@ describe('sync journal', () => {
     expect(runtime.journal.listenerError).toBe(broken);
   });
 });
+
+describe('journal changes seen by a view', () => {
+  it('tells a view of entries written by another connection to the same database (another tab), not only its own', async () => {
+    const tab1 = await profileDevice(world);
+    // The same database opened a second time: what a second tab of the app does.
+    const tab2 = await profileDevice(world, { dbName: tab1.dbName });
+    const heard = { tab1: 0, tab2: 0 };
+    const stop1 = tab1.runtime.journal.onChange(() => heard.tab1++);
+    const stop2 = tab2.runtime.journal.onChange(() => heard.tab2++);
+    try {
+      // Subscribing reports nothing: only changes after it.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(heard).toEqual({ tab1: 0, tab2: 0 });
+
+      await tab1.runtime.synchronize({ mode: 'all' });
+      await expect.poll(() => heard.tab2, { timeout: 5_000 }).toBe(1);
+      await expect.poll(() => heard.tab1).toBe(1);
+      // What tab 2 reads on hearing it is tab 1's entry.
+      expect(await tab2.runtime.journal.last()).toMatchObject({ kind: 'synchronize', name: 'all', outcome: 'done' });
+
+      stop1();
+      await tab2.runtime.synchronize({ mode: 'unsynchronized' });
+      await expect.poll(() => heard.tab2, { timeout: 5_000 }).toBe(2);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(heard.tab1).toBe(1); // stopped: hears nothing more
+    } finally {
+      stop1();
+      stop2();
+    }
+  });
+});

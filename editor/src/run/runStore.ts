@@ -639,8 +639,8 @@ export function createRunStore(options: {
             await refresh();
             if (profileWatch?.runtime === runtime) return;
             profileWatch?.stop();
-            // A run (background or by name) ends with a journal entry; the scheduler's states move the next trigger.
-            const offEntry = runtime.journal.onEntry(refreshLater);
+            // A run (background or by name, in this tab or another) ends with a journal entry; the scheduler's states move the next trigger.
+            const offEntry = runtime.journal.onChange(refreshLater);
             const scheduler = runtime.profiles.scheduler.subscribe(refreshLater);
             profileWatch = {
               runtime,
@@ -693,8 +693,8 @@ export function createRunStore(options: {
                 s.journalLimit = JOURNAL_PAGE;
                 s.journalMore = false;
               });
-              // Not awaited: the journal awaits its listeners before the sync's caller sees its result.
-              const off = runtime.journal.onEntry(() => void readJournal(runtime));
+              // Entries written in this tab or another one (same database).
+              const off = runtime.journal.onChange(() => void readJournal(runtime));
               journalWatch = { runtime, stop: off };
             }
             await readJournal(runtime);
