@@ -48,8 +48,12 @@ export interface FlowHost {
   reSync?(idOrName: string, observe?: (status: SyncStatus) => void): Promise<SyncState>;
   /** Removes a named sync down's ghosts; resolves with how many objects were removed. `observe` as for reSync. */
   cleanResyncGhosts?(idOrName: string, observe?: (status: SyncStatus) => void): Promise<number>;
-  /** Runs a sync profile by name; resolves with its result whatever the outcome (refused and skipped included). */
-  runProfile?(name: string): Promise<ProfileRunResult>;
+  /**
+   * Runs a sync profile by name; resolves with its result whatever the outcome (refused and
+   * skipped included). Aborting `signal` (the flow's run stopped) stops the profile run at its
+   * next consistent point (outcome `stopped`).
+   */
+  runProfile?(name: string, options?: { signal?: AbortSignal }): Promise<ProfileRunResult>;
   /** The app's profile names, or undefined while it has none: a Run profile naming another one does not load. */
   profileNames?(): readonly string[] | undefined;
   actions?: Record<string, JavaScriptAction>;

@@ -159,19 +159,25 @@ export class ProfileManager {
   /**
    * Runs a profile now. Resolves with its result whatever happens: `refused` (a start condition,
    * with its reason), `skipped` (another sync runs), `failed` / `stopped` (with the error), `done`.
-   * Rejects only for an unknown profile name.
+   * Rejects only for an unknown profile name. Aborting `signal` stops the run as `stop()` does
+   * (at its next consistent point: what it received is kept; outcome `stopped`).
    */
-  async run(name: string, trigger = 'app'): Promise<ProfileRunResult> {
+  async run(name: string, trigger = 'app', options: { signal?: AbortSignal } = {}): Promise<ProfileRunResult> {
     const profile = this.#get(name);
     if (this.deps.syncs.isStopped() || this.deps.syncs.isStopping()) {
       const result = await this.#skipped(profile.name, trigger, 'sync_manager_stopped', 'the sync manager is stopped');
       return result;
     }
     const controller = new AbortController();
+    const { signal } = options;
+    const stop = () => controller.abort(signal?.reason);
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
     this.#manual = controller;
     try {
       return await runProfile(this.#env(), profile, trigger, controller.signal);
     } finally {
+      signal?.removeEventListener('abort', stop);
       if (this.#manual === controller) this.#manual = null;
     }
   }

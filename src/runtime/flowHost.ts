@@ -53,7 +53,8 @@ export function createFlowHost(runtime: Runtime, options: RuntimeFlowHostOptions
       managerObserved(runtime, `reSync ${idOrName}`, observe, options, (onUpdate) => runtime.syncs.reSync(idOrName, onUpdate)),
     cleanResyncGhosts: (idOrName, observe) =>
       managerObserved(runtime, `cleanResyncGhosts ${idOrName}`, observe, options, () => runtime.syncs.cleanResyncGhosts(idOrName)),
-    runProfile: (name) => runtime.profiles.run(name, 'flow'),
+    // The run's own signal (the flow stopped), and the host's (as for Synchronize).
+    runProfile: (name, run) => runtime.profiles.run(name, 'flow', { signal: anySignal(run?.signal, options.signal) }),
     profileNames: () => {
       const names = runtime.profiles.names();
       // An app without profiles (yet: the CLI defines them after loading) checks names when they run.
@@ -193,4 +194,10 @@ const STATUS_KEYS = ['running', 'mode', 'phase', 'entity', 'done', 'total', 'mac
 
 function sameStatus(a: SyncStatus, b: SyncStatus): boolean {
   return STATUS_KEYS.every((k) => a[k] === b[k]);
+}
+
+/** One signal for several (either aborting aborts it); undefined when none is given. */
+function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const given = signals.filter((s): s is AbortSignal => s !== undefined);
+  return given.length <= 1 ? given[0] : AbortSignal.any(given);
 }

@@ -23,7 +23,8 @@ export const runProfile = activityKind({
   },
   async run(a, r) {
     if (!r.host.runProfile) throw runtimeError('this app has no sync profiles');
-    const result = await r.host.runProfile(a.profile);
+    // Stopping the flow stops the profile run it started (the interpreter then reports the flow cancelled).
+    const result = await r.host.runProfile(a.profile, { signal: r.signal });
     throwIfNotDone(result);
     await refreshHeldObjects(r);
     if (a.outputVariable) {

@@ -110,6 +110,21 @@ describe('runProfile activity', () => {
     expect((await runtime.journal.list({ kind: 'profile' })).length).toBe(1);
   });
 
+  it('stopping the flow stops the profile run it started: the flow is cancelled (no error handler catches it), the run journaled as stopped', async () => {
+    const { runtime, network } = await readyDevice();
+    await newTask('on the server');
+    const held = network.hold('/api/download');
+    const controller = new AbortController();
+    const running = runtime.runFlow(caught('GetTasks'), {}, { signal: controller.signal });
+    await held.arrived; // the profile's download is under way
+    controller.abort();
+    held.release();
+    await expect(running).rejects.toMatchObject({ code: 'flow_cancelled' });
+    expect(await runtime.journal.last({ kind: 'profile' })).toMatchObject({ name: 'GetTasks', trigger: 'flow', outcome: 'stopped' });
+    // Nothing runs on: the sync lock is free, and a new run of the profile goes through.
+    expect(await runtime.runFlow(caught('GetTasks'), {})).toMatch(/^ran: done \d+$/);
+  });
+
   it('a stopped sync manager skips the run with sync_manager_stopped', async () => {
     const { runtime } = await readyDevice();
     runtime.syncs.stop();
