@@ -8,6 +8,7 @@
  * one where 2 cores are free (the cores are printed: on a 2-core machine PostgreSQL and the
  * servers share them); p99 of a 20-change upload under 8 clients <= 4x its p50.
  */
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { benchArgs } from './support/args.ts';
 import { tokenOf } from './support/device.ts';
@@ -31,6 +32,16 @@ interface Run {
   requests: number;
   /** Median time an upload transaction held the write clock. */
   clockHeld: number;
+  /** Share of the machine's CPU time busy during the run (every process: clients, servers, PostgreSQL, neighbours). */
+  cpuBusy: number;
+}
+
+/** The machine's CPU time so far, busy and total (jiffies, all cores): `/proc/stat`'s first line. */
+async function cpuTimes(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -41,6 +52,7 @@ function percentile(sorted: number[], p: number): number {
 async function drive(servers: ServerProcess[], clients: number, seconds: number): Promise<Omit<Run, 'processes' | 'clients'>> {
   const latencies: number[] = [];
   const before = await Promise.all(servers.map((s) => s.sqlCount()));
+  const cpuBefore = await cpuTimes();
   let applied = 0;
   const deadline = performance.now() + seconds * 1000;
   const start = performance.now();
@@ -70,6 +82,7 @@ async function drive(servers: ServerProcess[], clients: number, seconds: number)
     }),
   );
   const elapsed = performance.now() - start;
+  const cpuAfter = await cpuTimes();
   latencies.sort((a, b) => a - b);
   const after = await Promise.all(servers.map((s) => s.sqlCount()));
   const held = after.flatMap((a, i) => a.clockHeldMs.slice(before[i].clockHeldMs.length)).sort((a, b) => a - b);
@@ -79,6 +92,7 @@ async function drive(servers: ServerProcess[], clients: number, seconds: number)
     p99: percentile(latencies, 99),
     requests: latencies.length,
     clockHeld: percentile(held, 50),
+    cpuBusy: (cpuAfter.busy - cpuBefore.busy) / Math.max(1, cpuAfter.total - cpuBefore.total),
   };
 }
 
@@ -95,7 +109,7 @@ try {
       const r = await drive(active, clients, SECONDS);
       runs.push({ processes, clients, ...r });
       console.log(
-        `  ${processes} process(es) x ${String(clients).padStart(2)} clients: ${r.changesPerSecond.toFixed(0).padStart(6)} changes/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, clock held ${r.clockHeld.toFixed(2)} ms (${r.requests} requests)`,
+        `  ${processes} process(es) x ${String(clients).padStart(2)} clients: ${r.changesPerSecond.toFixed(0).padStart(6)} changes/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, clock held ${r.clockHeld.toFixed(2)} ms, CPU ${(r.cpuBusy * 100).toFixed(0)} % busy (${r.requests} requests)`,
       );
     }
   }
@@ -107,6 +121,7 @@ try {
     { key: `p50.${r.processes}x${r.clients}`, label: `  p50 of a ${CHANGES_PER_REQUEST}-change upload`, unit: 'ms', value: r.p50 },
     { key: `p99.${r.processes}x${r.clients}`, label: `  p99`, unit: 'ms', value: r.p99 },
     { key: `clock.${r.processes}x${r.clients}`, label: `  write clock held per upload (median)`, unit: 'ms', value: r.clockHeld },
+    { key: `cpu.${r.processes}x${r.clients}`, label: `  machine CPU busy (all ${os.cpus().length} cores)`, unit: '%', value: r.cpuBusy * 100 },
   ]);
   const best = (processes: number) => Math.max(...runs.filter((r) => r.processes === processes).map((r) => r.changesPerSecond));
   const eight = at(1, 8);
@@ -127,6 +142,7 @@ try {
     notes: [
       `${os.cpus().length} cores: the clients (this process), every server process and PostgreSQL share them, so adding processes past the core count cannot add throughput.`,
       'Each client sends one request at a time; latency is measured from the request to its parsed answer.',
+      "'Machine CPU busy' is /proc/stat over the run: every process on the machine, the bench's clients, the servers and PostgreSQL included. Where it is near 100 %, the cores are busy and more clients or processes cannot add throughput.",
     ],
   });
 } finally {
