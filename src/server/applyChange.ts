@@ -2,8 +2,9 @@ import { SyncflowError } from '../errors.ts';
 import { entityOf, memberNames } from '../model/schema.ts';
 import { isUuid, validateValues, type SyncObject, type Values } from '../model/values.ts';
 import type { ChangeKind, ChangeRequest, FailureReason } from '../transport/wire.ts';
-import { HandlerRejection, type HandlerContext } from './handlers.ts';
+import { beforeCommitItem, HandlerRejection, type BatchHandlerContext, type HandlerContext } from './handlers.ts';
 import type { ObjectTx, Written } from './ObjectTx.ts';
+import { objectJsonSql } from './objectSql.ts';
 
 export type ChangeOutcome =
   | { status: 'applied'; object: SyncObject | null }
@@ -132,12 +133,24 @@ async function runBefore(
   kind: ChangeKind,
   previous: SyncObject | null,
 ): Promise<SyncObject> {
-  const handler = otx.ctx.handlers[entity]?.beforeCommit;
-  if (!handler) return object;
-  const changed = await handler({ ...object }, handlerContext(otx, kind, previous));
-  if (!changed || kind === 'delete') return object;
-  const values = validateValues(otx.ctx.schema, entity, changed, { partial: true, path: `${entity}.beforeCommit` });
-  await otx.checkReferences(entity, values, `${entity}.beforeCommit`, { asUser: false, self: object.id });
+  const handlers = otx.ctx.handlers[entity];
+  let changed: unknown;
+  let path: string;
+  if (handlers?.beforeCommitBatch) {
+    // A batch of one: the set-based path (uploadBatch.ts) gives the same item the same answer.
+    const one = beforeCommitItem({ ...object }, kind, previous);
+    await handlers.beforeCommitBatch([one.item], batchHandlerContext(otx));
+    const { rejected, values } = one.decision();
+    if (rejected !== null) throw new HandlerRejection(rejected);
+    changed = values;
+    path = `${entity}.beforeCommitBatch`;
+  } else if (handlers?.beforeCommit) {
+    changed = (await handlers.beforeCommit({ ...object }, handlerContext(otx, kind, previous))) || undefined;
+    path = `${entity}.beforeCommit`;
+  } else return object;
+  if (changed === undefined || kind === 'delete') return object;
+  const values = validateValues(otx.ctx.schema, entity, changed, { partial: true, path });
+  await otx.checkReferences(entity, values, path, { asUser: false, self: object.id });
   return { ...object, ...values };
 }
 
@@ -154,6 +167,18 @@ async function runAfter(
 
 /** The `ctx` of a handler: unchecked writes in the change's transaction. */
 export function handlerContext(otx: ObjectTx, kind: ChangeKind, previous: SyncObject | null): HandlerContext {
+  return {
+    ...batchHandlerContext(otx),
+    kind,
+    previous,
+    reject(message: string): never {
+      throw new HandlerRejection(message);
+    },
+  };
+}
+
+/** The `ctx` of a beforeCommitBatch handler (what every handler can do, nothing of one change). */
+export function batchHandlerContext(otx: ObjectTx): BatchHandlerContext {
   const { schema } = otx.ctx;
   const checkId = (entity: string, id: string) => {
     entityOf(schema, entity);
@@ -163,14 +188,21 @@ export function handlerContext(otx: ObjectTx, kind: ChangeKind, previous: SyncOb
   return {
     user: otx.user.id,
     roles: otx.user.roles,
-    kind,
-    previous,
     cache: otx.cache,
-    reject(message: string): never {
-      throw new HandlerRejection(message);
-    },
     async get(entity, id) {
       return otx.get(entity, checkId(entity, id));
+    },
+    async getMany(entity, ids) {
+      const wanted = [...new Set([...ids].map((id) => checkId(entity, id)))];
+      const out = new Map<string, SyncObject>();
+      if (!wanted.length) return out;
+      const { rows } = await otx.tx.query<{ object: SyncObject }>(
+        `SELECT ${objectJsonSql('o')} AS object FROM sf_objects o
+          WHERE o.entity = $1 AND o.id IN (SELECT v::uuid FROM jsonb_array_elements_text($2::text::jsonb) AS e(v))`,
+        [entity, JSON.stringify(wanted)],
+      );
+      for (const r of rows) out.set(r.object.id, r.object);
+      return out;
     },
     async create(entity, values) {
       const valid = validateValues(schema, entity, values, { path: entity });

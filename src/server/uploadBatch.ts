@@ -1,12 +1,12 @@
 import { ValidationError, type Problem } from '../errors.ts';
-import { entityOf, memberNames } from '../model/schema.ts';
-import { validateValues, type SyncObject, type Values } from '../model/values.ts';
+import { entityOf, memberNames, type Schema } from '../model/schema.ts';
+import { isUuid, validateValues, type SyncObject, type Values } from '../model/values.ts';
 import type { ChangeRequest } from '../transport/wire.ts';
 import {
   applyChange,
   baseConflict,
+  batchHandlerContext,
   ChangeFailure,
-  handlerContext,
   notFound,
   nullMembers,
   pick,
@@ -15,7 +15,7 @@ import {
 } from './applyChange.ts';
 import type { AuthUser } from './AuthUser.ts';
 import { tickClock } from './clock.ts';
-import type { HandlerContext } from './handlers.ts';
+import { beforeCommitItem, HandlerRejection, type BatchHandlerContext, type HandlerContext } from './handlers.ts';
 import { ObjectTx } from './ObjectTx.ts';
 import { objectJsonSql } from './objectSql.ts';
 import { refusedChange } from './requests.ts';
@@ -53,6 +53,51 @@ export function batchEligible(changes: readonly ChangeRequest[]): boolean {
   return true;
 }
 
+/**
+ * The order in which the per-change path (applyInOrder) would apply a batch of one change per
+ * object and change id: upload order, except that a change naming a create of the batch not
+ * tried yet waits for it (its rule, and its `referencedKeys`, repeated here). Answers each
+ * change's place in that order, or null when new objects refer to each other in a cycle (which
+ * it tries together, maybe twice).
+ */
+export function perChangeOrder(schema: Schema, changes: readonly ChangeRequest[]): number[] | null {
+  const lower = (entity: string, id: string) => `${entity}:${id.toLowerCase()}`;
+  const refs = changes.map((c) =>
+    c.kind === 'delete'
+      ? []
+      : Object.entries(schema.entities[c.entity].associations).flatMap(([name, a]) => {
+          const target = Object.hasOwn(c.data, name) ? c.data[name] : undefined;
+          return isUuid(target) && !(a.target === c.entity && target.toLowerCase() === c.id) ? [lower(a.target, target)] : [];
+        }),
+  );
+  const untried = new Set(changes.filter((c) => c.kind === 'create').map((c) => lower(c.entity, c.id)));
+  const places = new Array<number>(changes.length);
+  let next = 0;
+  let waiting: number[] = [];
+  const waits = (i: number) => refs[i].some((k) => untried.has(k));
+  const run = (i: number) => {
+    places[i] = next++;
+    if (changes[i].kind === 'create') untried.delete(lower(changes[i].entity, changes[i].id));
+  };
+  for (let i = 0; i < changes.length; i++) {
+    if (waits(i)) {
+      waiting.push(i);
+      continue;
+    }
+    run(i);
+    for (let progressed = true; progressed && waiting.length; ) {
+      progressed = false;
+      for (const w of [...waiting]) {
+        if (waits(w)) continue;
+        waiting = waiting.filter((x) => x !== w);
+        run(w);
+        progressed = true;
+      }
+    }
+  }
+  return waiting.length ? null : places;
+}
+
 interface Locked {
   object: SyncObject;
   readable: boolean;
@@ -62,6 +107,8 @@ interface Locked {
 /** A create or update that passed its checks, on its way to the bulk write. */
 interface Planned {
   index: number;
+  /** Its place in the order the per-change path would apply the batch (perChangeOrder). */
+  at: number;
   change: ChangeRequest;
   /** The full object as it will be written (members, system attributes). */
   object: SyncObject;
@@ -79,8 +126,11 @@ interface Planned {
  * (see tickClock) is taken only after the locks and checks, so other writers of the cluster
  * wait for the writes alone.
  *
- * Before-commit handlers run per object, all before the batch's writes; after-commit handlers
- * per object, after them. Deletes (rare, cascading) go through applyChange one by one.
+ * Before-commit handlers run before the batch's writes (beforeCommitBatch once per entity,
+ * beforeCommit per object); after-commit handlers per object, after them. Deletes (rare,
+ * cascading) go through applyChange one by one, last, as the batch sends them. What handlers
+ * read and write is noted (HandlerOrder): when the change-by-change order could let them see
+ * another state, the per-change path takes over.
  *
  * Answers the outcome of each change (same order) and the transaction's stamp. Throws
  * NeedsPerChangePath when the per-change path must take over (see above).
@@ -99,10 +149,16 @@ export async function applyBatch(
     outcomes[i] = { status: 'failed', ...failure };
   };
 
+  // Where each change would apply change by change: handlers must see what they would see there.
+  const places = perChangeOrder(schema, changes);
+  if (!places && changes.some((c) => ctx.handlers[c.entity])) throw new NeedsPerChangePath('new objects of the batch refer to each other in a cycle');
+  const at = (i: number) => places?.[i] ?? i;
+
   const state = await lockBatch(ctx, tx, user, changes);
 
   // Checks in JavaScript: existence, access, base version, values.
   const planned = new Map<string, Planned>();
+  const order = new HandlerOrder();
   const provisional = new Date().toISOString();
   const deletes: number[] = [];
   changes.forEach((change, i) => {
@@ -112,6 +168,7 @@ export async function applyBatch(
     const { entity, id, kind } = change;
     const def = entityOf(schema, entity);
     const k = key(entity, id);
+    order.device(at(i), k, false);
     const existing = state.live.get(k);
     try {
       let object: SyncObject;
@@ -136,7 +193,9 @@ export async function applyBatch(
         const target = values[name];
         if (typeof target === 'string' && !(a.target === entity && target.toLowerCase() === id)) refs.push([a.target, target.toLowerCase(), `data.${name}`]);
       }
-      planned.set(k, { index: i, change, object, previous: existing?.object ?? null, refs });
+      // Only whether it exists counts when the user may read every object of the entity.
+      for (const [e, target] of refs) order.device(at(i), key(e, target), false, access.sql(e, 'read', user, new SqlParams()) === 'TRUE');
+      planned.set(k, { index: i, at: at(i), change, object, previous: existing?.object ?? null, refs });
     } catch (e) {
       fail(i, e);
     }
@@ -166,67 +225,38 @@ export async function applyBatch(
   // From here on the batch writes: take the clock for the stamp (held until commit).
   const stamp = await tickClock(tx);
   const otx = new ObjectTx(ctx, tx, stamp, user);
-  const batchKeys = new Set(changes.map((c) => key(c.entity, c.id)));
-  const batchIndex = new Map(changes.map((c, i) => [key(c.entity, c.id), i]));
-  const handlerWrites = new Set<string>();
-  const referenced = new Set([...planned.values()].flatMap((p) => p.refs.map(([e, id]) => key(e, id))));
-
-  for (const [k, p] of planned) {
-    p.object = { ...p.object, ...(p.previous ? {} : { createdDate: stamp }), changedDate: stamp };
-    const handler = ctx.handlers[p.change.entity]?.beforeCommit;
-    if (!handler) continue;
-    const kind = p.previous ? 'update' : 'create';
-    const touched = { read: new Set<string>(), wrote: new Set<string>() };
-    try {
-      const changed = await handler({ ...p.object }, trackedContext(otx, kind, p.previous, touched));
-      if (changed) {
-        const values = validateValues(schema, p.change.entity, changed, { partial: true, path: `${p.change.entity}.beforeCommit` });
-        await otx.checkReferences(p.change.entity, values, `${p.change.entity}.beforeCommit`, { asUser: false, self: p.change.id });
-        p.object = { ...p.object, ...values };
-      }
-    } catch (e) {
-      // A refusal after the handler wrote something, or of an object others refer to, cannot be
-      // undone here without a savepoint per change.
-      if (touched.wrote.size || referenced.has(k) || !toFailure(e)) {
-        if (toFailure(e)) throw new NeedsPerChangePath(`${p.change.entity} beforeCommit refused after writing`);
-        throw e;
-      }
-      planned.delete(k);
-      fail(p.index, e);
-    }
-    // Change by change, this handler would see the batch's earlier changes written: here it sees none.
-    for (const t of [...touched.read, ...touched.wrote]) {
-      if (t !== k && batchKeys.has(t)) throw new NeedsPerChangePath(`a beforeCommit handler used ${t}, which the batch writes too`);
-    }
-    for (const w of touched.wrote) handlerWrites.add(w);
-  }
+  for (const p of planned.values()) p.object = { ...p.object, ...(p.previous ? {} : { createdDate: stamp }), changedDate: stamp };
+  const handlerWrites = await runBeforeCommit(ctx, otx, order, planned, fail);
 
   const creates = [...planned.values()].filter((p) => !p.previous);
   const updates = [...planned.values()].filter((p) => p.previous);
   const written = new Map<string, { object: SyncObject; readable: boolean }>();
   for (const row of await writeCreates(ctx, tx, user, stamp, creates)) written.set(key(row.entity, row.id), row);
   for (const row of await writeUpdates(ctx, tx, user, stamp, updates)) written.set(key(row.entity, row.id), row);
+  for (const p of planned.values()) order.device(p.at, key(p.change.entity, p.change.id), true, !p.previous);
 
-  for (const p of [...creates, ...updates].sort((a, b) => a.index - b.index)) {
+  // After-commit handlers in the per-change path's order.
+  const applied = [...creates, ...updates].sort((a, b) => a.at - b.at);
+  for (const p of applied) {
     const k = key(p.change.entity, p.change.id);
     const row = written.get(k);
     if (!row) throw new Error(`the bulk write did not return ${k}`);
     outcomes[p.index] = { status: 'applied', object: row.readable ? row.object : null };
     const handler = ctx.handlers[p.change.entity]?.afterCommit;
     if (!handler) continue;
-    const touched = { read: new Set<string>(), wrote: new Set<string>() };
+    const touched = order.call(p.at, p.at, 'after');
     try {
-      await handler({ ...row.object }, trackedContext(otx, p.previous ? 'update' : 'create', p.previous, touched));
+      await handler({ ...row.object }, perObject(trackedContext(otx, touched), p.previous ? 'update' : 'create', p.previous));
     } catch (e) {
       if (toFailure(e)) throw new NeedsPerChangePath(`${p.change.entity} afterCommit refused a written change`);
       throw e;
     }
-    // Change by change, a later change of the batch would overwrite what this handler writes.
-    for (const w of touched.wrote) {
-      if ((batchIndex.get(w) ?? -1) > p.index) throw new NeedsPerChangePath(`an afterCommit handler wrote ${w}, which a later change writes`);
-      handlerWrites.add(w);
-    }
+    // A delete cascades to objects this path does not follow: safe only after the last write of the batch.
+    if (touched.deleted && p !== applied.at(-1)) throw new NeedsPerChangePath(`a ${p.change.entity} afterCommit handler deleted an object`);
+    for (const w of touched.writes) handlerWrites.add(w);
   }
+  const clash = order.clash();
+  if (clash) throw new NeedsPerChangePath(`handlers and changes of the batch use ${clash} in another order than change by change`);
 
   // Deletes one by one, as the per-change path does (each in its savepoint).
   for (const i of deletes) outcomes[i] = await applyChange(otx, changes[i]);
@@ -245,33 +275,283 @@ function isBatchCreate(planned: Map<string, Planned>, entity: string, id: string
   return !!p && !p.previous;
 }
 
-/** A handler context that notes the objects the handler reads and writes. */
-function trackedContext(
+/** A create or update's before-commit answer, before it is merged into the object. */
+interface Decided {
+  p: Planned;
+  call: Recorder;
+  failure?: unknown;
+  values?: Values;
+  path: string;
+}
+
+/**
+ * Runs the before-commit handlers of the planned changes, before any write: beforeCommitBatch
+ * once per entity with every item (upload order), beforeCommit per object. The values they set
+ * are checked as the per-change path checks them (runBefore in applyChange.ts), references in one
+ * statement for the whole batch. A refused or invalid change leaves `planned` and fails alone,
+ * unless only the per-change path can undo it: its call wrote something, another change of the
+ * batch refers to it, or a batch call threw (which item it concerns is known change by change).
+ * Answers the objects the handlers wrote.
+ */
+async function runBeforeCommit(
+  ctx: ServerContext,
   otx: ObjectTx,
-  kind: 'create' | 'update',
-  previous: SyncObject | null,
-  touched: { read: Set<string>; wrote: Set<string> },
-): HandlerContext {
-  const ctx = handlerContext(otx, kind, previous);
+  order: HandlerOrder,
+  planned: Map<string, Planned>,
+  fail: (i: number, e: unknown) => void,
+): Promise<Set<string>> {
+  const calls: Planned[][] = [];
+  const batchCalls = new Map<string, Planned[]>();
+  for (const p of [...planned.values()].sort((a, b) => a.at - b.at)) {
+    const h = ctx.handlers[p.change.entity];
+    if (h?.beforeCommitBatch) {
+      const items = batchCalls.get(p.change.entity);
+      if (items) items.push(p);
+      else calls.push(batchCalls.set(p.change.entity, [p]).get(p.change.entity)!);
+    } else if (h?.beforeCommit) calls.push([p]);
+  }
+
+  // A refusal after the call wrote something, or of an object others refer to, cannot be
+  // undone here without a savepoint per change.
+  const referenced = new Set([...planned.values()].flatMap((p) => p.refs.map(([e, id]) => key(e, id))));
+  const mustFallBack = (d: Decided) => {
+    const k = key(d.p.change.entity, d.p.change.id);
+    if (d.failure !== undefined && (d.call.writes.size || referenced.has(k))) {
+      throw new NeedsPerChangePath(`${d.path} refused ${k} after writing, or others refer to it`);
+    }
+  };
+  const decided: Decided[] = [];
+  for (const items of calls) {
+    const entity = items[0].change.entity;
+    const handlers = ctx.handlers[entity];
+    const call = order.call(items[0].at, items.at(-1)!.at, 'before');
+    items.sort((a, b) => a.index - b.index); // the handler gets them in upload order
+    const tracked = trackedContext(otx, call);
+    const kindOf = (p: Planned) => (p.previous ? 'update' : 'create');
+    let answers: Array<{ rejected: string | null; values: unknown }> = [];
+    let thrown: { error: unknown } | null = null;
+    if (handlers.beforeCommitBatch) {
+      const made = items.map((p) => beforeCommitItem({ ...p.object }, kindOf(p), p.previous));
+      try {
+        await handlers.beforeCommitBatch(made.map((m) => m.item), tracked);
+      } catch (e) {
+        thrown = { error: e };
+      }
+      answers = made.map((m) => m.decision());
+    } else {
+      const [p] = items;
+      try {
+        answers = [{ rejected: null, values: (await handlers.beforeCommit!({ ...p.object }, perObject(tracked, kindOf(p), p.previous))) || undefined }];
+      } catch (e) {
+        thrown = { error: e };
+      }
+    }
+    if (call.deleted) throw new NeedsPerChangePath(`a ${entity} before-commit handler deleted an object, which may cascade to the batch's objects`);
+    if (thrown) {
+      if (!toFailure(thrown.error)) throw thrown.error;
+      if (items.length > 1) throw new NeedsPerChangePath(`${entity} beforeCommitBatch threw: ${(thrown.error as Error)?.message}`);
+    }
+    const path = `${entity}.${handlers.beforeCommitBatch ? 'beforeCommitBatch' : 'beforeCommit'}`;
+    items.forEach((p, n) => {
+      const d: Decided = { p, call, path };
+      const answer = answers[n];
+      if (thrown) d.failure = thrown.error;
+      else if (answer.rejected !== null) d.failure = new HandlerRejection(answer.rejected);
+      else if (answer.values !== undefined) {
+        try {
+          d.values = validateValues(ctx.schema, entity, answer.values, { partial: true, path });
+        } catch (e) {
+          d.failure = e;
+        }
+      }
+      mustFallBack(d); // before running more handlers
+      decided.push(d);
+    });
+  }
+
+  await checkSetReferences(ctx, otx.tx, decided);
+
+  const handlerWrites = new Set<string>();
+  for (const d of decided) {
+    mustFallBack(d);
+    for (const w of d.call.writes) handlerWrites.add(w);
+    if (d.failure === undefined) {
+      if (d.values) d.p.object = { ...d.p.object, ...d.values };
+      continue;
+    }
+    planned.delete(key(d.p.change.entity, d.p.change.id));
+    fail(d.p.index, d.failure);
+  }
+  return handlerWrites;
+}
+
+/**
+ * The references among the values handlers set must name existing objects (any user's), as
+ * checkReferences checks them change by change: one statement for the batch. Each check is a
+ * read by the handler call (HandlerOrder), so a reference to an object the batch creates earlier
+ * hands the batch to the per-change path rather than failing here.
+ */
+async function checkSetReferences(ctx: ServerContext, tx: Queryable, decided: Decided[]): Promise<void> {
+  const wanted: Array<[string, string]> = [];
+  const refsOf = (d: Decided) =>
+    Object.entries(ctx.schema.entities[d.p.change.entity].associations).flatMap(([name, a]) => {
+      const target = d.values?.[name];
+      return typeof target === 'string' && !(a.target === d.p.change.entity && target === d.p.change.id) ? [{ name, entity: a.target, id: target }] : [];
+    });
+  for (const d of decided) {
+    if (d.failure !== undefined) continue;
+    for (const r of refsOf(d)) {
+      d.call.read(key(r.entity, r.id), true);
+      wanted.push([r.entity, r.id]);
+    }
+  }
+  if (!wanted.length) return;
+  const { rows } = await tx.query<{ entity: string; id: string }>(
+    `SELECT o.entity, o.id::text AS id FROM sf_objects o
+      WHERE (o.entity, o.id) IN (SELECT r->>0, (r->>1)::uuid FROM jsonb_array_elements($1::text::jsonb) AS r)`,
+    [JSON.stringify(wanted)],
+  );
+  const existing = new Set(rows.map((r) => key(r.entity, r.id)));
+  for (const d of decided) {
+    if (d.failure !== undefined) continue;
+    const problems: Problem[] = refsOf(d)
+      .filter((r) => !existing.has(key(r.entity, r.id)))
+      .map((r) => ({ path: `${d.path}.${r.name}`, message: `no ${r.entity} with id ${r.id} (not found or not accessible)` }));
+    if (problems.length) d.failure = new ValidationError(problems);
+  }
+}
+
+/** What one handler call read and wrote, noted by HandlerOrder. */
+interface Recorder {
+  /** With `existence`, only whether the object exists counts. */
+  read(k: string, existence?: boolean): void;
+  write(k: string, creates?: boolean): void;
+  readonly writes: Set<string>;
+  deleted: boolean;
+}
+
+interface Touch {
+  key: string;
+  write: boolean;
+  /** A read of whether the object exists (it conflicts with creates only), or a write that creates it. */
+  existence: boolean;
+  /** The handler call (or for the device's own reads and writes, -1 - its place). */
+  call: number;
+  device: boolean;
+  /** The changes the call runs for (change by change it runs at one of them, which one is not known). */
+  lo: number;
+  hi: number;
+  /** Within a change, change by change: -1 its checks, 0 beforeCommit, 0.5 its write, 1 afterCommit. */
+  stage: number;
+  /** When it happened here; -1 for the checks, done before everything else. */
+  seq: number;
+}
+
+/**
+ * Notes what the handlers and the device's changes read and write, and where each happens change
+ * by change. Two uses of an object, one a write, must come in the same order both ways: else a
+ * handler would see another state than change by change, and the per-change path takes over.
+ * (A handler's `cache` is not followed: it is meant for lookups.)
+ */
+class HandlerOrder {
+  private readonly touches: Touch[] = [];
+  private seq = 0;
+  private calls = 0;
+
+  /** The device's change `i`: its checks read `k`, or (after the handlers) it writes `k`. */
+  device(i: number, k: string, write: boolean, existence = false): void {
+    this.touches.push({ key: k, write, existence, call: -1 - i, device: true, lo: i, hi: i, stage: write ? 0.5 : -1, seq: write ? this.seq++ : -1 });
+  }
+
+  /** A handler call for the changes `lo`..`hi`. */
+  call(lo: number, hi: number, stage: 'before' | 'after'): Recorder {
+    const call = this.calls++;
+    const note = (k: string, write: boolean, existence: boolean) =>
+      this.touches.push({ key: k, write, existence, call, device: false, lo, hi, stage: stage === 'before' ? 0 : 1, seq: this.seq++ });
+    const writes = new Set<string>();
+    return {
+      read: (k, existence = false) => note(k, false, existence),
+      write: (k, creates = false) => {
+        writes.add(k);
+        note(k, true, creates);
+      },
+      writes,
+      deleted: false,
+    };
+  }
+
+  /** An object used in another order here than change by change, if any. */
+  clash(): string | null {
+    const byKey = new Map<string, Touch[]>();
+    for (const t of this.touches) {
+      const uses = byKey.get(t.key);
+      if (uses) uses.push(t);
+      else byKey.set(t.key, [t]);
+    }
+    for (const [k, uses] of byKey) {
+      for (const w of uses) {
+        if (!w.write) continue;
+        for (const t of uses) {
+          // The device's own uses are ordered by the set-based checks (a fixpoint over references).
+          if (t === w || t.call === w.call || (t.device && w.device)) continue;
+          if (!t.write && t.existence && !w.existence) continue; // an update leaves it existing
+          const [first, then] = t.seq < w.seq ? [t, w] : [w, t];
+          const sure = first.hi < then.lo || (first.hi === then.lo && first.stage < then.stage);
+          if (!sure) return k;
+        }
+      }
+    }
+    return null;
+  }
+}
+
+/** A handler context that notes the objects the handler reads and writes (references it sets count as reads). */
+function trackedContext(otx: ObjectTx, noted: Recorder): BatchHandlerContext {
+  const ctx = batchHandlerContext(otx);
   const lower = (id: string) => String(id).toLowerCase();
+  const refs = (entity: string, values: Values) => {
+    for (const [name, a] of Object.entries(otx.ctx.schema.entities[entity]?.associations ?? {})) {
+      if (typeof values?.[name] === 'string') noted.read(key(a.target, lower(values[name] as string)), true);
+    }
+  };
   return {
     ...ctx,
     async get(entity, id) {
-      touched.read.add(key(entity, lower(id)));
+      noted.read(key(entity, lower(id)));
       return ctx.get(entity, id);
     },
+    async getMany(entity, ids) {
+      const list = [...ids];
+      for (const id of list) noted.read(key(entity, lower(id)));
+      return ctx.getMany(entity, list);
+    },
     async create(entity, values) {
+      refs(entity, values);
       const object = await ctx.create(entity, values);
-      touched.wrote.add(key(entity, object.id));
+      noted.write(key(entity, object.id), true);
       return object;
     },
     async update(entity, id, values) {
-      touched.wrote.add(key(entity, lower(id)));
+      refs(entity, values);
+      noted.write(key(entity, lower(id)));
       return ctx.update(entity, id, values);
     },
     async delete(entity, id) {
-      touched.wrote.add(key(entity, lower(id)));
+      noted.deleted = true;
+      noted.write(key(entity, lower(id)));
       return ctx.delete(entity, id);
+    },
+  };
+}
+
+/** A per-object handler's context from a tracked one. */
+function perObject(ctx: BatchHandlerContext, kind: 'create' | 'update', previous: SyncObject | null): HandlerContext {
+  return {
+    ...ctx,
+    kind,
+    previous,
+    reject(message: string): never {
+      throw new HandlerRejection(message);
     },
   };
 }

@@ -1,0 +1,4 @@
+import { batchHandlerTests } from './batchHandlers.ts';
+import { pgliteTarget } from './support.ts';
+
+batchHandlerTests(pgliteTarget());

@@ -1,0 +1,4 @@
+import { batchHandlerTests } from './batchHandlers.ts';
+import { postgresTarget } from './support.ts';
+
+batchHandlerTests(postgresTarget());
