@@ -36,6 +36,27 @@ export class ObjectTx {
   /** What handlers keep for the rest of this transaction (HandlerContext.cache). */
   readonly cache = new Map<unknown, unknown>();
 
+  #writes = 0;
+  readonly #lastWrite = new Map<string, number>();
+
+  /**
+   * How many object writes this transaction made so far (inserts, replaces, touches, deletes and
+   * the references they cleared). With `writtenAt`, an upload tells whether an object it
+   * already answered was written again later in the same transaction (a later change's handler).
+   */
+  get writes(): number {
+    return this.#writes;
+  }
+
+  /** The value of `writes` at an object's last write in this transaction; 0 when not written. */
+  writtenAt(entity: string, id: string): number {
+    return this.#lastWrite.get(`${entity}:${id.toLowerCase()}`) ?? 0;
+  }
+
+  #wrote(entity: string, id: string): void {
+    this.#lastWrite.set(`${entity}:${id.toLowerCase()}`, ++this.#writes);
+  }
+
   /** Locks an object (FOR UPDATE) and says whether the user may read and write it; null when absent. */
   async lock(entity: string, id: string): Promise<LockedObject | null> {
     const p = new SqlParams();
@@ -107,6 +128,7 @@ export class ObjectTx {
        RETURNING ${objectJsonSql('o')} AS object, ${this.ctx.access.sql(entity, 'read', this.user, p)} AS readable`,
       p.values,
     );
+    this.#wrote(entity, id);
     return rows[0];
   }
 
@@ -119,6 +141,7 @@ export class ObjectTx {
         RETURNING ${objectJsonSql('o')} AS object, ${this.ctx.access.sql(entity, 'read', this.user, p)} AS readable`,
       p.values,
     );
+    if (rows[0]) this.#wrote(entity, id);
     return rows[0] ?? null;
   }
 
@@ -129,6 +152,7 @@ export class ObjectTx {
         RETURNING ${objectJsonSql('o')} AS object`,
       [this.stamp, entity, id],
     );
+    if (rows[0]) this.#wrote(entity, id);
     return rows[0]?.object ?? null;
   }
 
@@ -148,11 +172,12 @@ export class ObjectTx {
         const { rows } = await this.tx.query<{ id: string }>(`SELECT id::text AS id FROM sf_objects WHERE ${match}`, [id]);
         for (const r of rows) await this.remove(ref.entity, r.id, visited);
       } else {
-        await this.tx.query(
+        const { rows } = await this.tx.query<{ id: string }>(
           `UPDATE sf_objects SET data = jsonb_set(data, ${sqlLiteral(`{${ref.association}}`)}, 'null'::jsonb),
-                  changed_date = $2::timestamptz WHERE ${match}`,
+                  changed_date = $2::timestamptz WHERE ${match} RETURNING id::text AS id`,
           [id, this.stamp],
         );
+        for (const r of rows) this.#wrote(ref.entity, r.id);
       }
     }
     const { rowCount } = await this.tx.query(
@@ -164,6 +189,7 @@ export class ObjectTx {
       [entity, id, this.stamp],
     );
     await this.tx.query('DELETE FROM sf_files WHERE entity = $1 AND id = $2::uuid', [entity, id]);
+    if (rowCount > 0) this.#wrote(entity, id);
     return rowCount > 0;
   }
 

@@ -3,7 +3,7 @@ export { createSyncServer, type MountedApp, type SyncServer, type SyncServerOpti
 export { openStorage, type StorageOptions } from './storage/openStorage.ts';
 export type { Queryable, QueryResult, Storage } from './storage/Storage.ts';
 export { compileAccess, AccessPolicy, type AccessRule, type AccessRules } from './access.ts';
-export type { EntityHandlers, HandlerContext, Handlers } from './handlers.ts';
+export type { BatchHandlerContext, BeforeCommitItem, EntityHandlers, HandlerContext, Handlers } from './handlers.ts';
 export type { UserConfig } from './auth.ts';
 export type { AuthUser } from './AuthUser.ts';
 export { constraintSql } from './constraintSql.ts';

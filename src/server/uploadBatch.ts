@@ -261,8 +261,10 @@ export async function applyBatch(
   // Deletes one by one, as the per-change path does (each in its savepoint).
   for (const i of deletes) outcomes[i] = await applyChange(otx, changes[i]);
 
-  // The device gets each object as it is now: read again only those a handler wrote.
-  const reread = [...planned.values()].filter((p) => handlerWrites.has(key(p.change.entity, p.change.id)));
+  // The device stores each answer as the server's version (and refreshes nothing it was answered):
+  // read again the objects written after the bulk writes, by a handler or by a delete clearing a
+  // reference (every write but the bulk ones goes through otx).
+  const reread = [...planned.values()].filter((p) => handlerWrites.has(key(p.change.entity, p.change.id)) || otx.writtenAt(p.change.entity, p.change.id) > 0);
   if (reread.length) {
     const now = await readableObjects(ctx, tx, user, reread.map((p) => [p.change.entity, p.change.id] as const));
     for (const p of reread) outcomes[p.index] = { status: 'applied', object: now.get(key(p.change.entity, p.change.id)) ?? null };

@@ -6,6 +6,7 @@ import type { AuthUser } from './AuthUser.ts';
 import { tickClock } from './clock.ts';
 import { recordFailure } from './failureRecords.ts';
 import { ObjectTx } from './ObjectTx.ts';
+import { readableObjects } from './readableObjects.ts';
 import { refusedChange } from './requests.ts';
 import type { ServerContext } from './ServerContext.ts';
 import type { Queryable } from './storage/Storage.ts';
@@ -42,6 +43,9 @@ export async function applyInOrder(
     const otx = new ObjectTx(ctx, tx, stamp, user);
     let known = new Map(stored);
     const results: ChangeResult[] = new Array(changes.length);
+    // otx.writes when each applied change was answered: a later write of its object (a later
+    // change's handler, a delete clearing a reference) makes that answer stale.
+    let answeredAt = new Map<ChangeResult, number>([...stored.values()].filter((r) => r.status === 'applied' && r.object).map((r) => [r, 0]));
     let fresh: ChangeResult[] = [];
 
     const refs = changes.map((c) => referencedKeys(ctx.schema, c));
@@ -77,6 +81,7 @@ export async function applyInOrder(
               };
         known.set(change.changeId, result);
         fresh.push(result);
+        if (result.status === 'applied' && change.kind !== 'delete') answeredAt.set(result, otx.writes);
         if (change.kind === 'create' && result.status === 'applied') applied.set(objectKey(i), { readable: result.object !== null });
       }
       if (change.kind === 'create') untried.set(objectKey(i), untried.get(objectKey(i))! - 1);
@@ -128,7 +133,7 @@ export async function applyInOrder(
       if (attempt < CYCLE_ATTEMPTS) {
         // Try them all in order, a reference to a waiting create passing unchecked; keep the
         // outcome only if every create relied upon applied readable.
-        const saved = { known: new Map(known), fresh: [...fresh], untried: new Map(untried), applied: new Map(applied) };
+        const saved = { known: new Map(known), fresh: [...fresh], untried: new Map(untried), applied: new Map(applied), answeredAt: new Map(answeredAt) };
         const keys = new Set(waiting.filter((i) => changes[i].kind === 'create').map(objectKey));
         const used = new Map(waiting.map((i) => [i, new Set<string>()]));
         await tx.query('SAVEPOINT sf_cycle');
@@ -143,7 +148,7 @@ export async function applyInOrder(
         }
         await tx.query('ROLLBACK TO SAVEPOINT sf_cycle');
         await tx.query('RELEASE SAVEPOINT sf_cycle');
-        ({ known, fresh, untried, applied } = saved);
+        ({ known, fresh, untried, applied, answeredAt } = saved);
         // Check one by one the changes that relied on a failed create, and the changes waiting before them on the same object.
         const first = waiting.filter((i) =>
           broken.some((b) => b === i || (i < b && (objectKey(b) === objectKey(i) || changes[b].changeId === changes[i].changeId))),
@@ -159,7 +164,34 @@ export async function applyInOrder(
       await drain();
     }
 
+    await reanswerStale(ctx, otx, user, changes, results, answeredAt);
     return { results, fresh, stamp };
+}
+
+/**
+ * The device stores each applied change's answer as the server's version of the object, and
+ * refreshes nothing it was answered: an answer must hold the object as the transaction commits
+ * it. Objects written again after their answer are read again (one statement) and their
+ * answers replaced in place (a repeated changeId shares its result).
+ */
+async function reanswerStale(
+  ctx: ServerContext,
+  otx: ObjectTx,
+  user: AuthUser,
+  changes: readonly ChangeRequest[],
+  results: ChangeResult[],
+  answeredAt: ReadonlyMap<ChangeResult, number>,
+): Promise<void> {
+  const stale = new Map<ChangeResult, ChangeRequest>();
+  results.forEach((r, i) => {
+    const at = answeredAt.get(r);
+    if (at !== undefined && otx.writtenAt(changes[i].entity, changes[i].id) > at) stale.set(r, changes[i]);
+  });
+  if (!stale.size) return;
+  const now = await readableObjects(ctx, otx.tx, user, [...stale.values()].map((c) => [c.entity, c.id] as const));
+  for (const [result, c] of stale) {
+    if (result.status === 'applied') result.object = now.get(`${c.entity}:${c.id.toLowerCase()}`) ?? null;
+  }
 }
 
 const key = (entity: string, id: string) => `${entity}:${id.toLowerCase()}`;

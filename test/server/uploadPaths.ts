@@ -102,6 +102,29 @@ export function uploadPathTests(target: StorageTarget): void {
       }
     });
 
+    it("answers each object as the upload commits it, though a later change's handler or delete wrote it after its own change", async () => {
+      for (const server of [fast, inOrder]) {
+        // A later change's afterCommit handler: a new task revives its archived project (the demo's handlers).
+        const project = uuid();
+        await server.alice.upload([change('create', 'Project', project, { name: 'revived later' })]);
+        const r = await server.alice.upload([change('update', 'Project', project, { archived: true }), change('create', 'Task', uuid(), { title: 'revives it', project })]);
+        expect(r.body.results.map((x: any) => x.status)).toEqual(['applied', 'applied']);
+        const [stored] = (await server.alice.fetch('Project', [project])).body.objects;
+        expect(stored.archived).toBe(false);
+        expect(r.body.results[0].object).toEqual(stored);
+
+        // A later delete clears the reference an earlier-answered object holds.
+        const target = uuid();
+        const task = uuid();
+        await server.alice.upload([change('create', 'Project', target, { name: 'deleted later' }), change('create', 'Task', task, { title: 'refers to it', project: target })]);
+        const d = await server.alice.upload([change('update', 'Task', task, { title: 'renamed before the delete' }), change('delete', 'Project', target)]);
+        expect(d.body.results.map((x: any) => x.status)).toEqual(['applied', 'applied']);
+        const [now] = (await server.alice.fetch('Task', [task])).body.objects;
+        expect(now).toMatchObject({ title: 'renamed before the delete', project: null });
+        expect(d.body.results[0].object).toEqual(now);
+      }
+    });
+
     it('takes the change-by-change path when a handler refuses after writing, keeping nothing of the refused change', async () => {
       const refusing = await startTestServer(await target.open(), {
         handlers: {
