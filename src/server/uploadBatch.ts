@@ -226,7 +226,8 @@ export async function applyBatch(
   const stamp = await tickClock(tx);
   const otx = new ObjectTx(ctx, tx, stamp, user);
   for (const p of planned.values()) p.object = { ...p.object, ...(p.previous ? {} : { createdDate: stamp }), changedDate: stamp };
-  const handlerWrites = await runBeforeCommit(ctx, otx, order, planned, fail);
+  const contexts = new CallContexts(otx);
+  const handlerWrites = await runBeforeCommit(ctx, contexts, order, planned, fail);
 
   const creates = [...planned.values()].filter((p) => !p.previous);
   const updates = [...planned.values()].filter((p) => p.previous);
@@ -246,7 +247,7 @@ export async function applyBatch(
     if (!handler) continue;
     const touched = order.call(p.at, p.at, 'after');
     try {
-      await handler({ ...row.object }, perObject(trackedContext(otx, touched), p.previous ? 'update' : 'create', p.previous));
+      await handler({ ...row.object }, contexts.forObject(touched, p.previous ? 'update' : 'create', p.previous));
     } catch (e) {
       if (toFailure(e)) throw new NeedsPerChangePath(`${p.change.entity} afterCommit refused a written change`);
       throw e;
@@ -297,7 +298,7 @@ interface Decided {
  */
 async function runBeforeCommit(
   ctx: ServerContext,
-  otx: ObjectTx,
+  contexts: CallContexts,
   order: HandlerOrder,
   planned: Map<string, Planned>,
   fail: (i: number, e: unknown) => void,
@@ -328,14 +329,13 @@ async function runBeforeCommit(
     const handlers = ctx.handlers[entity];
     const call = order.call(items[0].at, items.at(-1)!.at, 'before');
     items.sort((a, b) => a.index - b.index); // the handler gets them in upload order
-    const tracked = trackedContext(otx, call);
     const kindOf = (p: Planned) => (p.previous ? 'update' : 'create');
     let answers: Array<{ rejected: string | null; values: unknown }> = [];
     let thrown: { error: unknown } | null = null;
     if (handlers.beforeCommitBatch) {
       const made = items.map((p) => beforeCommitItem({ ...p.object }, kindOf(p), p.previous));
       try {
-        await handlers.beforeCommitBatch(made.map((m) => m.item), tracked);
+        await handlers.beforeCommitBatch(made.map((m) => m.item), contexts.forBatch(call));
       } catch (e) {
         thrown = { error: e };
       }
@@ -343,7 +343,7 @@ async function runBeforeCommit(
     } else {
       const [p] = items;
       try {
-        answers = [{ rejected: null, values: (await handlers.beforeCommit!({ ...p.object }, perObject(tracked, kindOf(p), p.previous))) || undefined }];
+        answers = [{ rejected: null, values: (await handlers.beforeCommit!({ ...p.object }, contexts.forObject(call, kindOf(p), p.previous))) || undefined }];
       } catch (e) {
         thrown = { error: e };
       }
@@ -371,7 +371,7 @@ async function runBeforeCommit(
     });
   }
 
-  await checkSetReferences(ctx, otx.tx, decided);
+  await checkSetReferences(ctx, contexts.tx, decided);
 
   const handlerWrites = new Set<string>();
   for (const d of decided) {
@@ -507,55 +507,83 @@ class HandlerOrder {
   }
 }
 
-/** A handler context that notes the objects the handler reads and writes (references it sets count as reads). */
-function trackedContext(otx: ObjectTx, noted: Recorder): BatchHandlerContext {
-  const ctx = batchHandlerContext(otx);
-  const lower = (id: string) => String(id).toLowerCase();
-  const refs = (entity: string, values: Values) => {
-    for (const [name, a] of Object.entries(otx.ctx.schema.entities[entity]?.associations ?? {})) {
-      if (typeof values?.[name] === 'string') noted.read(key(a.target, lower(values[name] as string)), true);
-    }
-  };
-  return {
-    ...ctx,
-    async get(entity, id) {
-      noted.read(key(entity, lower(id)));
-      return ctx.get(entity, id);
-    },
-    async getMany(entity, ids) {
-      const list = [...ids];
-      for (const id of list) noted.read(key(entity, lower(id)));
-      return ctx.getMany(entity, list);
-    },
-    async create(entity, values) {
-      refs(entity, values);
-      const object = await ctx.create(entity, values);
-      noted.write(key(entity, object.id), true);
-      return object;
-    },
-    async update(entity, id, values) {
-      refs(entity, values);
-      noted.write(key(entity, lower(id)));
-      return ctx.update(entity, id, values);
-    },
-    async delete(entity, id) {
-      noted.deleted = true;
-      noted.write(key(entity, lower(id)));
-      return ctx.delete(entity, id);
-    },
-  };
-}
+/**
+ * The handler contexts of one batch's calls: one context object per batch rather than per call
+ * (a per-object handler on 1,000 changes built 1,000 of them, a measurable share of the upload),
+ * pointed at the call that runs now. Calls run one after the other, each awaited: a context is
+ * for the call it was given to. It notes what the handler reads and writes in the call's Recorder
+ * (references it sets count as reads).
+ */
+class CallContexts {
+  #noted: Recorder | null = null;
+  /** The transaction the handlers run in. */
+  readonly tx: Queryable;
+  readonly #batch: BatchHandlerContext;
+  readonly #object: HandlerContext;
 
-/** A per-object handler's context from a tracked one. */
-function perObject(ctx: BatchHandlerContext, kind: 'create' | 'update', previous: SyncObject | null): HandlerContext {
-  return {
-    ...ctx,
-    kind,
-    previous,
-    reject(message: string): never {
-      throw new HandlerRejection(message);
-    },
-  };
+  constructor(otx: ObjectTx) {
+    this.tx = otx.tx;
+    const ctx = batchHandlerContext(otx);
+    const noted = () => this.#noted!;
+    const lower = (id: string) => String(id).toLowerCase();
+    const refs = (entity: string, values: Values) => {
+      for (const [name, a] of Object.entries(otx.ctx.schema.entities[entity]?.associations ?? {})) {
+        if (typeof values?.[name] === 'string') noted().read(key(a.target, lower(values[name] as string)), true);
+      }
+    };
+    this.#batch = {
+      ...ctx,
+      async get(entity, id) {
+        noted().read(key(entity, lower(id)));
+        return ctx.get(entity, id);
+      },
+      async getMany(entity, ids) {
+        const list = [...ids];
+        for (const id of list) noted().read(key(entity, lower(id)));
+        return ctx.getMany(entity, list);
+      },
+      async create(entity, values) {
+        const call = noted();
+        refs(entity, values);
+        const object = await ctx.create(entity, values);
+        call.write(key(entity, object.id), true);
+        return object;
+      },
+      async update(entity, id, values) {
+        refs(entity, values);
+        noted().write(key(entity, lower(id)));
+        return ctx.update(entity, id, values);
+      },
+      async delete(entity, id) {
+        const call = noted();
+        call.deleted = true;
+        call.write(key(entity, lower(id)));
+        return ctx.delete(entity, id);
+      },
+    };
+    this.#object = {
+      ...this.#batch,
+      kind: 'create',
+      previous: null,
+      reject(message: string): never {
+        throw new HandlerRejection(message);
+      },
+    };
+  }
+
+  /** The context of a beforeCommitBatch call. */
+  forBatch(noted: Recorder): BatchHandlerContext {
+    this.#noted = noted;
+    return this.#batch;
+  }
+
+  /** The context of a per-object handler call (beforeCommit, afterCommit). */
+  forObject(noted: Recorder, kind: 'create' | 'update', previous: SyncObject | null): HandlerContext {
+    this.#noted = noted;
+    this.#object.kind = kind;
+    this.#object.previous = previous;
+    return this.#object;
+  }
 }
 
 /**
