@@ -624,28 +624,59 @@ async function lockBatch(
 
 type WrittenRow = { entity: string; id: string; object: SyncObject; readable: boolean };
 
-/** One `INSERT ... SELECT` for every create of the batch; RETURNING the objects as the device gets them. */
+/**
+ * One `INSERT ... SELECT` for every create of the batch, RETURNING whether the user may read each
+ * row. The objects the device gets are the planned ones (their members as written, the stamp):
+ * building them from the database's JSON cost more than the insert's own work.
+ */
 async function writeCreates(ctx: ServerContext, tx: Queryable, user: AuthUser, stamp: string, creates: Planned[]): Promise<WrittenRow[]> {
   if (!creates.length) return [];
   const p = new SqlParams();
-  const rows = p.json(creates.map((c) => ({ e: c.change.entity, i: c.change.id, d: pick(c.object, memberNames(entityOf(ctx.schema, c.change.entity))) })));
+  const data = creates.map((c) => pick(c.object, memberNames(entityOf(ctx.schema, c.change.entity))));
+  const rows = p.json(creates.map((c, n) => ({ e: c.change.entity, i: c.change.id, d: data[n] })));
   const t = `${p.add(stamp)}::timestamptz`;
   const read = accessCase(ctx, creates.map((c) => c.change.entity), 'read', user, p);
-  return bulk(tx, `INSERT INTO sf_objects AS o (entity, id, owner, created_date, changed_date, data)
+  const written = await bulk(tx, `INSERT INTO sf_objects AS o (entity, id, owner, created_date, changed_date, data)
       SELECT r->>'e', (r->>'i')::uuid, ${p.add(user.id)}, ${t}, ${t}, r->'d' FROM jsonb_array_elements(${rows}) AS r
-      RETURNING o.entity, o.id::text AS id, ${objectJsonSql('o')} AS object, ${read} AS readable`, p.values);
+      RETURNING o.entity, o.id::text AS id, ${read} AS readable`, p.values);
+  return asWritten(creates, data, written, () => ({ owner: user.id, createdDate: stamp }), stamp);
 }
 
-/** One `UPDATE ... FROM` for every update of the batch (whole member data, as replace does). */
+/** One `UPDATE ... FROM` for every update of the batch (whole member data, as replace does); the objects as writeCreates builds them. */
 async function writeUpdates(ctx: ServerContext, tx: Queryable, user: AuthUser, stamp: string, updates: Planned[]): Promise<WrittenRow[]> {
   if (!updates.length) return [];
   const p = new SqlParams();
-  const rows = p.json(updates.map((c) => ({ e: c.change.entity, i: c.change.id, d: pick(c.object, memberNames(entityOf(ctx.schema, c.change.entity))) })));
+  const data = updates.map((c) => pick(c.object, memberNames(entityOf(ctx.schema, c.change.entity))));
+  const rows = p.json(updates.map((c, n) => ({ e: c.change.entity, i: c.change.id, d: data[n] })));
   const t = `${p.add(stamp)}::timestamptz`;
   const read = accessCase(ctx, updates.map((c) => c.change.entity), 'read', user, p);
-  return bulk(tx, `UPDATE sf_objects AS o SET data = r->'d', changed_date = ${t}
+  const written = await bulk(tx, `UPDATE sf_objects AS o SET data = r->'d', changed_date = ${t}
       FROM jsonb_array_elements(${rows}) AS r WHERE o.entity = r->>'e' AND o.id = (r->>'i')::uuid
-      RETURNING o.entity, o.id::text AS id, ${objectJsonSql('o')} AS object, ${read} AS readable`, p.values);
+      RETURNING o.entity, o.id::text AS id, ${read} AS readable`, p.values);
+  // The owner and createdDate stay the stored ones (read when the batch locked its objects).
+  return asWritten(updates, data, written, (c) => ({ owner: c.previous!.owner, createdDate: c.previous!.createdDate }), stamp);
+}
+
+/**
+ * The written rows as the device gets them: system attributes, then the members as sent to the
+ * database (jsonb gives the same values back: they were checked and normalized, and JSON numbers
+ * and strings round-trip). Only rows the statement answered are written.
+ */
+function asWritten(
+  planned: Planned[],
+  data: Values[],
+  rows: ReadonlyArray<{ entity: string; id: string; readable: boolean }>,
+  system: (p: Planned) => { owner: unknown; createdDate: unknown },
+  stamp: string,
+): WrittenRow[] {
+  const byKey = new Map(planned.map((p, n) => [key(p.change.entity, p.change.id), n]));
+  return rows.map((r) => {
+    const n = byKey.get(key(r.entity, r.id))!;
+    const p = planned[n];
+    const { owner, createdDate } = system(p);
+    const object = { id: p.change.id, owner, createdDate, changedDate: stamp, ...data[n] } as SyncObject;
+    return { entity: r.entity, id: r.id, object, readable: r.readable };
+  });
 }
 
 /** A bulk write; a value the database refuses (SQLSTATE 22xxx / 23xxx) hands the batch to the per-change path. */
