@@ -48,6 +48,14 @@ export class ObjectTx {
     return this.#writes;
   }
 
+  /** Every object this transaction wrote through it (not the set-based path's bulk writes). */
+  written(): Array<{ entity: string; id: string }> {
+    return [...this.#lastWrite.keys()].map((k) => {
+      const at = k.indexOf(':');
+      return { entity: k.slice(0, at), id: k.slice(at + 1) };
+    });
+  }
+
   /** The value of `writes` at an object's last write in this transaction; 0 when not written. */
   writtenAt(entity: string, id: string): number {
     return this.#lastWrite.get(`${entity}:${id.toLowerCase()}`) ?? 0;

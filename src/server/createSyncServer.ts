@@ -141,7 +141,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     close: () => app.close(),
     setRoles: (user, roles) => setRoles(storage, user, roles),
     async upload(user, changes, device = 'server') {
-      return upload(ctx, await userById(user), device, parseUploadRequest(schema, { changes }));
+      return (await upload(ctx, await userById(user), device, parseUploadRequest(schema, { changes }))).results;
     },
     async putFile(user, entity, id, content, contentType) {
       return putFile(ctx, await userById(user), entity, id, content, contentType);
@@ -247,7 +247,7 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
     api.post('/api/upload', async (req): Promise<UploadResponse> => {
       const device = deviceOf(req);
       const changes = parseUploadRequest(ctx.schema, req.body);
-      return { results: await upload(ctx, userOf(req), device, changes) };
+      return upload(ctx, userOf(req), device, changes);
     });
 
     api.post('/api/download', async (req, reply) => {

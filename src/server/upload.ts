@@ -1,4 +1,4 @@
-import type { ChangeRequest, ChangeResult } from '../transport/wire.ts';
+import type { ChangeRequest, ChangeResult, ObjectRef, UploadResponse } from '../transport/wire.ts';
 import type { AuthUser } from './AuthUser.ts';
 import { recordFailure } from './failureRecords.ts';
 import { readableObjects } from './readableObjects.ts';
@@ -27,6 +27,9 @@ const ATTEMPTS = 3;
  * rolled back and the per-change path applies the batch in a new one. (No savepoint around the
  * set-based attempt: a subtransaction made every row it wrote cost more, for a rare fallback.)
  *
+ * Besides the results, answers the other objects the upload wrote (`written`: a handler's
+ * writes, references cleared by a delete), so that a device holding them brings them up to date.
+ *
  * `changes` must be checked already (known entities, UUID ids): see parseUploadRequest.
  */
 export async function upload(
@@ -34,7 +37,7 @@ export async function upload(
   user: AuthUser,
   device: string,
   changes: readonly ChangeRequest[],
-): Promise<ChangeResult[]> {
+): Promise<UploadResponse> {
   let path = ctx.uploadPath ?? 'auto';
   for (let attempt = 1; ; ) {
     try {
@@ -58,16 +61,16 @@ async function uploadIn(
   device: string,
   changes: readonly ChangeRequest[],
   path: 'auto' | 'inOrder',
-): Promise<ChangeResult[]> {
-  if (!changes.length) return [];
+): Promise<UploadResponse> {
+  if (!changes.length) return { results: [] };
   const { claimed, earlier } = await claimChanges(tx, user.id, changes.map((c) => c.changeId));
   const stored = await answerAgain(ctx, tx, user, changes, earlier);
   const todo = changes.filter((c) => claimed.has(c.changeId));
   const unique = new Set(todo.map((c) => c.changeId)).size === todo.length;
 
-  if (!todo.length) return changes.map((c) => stored.get(c.changeId)!);
+  if (!todo.length) return { results: changes.map((c) => stored.get(c.changeId)!) };
   if (path === 'auto' && unique && batchEligible(todo)) {
-    const { outcomes, stamp } = await applyBatch(ctx, tx, user, todo);
+    const { outcomes, stamp, written } = await applyBatch(ctx, tx, user, todo);
     const fresh: ChangeResult[] = [];
     const byId = new Map<string, ChangeResult>();
     for (let i = 0; i < todo.length; i++) {
@@ -85,11 +88,32 @@ async function uploadIn(
       byId.set(change.changeId, result);
     }
     await storeFailures(tx, user.id, claimed, fresh, stamp);
-    return changes.map((c) => byId.get(c.changeId) ?? stored.get(c.changeId)!);
+    return withWritten(ctx, tx, user, changes.map((c) => byId.get(c.changeId) ?? stored.get(c.changeId)!), changes, written);
   }
   const inOrder = await applyInOrder(ctx, tx, user, device, changes, stored);
   await storeFailures(tx, user.id, claimed, inOrder.fresh, inOrder.stamp);
-  return inOrder.results;
+  return withWritten(ctx, tx, user, inOrder.results, changes, inOrder.written);
+}
+
+/**
+ * The response: the results, and the objects written that are not the upload's own (their
+ * answers say it all) and that the user may read (one statement, only when there are any:
+ * the ids of other users' objects are not the device's business).
+ */
+async function withWritten(
+  ctx: ServerContext,
+  tx: Queryable,
+  user: AuthUser,
+  results: ChangeResult[],
+  changes: readonly ChangeRequest[],
+  written: ObjectRef[],
+): Promise<UploadResponse> {
+  const own = new Set(changes.map((c) => `${c.entity}:${c.id.toLowerCase()}`));
+  const others = written.filter((w) => !own.has(`${w.entity}:${w.id}`));
+  if (!others.length) return { results };
+  const readable = await readableObjects(ctx, tx, user, others.map((w) => [w.entity, w.id] as const), false);
+  const shown = others.filter((w) => readable.has(`${w.entity}:${w.id}`));
+  return shown.length ? { results, written: shown } : { results };
 }
 
 /** A change id applied or refused by an earlier upload: its stored failure, or `applied` (no result kept). */

@@ -1,7 +1,7 @@
 import { ValidationError, type Problem } from '../errors.ts';
 import { entityOf, memberNames, type Schema } from '../model/schema.ts';
 import { isUuid, validateValues, type SyncObject, type Values } from '../model/values.ts';
-import type { ChangeRequest } from '../transport/wire.ts';
+import type { ChangeRequest, ObjectRef } from '../transport/wire.ts';
 import {
   applyChange,
   baseConflict,
@@ -140,7 +140,7 @@ export async function applyBatch(
   tx: Queryable,
   user: AuthUser,
   changes: readonly ChangeRequest[],
-): Promise<{ outcomes: ChangeOutcome[]; stamp: string }> {
+): Promise<{ outcomes: ChangeOutcome[]; stamp: string; written: ObjectRef[] }> {
   const { schema, access } = ctx;
   const outcomes: ChangeOutcome[] = new Array(changes.length);
   const fail = (i: number, e: unknown) => {
@@ -270,7 +270,7 @@ export async function applyBatch(
     const now = await readableObjects(ctx, tx, user, reread.map((p) => [p.change.entity, p.change.id] as const));
     for (const p of reread) outcomes[p.index] = { status: 'applied', object: now.get(key(p.change.entity, p.change.id)) ?? null };
   }
-  return { outcomes, stamp };
+  return { outcomes, stamp, written: otx.written() };
 }
 
 function isBatchCreate(planned: Map<string, Planned>, entity: string, id: string): boolean {

@@ -1,6 +1,6 @@
 import type { Schema } from '../model/schema.ts';
 import { isUuid } from '../model/values.ts';
-import type { ChangeRequest, ChangeResult } from '../transport/wire.ts';
+import type { ChangeRequest, ChangeResult, ObjectRef } from '../transport/wire.ts';
 import { applyChange, type ChangeOutcome } from './applyChange.ts';
 import type { AuthUser } from './AuthUser.ts';
 import { tickClock } from './clock.ts';
@@ -38,7 +38,7 @@ export async function applyInOrder(
   device: string,
   changes: readonly ChangeRequest[],
   stored: ReadonlyMap<string, ChangeResult>,
-): Promise<{ results: ChangeResult[]; fresh: ChangeResult[]; stamp: string }> {
+): Promise<{ results: ChangeResult[]; fresh: ChangeResult[]; stamp: string; written: ObjectRef[] }> {
     const stamp = await tickClock(tx);
     const otx = new ObjectTx(ctx, tx, stamp, user);
     let known = new Map(stored);
@@ -165,7 +165,7 @@ export async function applyInOrder(
     }
 
     await reanswerStale(ctx, otx, user, changes, results, answeredAt);
-    return { results, fresh, stamp };
+    return { results, fresh, stamp, written: otx.written() };
 }
 
 /**

@@ -62,6 +62,17 @@ export type ChangeResult =
 
 export interface UploadResponse {
   results: ChangeResult[];
+  /**
+   * Other objects the upload wrote (its handlers, or deletes clearing references to the deleted
+   * objects), present when there are any: a device holding them brings them up to date.
+   */
+  written?: ObjectRef[];
+}
+
+/** An object named by entity and id. */
+export interface ObjectRef {
+  entity: string;
+  id: string;
 }
 
 /** POST /api/download: one batch of an entity, ordered by (changedDate, id). */

@@ -125,6 +125,25 @@ export function uploadPathTests(target: StorageTarget): void {
       }
     });
 
+    it('names the other objects an upload wrote (handlers, cleared references) in written, never its own', async () => {
+      for (const server of [fast, inOrder]) {
+        const project = uuid();
+        const task = uuid();
+        await server.alice.upload([change('create', 'Project', project, { name: 'archived', archived: true })]);
+        // The task's afterCommit revives the project: written. The task itself is answered, not listed.
+        const r = await server.alice.upload([change('create', 'Task', task, { title: 'revives', project })]);
+        expect(r.body.written).toEqual([{ entity: 'Project', id: project }]);
+        // Nothing written besides the upload's own objects: no written at all.
+        const plain = await server.alice.upload([change('update', 'Task', task, { title: 'renamed' })]);
+        expect(plain.body).not.toHaveProperty('written');
+        // A delete clears the reference of a task not in the upload: that task is written.
+        const del = await server.alice.upload([change('delete', 'Project', project)]);
+        expect(del.body.written).toEqual([{ entity: 'Task', id: task }]);
+        // A repeated upload writes nothing.
+        expect((await server.alice.upload(r.body.results.map((x: any) => change('create', 'Task', task, { title: 'revives', project }, x.changeId)))).body).not.toHaveProperty('written');
+      }
+    });
+
     it('takes the change-by-change path when a handler refuses after writing, keeping nothing of the refused change', async () => {
       const refusing = await startTestServer(await target.open(), {
         handlers: {

@@ -61,6 +61,34 @@ describe('the refresh after an upload', () => {
     expect(await d.runtime.store.pendingCount()).toBe(0);
   });
 
+  it("refreshes the objects it holds that the server's handlers wrote besides the uploaded ones (a task revives its archived project)", async () => {
+    const d = await aliceWithData();
+    await d.alice.upload([{ entity: 'Project', id: d.ids.project, kind: 'update', data: { archived: true } }]);
+    await d.runtime.synchronize({ mode: 'all' });
+    expect((await d.runtime.store.get('Project', d.ids.project))!.archived).toBe(true);
+    const fetched = fetchedObjects(d);
+    const session = d.runtime.session();
+    // A new task of the archived project: the demo's afterCommit handler revives the project on the server.
+    await session.commit(session.create('Task', { title: 'brings it back', project: d.ids.project }));
+
+    const result = await d.runtime.synchronize({ mode: 'unsynchronized' });
+    expect(result).toMatchObject({ uploaded: 1 });
+    // The project was not uploaded, yet the device has the server's version at once (no download needed).
+    expect(fetched).toEqual([`Project:${d.ids.project}`]);
+    const { $entity: _, ...local } = (await d.runtime.store.get('Project', d.ids.project))!;
+    expect(local).toEqual(await d.alice.get('Project', d.ids.project));
+    expect(local.archived).toBe(false);
+
+    // An object the handlers write that the device does not hold is not brought in.
+    const other = uuid();
+    await d.alice.upload([{ entity: 'Project', id: other, kind: 'create', data: { name: 'not on the device', archived: true } }]);
+    await session.commit(session.create('Task', { title: 'refers to a project it never downloaded', project: other }));
+    fetched.length = 0;
+    await d.runtime.synchronize({ mode: 'unsynchronized' });
+    expect(fetched).toEqual([]);
+    expect(await d.runtime.store.get('Project', other)).toBeUndefined();
+  });
+
   it('refreshes an object answered without its object (no longer readable), which then goes', async () => {
     const d = await aliceWithData();
     const fetched = fetchedObjects(d);

@@ -1,6 +1,6 @@
 import { memberValues } from '../../model/values.ts';
 import type { Confirmation, LocalChange, Refusal } from '../../store/types.ts';
-import { MAX_UPLOAD_CHANGES, type ChangeRequest, type ChangeResult, type SynchronizationFailure } from '../../transport/wire.ts';
+import { MAX_UPLOAD_CHANGES, type ChangeRequest, type ObjectRef, type SynchronizationFailure, type UploadResponse } from '../../transport/wire.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { chunk, groupBy } from './chunk.ts';
 import { throwIfCancelled } from './throwIfCancelled.ts';
@@ -22,6 +22,8 @@ export interface UploadOutcome {
    * and a file upload after the confirmation moves the object's changedDate). The rest of
    * `applied` stays pending (a change committed during the upload, or members left out by a
    * field list): a refresh could neither write nor remove those, the next upload's answer brings them.
+   * Also the objects the device holds that the server's handlers wrote besides the uploaded ones
+   * (the response's `written`, e.g. a parent whose total a handler keeps).
    */
   toRefresh: Array<{ entity: string; id: string }>;
   failures: SynchronizationFailure[];
@@ -79,7 +81,7 @@ export async function uploadChanges(
     await ctx.store.markSent([...batch]);
     return toRequests(ctx, batch, options.fields, options.leaveIfChanged);
   };
-  const applyAnswer = async (batch: readonly LocalChange[], requests: Outgoing[], results: readonly ChangeResult[]): Promise<void> => {
+  const applyAnswer = async (batch: readonly LocalChange[], requests: Outgoing[], { results, written }: UploadResponse): Promise<void> => {
     const sent = new Map(requests.map((r) => [r.request.changeId, r]));
     const confirmations: Confirmation[] = [];
     const kinds: LocalChange['kind'][] = [];
@@ -103,6 +105,7 @@ export async function uploadChanges(
       else if (took[i]) outcome.answered.push(ref);
     });
     outcome.uploaded += confirmations.length;
+    if (Array.isArray(written) && written.length) outcome.toRefresh.push(...(await heldOf(ctx, written)));
     if (failed.length) {
       outcome.removedIds.push(...(await recordRefused(ctx, failed, signal)));
       outcome.failures.push(...failed.map((f) => f.failure));
@@ -119,9 +122,9 @@ export async function uploadChanges(
       const requests = await next!;
       const answer = handled(ctx.client.upload(requests.map((r) => r.request), signal));
       next = k + 1 < batches.length ? handled(prepare(batches[k + 1])) : undefined;
-      const { results } = await answer;
+      const response = await answer;
       await applying; // answers are applied in the order of their requests
-      applying = handled(applyAnswer(batches[k], requests, results));
+      applying = handled(applyAnswer(batches[k], requests, response));
     }
     await applying;
   } finally {
@@ -129,6 +132,17 @@ export async function uploadChanges(
     await Promise.allSettled([applying, next]);
   }
   return outcome;
+}
+
+/** Of the objects the server says it wrote besides the uploaded ones, those the device holds (of entities it knows). */
+async function heldOf(ctx: SyncContext, written: readonly ObjectRef[]): Promise<ObjectRef[]> {
+  const held: ObjectRef[] = [];
+  const known = written.filter((w) => typeof w?.entity === 'string' && Object.hasOwn(ctx.schema.entities, w.entity) && typeof w.id === 'string');
+  for (const [entity, group] of groupBy(known, (w) => w.entity)) {
+    const rows = await ctx.store.getMany(entity, group.map((w) => w.id));
+    group.forEach((w, i) => rows[i] && held.push({ entity, id: w.id }));
+  }
+  return held;
 }
 
 /** Marks a promise as handled (it is awaited later): a rejection while another await runs is not "unhandled". */
