@@ -6,8 +6,8 @@ import { wordCount } from '../../src/demo/server.ts';
 import type { SyncObject } from '../../src/model/values.ts';
 import { checkHandlers, type BeforeCommitItem, type Handlers } from '../../src/server/handlers.ts';
 import { countingStorage, type StatementCount } from '../../src/server/storage/countingStorage.ts';
-import type { ChangeRequest } from '../../src/transport/wire.ts';
 import { fuzzParameters } from '../support/fuzz.ts';
+import { changeTemplate, newWorld, objectRef, seedWorld, shaped, storedRows, type Pick, type World } from './generatedBatches.ts';
 import { change, startTestServer, uuid, type StorageTarget, type TestServer } from './support.ts';
 
 /** What a handler was called with: the kinds of each call's items, in call order. */
@@ -360,24 +360,12 @@ export function batchHandlerTests(target: StorageTarget): void {
 
       it('gives exactly its results for generated batches', async () => {
         const seen = { setBased: 0, fallback: 0 };
-        const setup = async (server: TestServer, ids: World) => {
-          await server.alice.upload([change('create', 'Project', ids.aliceProject, { name: 'alice', archived: true })]);
-          await server.bob.upload([
-            change('create', 'Project', ids.bobProject, { name: 'bob' }),
-            change('create', 'Task', ids.bobTask, { title: 'bob private' }),
-          ]);
-          await server.alice.upload([
-            change('create', 'Task', ids.aliceTask, { title: 'alice task', project: ids.aliceProject }),
-            change('create', 'Task', ids.goneTask, { title: 'to delete' }),
-          ]);
-          await server.alice.upload([change('delete', 'Task', ids.goneTask)]);
-        };
         await fc.assert(
           fc.asyncProperty(batchArbitrary, async (plan) => {
-            const ids = newWorld();
+            const ids = newWorld(8);
             world.current = ids;
-            await setup(fast.server, ids);
-            await setup(inOrder.server, ids);
+            await seedWorld(fast.server, ids);
+            await seedWorld(inOrder.server, ids);
             const changes = shaped(plan.changes.map((c) => c(ids)), plan.deviceShaped);
             fastLog.length = 0;
             const a = await fast.cost(() => fast.server[plan.user].upload(changes));
@@ -385,14 +373,7 @@ export function batchHandlerTests(target: StorageTarget): void {
             expect(a.result.status).toBe(200);
             expect(b.status).toBe(200);
             expect(statuses(a.result)).toEqual(statuses(b));
-            const stored = async (server: TestServer) =>
-              (
-                await server.storage.query<{ entity: string; id: string; owner: string; data: unknown }>(
-                  `SELECT entity, id::text AS id, owner, data FROM sf_objects WHERE id::text = ANY($1) ORDER BY entity, id`,
-                  [ids.all()],
-                )
-              ).rows;
-            expect(await stored(fast.server)).toEqual(await stored(inOrder.server));
+            expect(await storedRows(fast.server, ids)).toEqual(await storedRows(inOrder.server, ids));
             if (fastLog.some((c) => c.kinds.length > 1)) seen[a.transactions === 1 ? 'setBased' : 'fallback']++;
           }),
           fuzzParameters({ runs: 40, soakRuns: 1000 }),
@@ -449,33 +430,6 @@ function differentialHandlers(world: { current: World | null }, log: CallLog): H
   };
 }
 
-interface World {
-  aliceProject: string;
-  bobProject: string;
-  aliceTask: string;
-  bobTask: string;
-  goneTask: string;
-  fresh: string[];
-  all(): string[];
-}
-
-function newWorld(): World {
-  const w = { aliceProject: uuid(), bobProject: uuid(), aliceTask: uuid(), bobTask: uuid(), goneTask: uuid(), fresh: Array.from({ length: 8 }, uuid) };
-  return { ...w, all: () => [w.aliceProject, w.bobProject, w.aliceTask, w.bobTask, w.goneTask, ...w.fresh] };
-}
-
-type Pick = (w: World) => string;
-const objectRef: fc.Arbitrary<Pick> = fc.constantFrom<Pick>(
-  (w) => w.aliceProject,
-  (w) => w.bobProject,
-  (w) => w.aliceTask,
-  (w) => w.bobTask,
-  (w) => w.goneTask,
-  (w) => w.fresh[0],
-  (w) => w.fresh[1],
-  (w) => w.fresh[2],
-  (w) => w.fresh[3],
-);
 const projectRef: fc.Arbitrary<Pick> = fc.constantFrom<Pick>(
   (w) => w.aliceProject,
   (w) => w.bobProject,
@@ -495,10 +449,7 @@ const oneChange = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Task'), id: objectRef, data: taskData }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Project'), id: objectRef, data: projectData }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('create'), entity: fc.constant('Project'), id: fc.constantFrom<Pick>((w) => w.fresh[0], (w) => w.fresh[1]), data: newProjectData }) },
-).map(({ kind, entity, id, data }) => (w: World) => {
-  const values = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'function' ? (v as Pick)(w) : v]));
-  return change(kind as 'create' | 'update' | 'delete', entity, id(w), kind === 'delete' ? {} : values);
-});
+).map(changeTemplate);
 /** Most batches shaped as a device sends them (the set-based path takes those); the others go change by change. */
 const batchArbitrary = fc.record({
   user: fc.constantFrom('alice' as const, 'alice' as const, 'bob' as const, 'carol' as const),
@@ -506,9 +457,3 @@ const batchArbitrary = fc.record({
   deviceShaped: fc.nat(4).map((n) => n > 0),
 });
 
-function shaped(changes: ChangeRequest[], deviceShaped: boolean): ChangeRequest[] {
-  if (!deviceShaped) return changes;
-  const seen = new Set<string>();
-  const unique = changes.filter((c) => !seen.has(`${c.entity}:${c.id}`) && !!seen.add(`${c.entity}:${c.id}`));
-  return [...unique.filter((c) => c.kind !== 'delete'), ...unique.filter((c) => c.kind === 'delete')];
-}

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingStorage, type StatementCount } from '../../src/server/storage/countingStorage.ts';
-import type { ChangeRequest } from '../../src/transport/wire.ts';
 import { fuzzParameters } from '../support/fuzz.ts';
+import { changeTemplate, newWorld, objectRef, seedWorld, shaped, storedRows } from './generatedBatches.ts';
 import { change, startTestServer, uuid, type StorageTarget, type TestServer } from './support.ts';
 
 /**
@@ -173,37 +173,18 @@ export function uploadPathTests(target: StorageTarget): void {
     // Generated batches over a small world, applied by both paths from the same state: the same
     // outcome per change, the same stored rows, the same failures.
     it('gives exactly the results of the change-by-change path for generated batches', async () => {
-      const world = async (server: TestServer, ids: World) => {
-        await server.alice.upload([change('create', 'Project', ids.aliceProject, { name: 'alice', archived: true })]);
-        await server.bob.upload([
-          change('create', 'Project', ids.bobProject, { name: 'bob' }),
-          change('create', 'Task', ids.bobTask, { title: 'bob private' }),
-        ]);
-        await server.alice.upload([
-          change('create', 'Task', ids.aliceTask, { title: 'alice task', project: ids.aliceProject }),
-          change('create', 'Task', ids.goneTask, { title: 'to delete' }),
-        ]);
-        await server.alice.upload([change('delete', 'Task', ids.goneTask)]);
-      };
       await fc.assert(
         fc.asyncProperty(batchArbitrary, async (plan) => {
           const ids = newWorld();
-          await world(fast, ids);
-          await world(inOrder, ids);
+          await seedWorld(fast, ids);
+          await seedWorld(inOrder, ids);
           const changes = shaped(plan.changes.map((c) => c(ids)), plan.deviceShaped);
           const [a, b] = [await fast[plan.user].upload(changes), await inOrder[plan.user].upload(changes)];
           expect(a.status).toBe(200);
           expect(b.status).toBe(200);
           const outcome = (r: any) => r.body.results.map((x: any) => (x.status === 'applied' ? 'applied' : `${x.failure.reason}: ${x.failure.message}`));
           expect(outcome(a)).toEqual(outcome(b));
-          const stored = async (server: TestServer) => {
-            const rows = await server.storage.query<{ entity: string; id: string; owner: string; data: unknown }>(
-              `SELECT entity, id::text AS id, owner, data FROM sf_objects WHERE id::text = ANY($1) ORDER BY entity, id`,
-              [ids.all()],
-            );
-            return rows.rows;
-          };
-          expect(await stored(fast)).toEqual(await stored(inOrder));
+          expect(await storedRows(fast, ids)).toEqual(await storedRows(inOrder, ids));
         }),
         fuzzParameters({ runs: 30, soakRuns: 1000 }),
       );
@@ -211,33 +192,6 @@ export function uploadPathTests(target: StorageTarget): void {
   });
 }
 
-interface World {
-  aliceProject: string;
-  bobProject: string;
-  aliceTask: string;
-  bobTask: string;
-  goneTask: string;
-  fresh: string[];
-  all(): string[];
-}
-
-function newWorld(): World {
-  const w = { aliceProject: uuid(), bobProject: uuid(), aliceTask: uuid(), bobTask: uuid(), goneTask: uuid(), fresh: Array.from({ length: 4 }, uuid) };
-  return { ...w, all: () => [w.aliceProject, w.bobProject, w.aliceTask, w.bobTask, w.goneTask, ...w.fresh] };
-}
-
-type Pick = (w: World) => string;
-const objectRef: fc.Arbitrary<Pick> = fc.constantFrom<Pick>(
-  (w) => w.aliceProject,
-  (w) => w.bobProject,
-  (w) => w.aliceTask,
-  (w) => w.bobTask,
-  (w) => w.goneTask,
-  (w) => w.fresh[0],
-  (w) => w.fresh[1],
-  (w) => w.fresh[2],
-  (w) => w.fresh[3],
-);
 const title = fc.constantFrom('plan the week', 'a forbidden title', '', 'x'.repeat(501), 'one two three');
 const taskData = fc.record(
   { title, done: fc.boolean(), project: fc.option(objectRef, { nil: undefined }), priority: fc.constantFrom('low', 'high', 'urgent') },
@@ -247,10 +201,7 @@ const projectData = fc.record({ name: fc.constantFrom('P', '', 'Renamed'), archi
 const oneChange = fc.oneof(
   fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Task'), id: objectRef, data: taskData }),
   fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Project'), id: objectRef, data: projectData }),
-).map(({ kind, entity, id, data }) => (w: World) => {
-  const values = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'function' ? (v as Pick)(w) : v]));
-  return change(kind as 'create' | 'update' | 'delete', entity, id(w), kind === 'delete' ? {} : values);
-});
+).map(changeTemplate);
 /**
  * Three in four batches are shaped as a device sends them (one change per object, deletes
  * last), which the set-based path takes; the others (any order, repeats) go change by change.
@@ -260,10 +211,3 @@ const batchArbitrary = fc.record({
   changes: fc.array(oneChange, { minLength: 1, maxLength: 8 }),
   deviceShaped: fc.nat(3).map((n) => n > 0),
 });
-
-function shaped(changes: ChangeRequest[], deviceShaped: boolean): ChangeRequest[] {
-  if (!deviceShaped) return changes;
-  const seen = new Set<string>();
-  const unique = changes.filter((c) => !seen.has(`${c.entity}:${c.id}`) && !!seen.add(`${c.entity}:${c.id}`));
-  return [...unique.filter((c) => c.kind !== 'delete'), ...unique.filter((c) => c.kind === 'delete')];
-}
