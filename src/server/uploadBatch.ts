@@ -227,7 +227,7 @@ export async function applyBatch(
   const otx = new ObjectTx(ctx, tx, stamp, user);
   for (const p of planned.values()) p.object = { ...p.object, ...(p.previous ? {} : { createdDate: stamp }), changedDate: stamp };
   const contexts = new CallContexts(otx);
-  const handlerWrites = await runBeforeCommit(ctx, contexts, order, planned, fail);
+  await runBeforeCommit(ctx, contexts, order, planned, fail);
 
   const creates = [...planned.values()].filter((p) => !p.previous);
   const updates = [...planned.values()].filter((p) => p.previous);
@@ -254,7 +254,6 @@ export async function applyBatch(
     }
     // A delete cascades to objects this path does not follow: safe only after the last write of the batch.
     if (touched.deleted && p !== applied.at(-1)) throw new NeedsPerChangePath(`a ${p.change.entity} afterCommit handler deleted an object`);
-    for (const w of touched.writes) handlerWrites.add(w);
   }
   const clash = order.clash();
   if (clash) throw new NeedsPerChangePath(`handlers and changes of the batch use ${clash} in another order than change by change`);
@@ -264,8 +263,8 @@ export async function applyBatch(
 
   // The device stores each answer as the server's version (and refreshes nothing it was answered):
   // read again the objects written after the bulk writes, by a handler or by a delete clearing a
-  // reference (every write but the bulk ones goes through otx).
-  const reread = [...planned.values()].filter((p) => handlerWrites.has(key(p.change.entity, p.change.id)) || otx.writtenAt(p.change.entity, p.change.id) > 0);
+  // reference (every write but the bulk ones goes through otx, handlers' writes included).
+  const reread = [...planned.values()].filter((p) => otx.writtenAt(p.change.entity, p.change.id) > 0);
   if (reread.length) {
     const now = await readableObjects(ctx, tx, user, reread.map((p) => [p.change.entity, p.change.id] as const));
     for (const p of reread) outcomes[p.index] = { status: 'applied', object: now.get(key(p.change.entity, p.change.id)) ?? null };
@@ -294,7 +293,6 @@ interface Decided {
  * statement for the whole batch. A refused or invalid change leaves `planned` and fails alone,
  * unless only the per-change path can undo it: its call wrote something, another change of the
  * batch refers to it, or a batch call threw (which item it concerns is known change by change).
- * Answers the objects the handlers wrote.
  */
 async function runBeforeCommit(
   ctx: ServerContext,
@@ -302,7 +300,7 @@ async function runBeforeCommit(
   order: HandlerOrder,
   planned: Map<string, Planned>,
   fail: (i: number, e: unknown) => void,
-): Promise<Set<string>> {
+): Promise<void> {
   const calls: Planned[][] = [];
   const batchCalls = new Map<string, Planned[]>();
   for (const p of [...planned.values()].sort((a, b) => a.at - b.at)) {
@@ -373,10 +371,8 @@ async function runBeforeCommit(
 
   await checkSetReferences(ctx, contexts.tx, decided);
 
-  const handlerWrites = new Set<string>();
   for (const d of decided) {
     mustFallBack(d);
-    for (const w of d.call.writes) handlerWrites.add(w);
     if (d.failure === undefined) {
       if (d.values) d.p.object = { ...d.p.object, ...d.values };
       continue;
@@ -384,7 +380,6 @@ async function runBeforeCommit(
     planned.delete(key(d.p.change.entity, d.p.change.id));
     fail(d.p.index, d.failure);
   }
-  return handlerWrites;
 }
 
 /**
