@@ -108,6 +108,7 @@ async function withWritten(
   changes: readonly ChangeRequest[],
   written: ObjectRef[],
 ): Promise<UploadResponse> {
+  if (!written.length) return { results };
   const own = new Set(changes.map((c) => `${c.entity}:${c.id.toLowerCase()}`));
   const others = written.filter((w) => !own.has(`${w.entity}:${w.id}`));
   if (!others.length) return { results };

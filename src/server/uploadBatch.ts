@@ -161,6 +161,9 @@ export async function applyBatch(
   const order = new HandlerOrder();
   const provisional = new Date().toISOString();
   const deletes: number[] = [];
+  // Whether the user may read every object of an entity (its read rule renders as TRUE): once per entity, not per reference.
+  const everyone = new Map<string, boolean>();
+  const readsEvery = (e: string) => everyone.get(e) ?? everyone.set(e, access.sql(e, 'read', user, new SqlParams()) === 'TRUE').get(e)!;
   changes.forEach((change, i) => {
     const refusal = refusedChange(change);
     if (refusal) return (outcomes[i] = { status: 'failed', reason: 'invalid', message: refusal });
@@ -194,7 +197,7 @@ export async function applyBatch(
         if (typeof target === 'string' && !(a.target === entity && target.toLowerCase() === id)) refs.push([a.target, target.toLowerCase(), `data.${name}`]);
       }
       // Only whether it exists counts when the user may read every object of the entity.
-      for (const [e, target] of refs) order.device(at(i), key(e, target), false, access.sql(e, 'read', user, new SqlParams()) === 'TRUE');
+      for (const [e, target] of refs) order.device(at(i), key(e, target), false, readsEvery(e));
       planned.set(k, { index: i, at: at(i), change, object, previous: existing?.object ?? null, refs });
     } catch (e) {
       fail(i, e);
