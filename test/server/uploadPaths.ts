@@ -136,9 +136,13 @@ export function uploadPathTests(target: StorageTarget): void {
         // Nothing written besides the upload's own objects: no written at all.
         const plain = await server.alice.upload([change('update', 'Task', task, { title: 'renamed' })]);
         expect(plain.body).not.toHaveProperty('written');
-        // A delete clears the reference of a task not in the upload: that task is written.
+        // A delete clears the references of tasks not in the upload: alice's task is named; bob's
+        // private task (alice may not read it) is cleared too, but its id is not alice's business.
+        const bobs = uuid();
+        expect((await server.bob.upload([change('create', 'Task', bobs, { title: 'private, in alice project', project })])).body.results[0].status).toBe('applied');
         const del = await server.alice.upload([change('delete', 'Project', project)]);
         expect(del.body.written).toEqual([{ entity: 'Task', id: task }]);
+        expect((await server.bob.fetch('Task', [bobs])).body.objects[0]).toMatchObject({ project: null });
         // A repeated upload writes nothing.
         expect((await server.alice.upload(r.body.results.map((x: any) => change('create', 'Task', task, { title: 'revives', project }, x.changeId)))).body).not.toHaveProperty('written');
       }
