@@ -1,6 +1,7 @@
 import { fromPromise, setup } from 'xstate';
 import type { LocalChange, LocalObject } from '../../store/types.ts';
 import type { SyncContext } from '../SyncContext.ts';
+import type { ObjectRef } from '../../transport/wire.ts';
 import type { SyncRequest } from '../types.ts';
 import { uploadChanges, type UploadOutcome } from '../steps/uploadChanges.ts';
 import { refreshAll, refreshingState } from './unsynchronized.ts';
@@ -89,8 +90,7 @@ export const uploadSelected = fromPromise<UploadOutcome, { sync: SyncContext; ch
   ({ input, signal }) => uploadChanges(input.sync, input.changes, signal),
 );
 
-type ObjectRefs = Array<{ entity: string; id: string }>;
-type Context = SyncMachineContext & { selection: Selection; uploaded: ObjectRefs; toRefresh: ObjectRefs };
+type Context = SyncMachineContext & { selection: Selection; uploaded: ObjectRef[]; toRefresh: ObjectRef[] };
 
 /**
  * Synchronize, mode "selected objects" (Mendix's semantics): uncommitted objects are

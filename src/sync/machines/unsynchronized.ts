@@ -3,6 +3,7 @@ import type { SyncContext } from '../SyncContext.ts';
 import { groupBy } from '../steps/chunk.ts';
 import { refreshObjects } from '../steps/refreshObjects.ts';
 import type { UploadOutcome } from '../steps/uploadChanges.ts';
+import type { ObjectRef } from '../../transport/wire.ts';
 import { uploadAll } from './allObjects.ts';
 import { downloadingRefreshedFilesState, downloadRefreshedContents, uploadingFilesState, uploadPendingFiles } from './fileStates.ts';
 import { finalStates, initialContext, machineOutput, syncMachineTypes, withAnsweredObjects, workingState, type SyncMachineContext } from './shared.ts';
@@ -44,8 +45,7 @@ export function refreshingState<C extends SyncMachineContext>(next: string, obje
   });
 }
 
-type ObjectRefs = Array<{ entity: string; id: string }>;
-type Context = SyncMachineContext & { uploaded: ObjectRefs; toRefresh: ObjectRefs };
+type Context = SyncMachineContext & { uploaded: ObjectRef[]; toRefresh: ObjectRef[] };
 
 /**
  * Synchronize, mode "unsynchronized objects": upload every committed change, deletions

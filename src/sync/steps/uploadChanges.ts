@@ -8,13 +8,13 @@ import { throwIfCancelled } from './throwIfCancelled.ts';
 export interface UploadOutcome {
   uploaded: number;
   /** Creates and updates the server applied. */
-  applied: Array<{ entity: string; id: string }>;
+  applied: ObjectRef[];
   /**
    * Of `applied`, the objects whose answer the store took as their local version: the server's
    * object as the upload committed it (handler changes included; a replayed answer is read
    * again), so a refresh would fetch them again for nothing.
    */
-  answered: Array<{ entity: string; id: string }>;
+  answered: ObjectRef[];
   /**
    * Of `applied`, what a refresh still has to bring up to date: objects answered with no object
    * (the user may not read them, or they are gone: the refresh decides), and every object of a
@@ -25,7 +25,7 @@ export interface UploadOutcome {
    * Also the objects the device holds that the server's handlers wrote besides the uploaded ones
    * (the response's `written`, e.g. a parent whose total a handler keeps).
    */
-  toRefresh: Array<{ entity: string; id: string }>;
+  toRefresh: ObjectRef[];
   failures: SynchronizationFailure[];
   /** Objects removed locally because the server refused their change and no longer has them. */
   removedIds: string[];
