@@ -5,3 +5,4 @@ export { useSyncStatus } from './useSyncStatus.ts';
 export { useSynchronize, type SynchronizeHandle } from './useSynchronize.ts';
 export { useFlow, type FlowRun } from './useFlow.ts';
 export { useFailures, type FailuresHandle } from './useFailures.ts';
+export { usePendingCount } from './usePendingCount.ts';

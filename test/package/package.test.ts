@@ -91,7 +91,8 @@ describe('the packed syncflow in a fresh app', () => {
       await tab.getByRole('button', { name: 'Add' }).click();
       await tab.locator(`li[data-title="${title}"]`).waitFor();
     }
-    expect(await tab.getByTestId('pending').textContent()).toBe('2');
+    // The count is its own live query: it may render a moment after the list.
+    await expect.poll(() => tab.getByTestId('pending').textContent()).toBe('2');
     await tab.getByRole('button', { name: 'Sync' }).click();
     await tab.getByTestId('sync-error').waitFor();
     expect(await tab.getByTestId('pending').textContent()).toBe('2');

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { useFailures, useFlow, useLiveQuery, useRuntime, useSynchronize, useSyncStatus } from 'syncflow/react';
+import { useFailures, useFlow, useLiveQuery, usePendingCount, useRuntime, useSynchronize, useSyncStatus } from 'syncflow/react';
 
 /** An offline-first task list: edits are committed locally and shown at once; sync sends them. */
 export function App() {
@@ -11,7 +11,7 @@ export function App() {
   const { failures, retry, dismiss } = useFailures();
   const [title, setTitle] = useState('');
   const [online, setOnline] = useState(navigator.onLine);
-  const [pending, setPending] = useState(0);
+  const pending = usePendingCount() ?? 0;
 
   // Sync when the network comes back (and once at start).
   useEffect(() => {
@@ -23,10 +23,6 @@ export function App() {
     sync();
     return () => (window.removeEventListener('online', up), window.removeEventListener('offline', down));
   }, [synchronize]);
-  // The changes not yet on the server (re-counted whenever the list or the status changes).
-  useEffect(() => {
-    void runtime.store.pendingCount().then(setPending);
-  }, [runtime, tasks, status.running]);
 
   const toggle = async (id: string, done: boolean) => {
     const task = await runtime.store.get('Task', id);
