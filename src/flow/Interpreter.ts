@@ -558,9 +558,10 @@ export class Interpreter {
         const id = o[name];
         return typeof id === 'string' ? this.resolveObject(run, assoc.target, id) : null;
       }
-      return o[name] ?? null;
+      return Object.hasOwn(o, name) ? (o[name] ?? null) : null;
     }
-    return isRecord(object) ? (object[name] ?? null) : null;
+    // Own members only: `constructor` of a record is not one of its values.
+    return isRecord(object) && Object.hasOwn(object, name) ? (object[name] ?? null) : null;
   }
 
   // -- observers ------------------------------------------------------------------------------

@@ -152,8 +152,8 @@ export function defineSchema(input: SchemaInput): Schema {
     for (const [assoc, a] of Object.entries(associations)) {
       const p = `${at}.associations.${assoc}`;
       checkMemberName(assoc, p, problems);
-      if (assoc in attributes) problems.push({ path: p, message: `"${assoc}" is already an attribute` });
-      if (!(a.target in parsed.data.entities)) {
+      if (Object.hasOwn(attributes, assoc)) problems.push({ path: p, message: `"${assoc}" is already an attribute` });
+      if (!Object.hasOwn(parsed.data.entities, a.target)) {
         problems.push({ path: `${p}.target`, message: `unknown entity "${a.target}"` });
       }
     }
@@ -172,12 +172,22 @@ export function defineSchema(input: SchemaInput): Schema {
   return Object.freeze({ entities: Object.freeze(entities), order: Object.freeze(order) });
 }
 
+/**
+ * Names every JavaScript object already has (Object.prototype's, those without a leading _). A
+ * member of that name is shadowed wherever code looks a member up with `in` or `obj[name]`, and
+ * Dexie cannot upgrade a database with an index of that name: refused, like system attributes.
+ */
+const OBJECT_PROPERTIES: readonly string[] = Object.getOwnPropertyNames(Object.prototype).filter((n) => MEMBER_NAME.test(n));
+
 function checkMemberName(name: string, path: string, problems: Problem[]): void {
   if (!MEMBER_NAME.test(name)) {
     problems.push({ path, message: 'names start with a letter and use letters, digits and _' });
   }
   if ((SYSTEM_ATTRIBUTES as readonly string[]).includes(name)) {
     problems.push({ path, message: `"${name}" is a system attribute` });
+  }
+  if (OBJECT_PROPERTIES.includes(name)) {
+    problems.push({ path, message: `"${name}" is a property of every JavaScript object; choose another name` });
   }
 }
 

@@ -189,7 +189,7 @@ export function memberValues(schema: Schema, entity: string, object: Values): Va
   const def = entityOf(schema, entity);
   const out: Values = {};
   for (const name of [...Object.keys(def.attributes), ...Object.keys(def.associations)]) {
-    if (name in object) out[name] = object[name];
+    if (Object.hasOwn(object, name)) out[name] = object[name];
   }
   return out;
 }

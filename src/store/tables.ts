@@ -17,6 +17,12 @@ export const FAILURES = '$failures';
  */
 export const FILES = '$files';
 /**
+ * File contents the server refused for good, by the id of the SynchronizationFailure that keeps
+ * them (a device-side failure with `file`); apart from `$files`, so contents attached again to
+ * the object never replace them, and listing failures never loads them.
+ */
+export const FAILED_FILES = '$failedFiles';
+/**
  * Small key-value metadata; keys starting with `$` are the store's own (seq counter, schema
  * fingerprint). Not `$meta`: Dexie 4 reserves that name and deletes such a table on upgrade.
  */
@@ -61,6 +67,7 @@ export function storesFor(schema: Schema): Record<string, string> {
   stores[SYNC_ROWS] = '[sync+id], id';
   // A new table changes the fingerprint, so openStore opens at the installed version + 1 and Dexie adds it.
   stores[JOURNAL] = '++seq, kind';
+  stores[FAILED_FILES] = 'id';
   return stores;
 }
 
@@ -85,9 +92,11 @@ export function fingerprint(stores: Record<string, string>): string {
 export function toLocalObject(schema: Schema, entity: string, row: Record<string, unknown>): LocalObject {
   const def = schema.entities[entity];
   const out: Record<string, unknown> = {};
-  for (const name of SYSTEM_ATTRIBUTES) out[name] = row[name] ?? null;
-  for (const name in def.attributes) out[name] = row[name] ?? null;
-  for (const name in def.associations) out[name] = row[name] ?? null;
+  // Own fields only: a member named like an Object property (toString) that the row lacks is null.
+  const field = (name: string) => (Object.hasOwn(row, name) ? (row[name] ?? null) : null);
+  for (const name of SYSTEM_ATTRIBUTES) out[name] = field(name);
+  for (const name in def.attributes) out[name] = field(name);
+  for (const name in def.associations) out[name] = field(name);
   out.$entity = entity;
   return Object.freeze(out) as LocalObject;
 }

@@ -54,6 +54,23 @@ describe('defineSchema', () => {
     expect(problems).toContain('entities.task.attributes.state.values: an enum needs values');
   });
 
+  it('refuses member names every JavaScript object has (toString, constructor), but not other words', () => {
+    const problems = problemsOf(() =>
+      defineSchema({
+        entities: {
+          Note: { attributes: { toString: { type: 'string' as const }, valueOf: { type: 'integer' as const } }, associations: { constructor: { target: 'Note' } } },
+        },
+      }),
+    );
+    expect(problems).toEqual([
+      'entities.Note.attributes.toString: "toString" is a property of every JavaScript object; choose another name',
+      'entities.Note.attributes.valueOf: "valueOf" is a property of every JavaScript object; choose another name',
+      'entities.Note.associations.constructor: "constructor" is a property of every JavaScript object; choose another name',
+    ]);
+    const fine = defineSchema({ entities: { Note: { attributes: { then: { type: 'string' }, length: { type: 'integer' }, data: { type: 'string' } }, associations: { entity: { target: 'Note' } } } } });
+    expect(Object.keys(fine.entities.Note.associations)).toEqual(['entity']);
+  });
+
   it('refuses an unknown attribute type and unknown keys', () => {
     const problems = problemsOf(() =>
       defineSchema({ entities: { Task: { attributes: { title: { type: 'text' as never } }, extra: true } as never } }),

@@ -52,7 +52,7 @@ export function newSyncUp(schema: Schema, target: SyncUpTarget, options: SyncUpO
   const def = entityOf(schema, t.entity, 'target.entity');
   const problems = (t.fields ?? [])
     .map((f, i) => ({ f, i }))
-    .filter(({ f }) => !(f in def.attributes) && !(f in def.associations))
+    .filter(({ f }) => !Object.hasOwn(def.attributes, f) && !Object.hasOwn(def.associations, f))
     .map(({ f, i }) => ({ path: `target.fields.${i}`, message: `"${f}" is not a member of ${t.entity}` }));
   if (problems.length) throw new ValidationError(problems);
   return initial('syncUp', o.name ?? null, t, { mergeMode: o.mergeMode ?? 'overwrite' });

@@ -180,7 +180,7 @@ async function toRequests(
         const object = byId.get(change.id);
         if (!object) continue; // removed since it was listed: its delete change (if any) comes later
         const values = memberValues(ctx.schema, entity, object);
-        let members = change.changed.filter((m) => m in values);
+        let members = change.changed.filter((m) => Object.hasOwn(values, m));
         if (only && change.kind === 'update') {
           remaining = members.filter((m) => !only.has(m));
           members = members.filter((m) => only.has(m));
