@@ -11,6 +11,7 @@ import type { LocalStore } from '../store/LocalStore.ts';
 import type { Session } from '../store/Session.ts';
 import type { Progress, SyncContext } from '../sync/SyncContext.ts';
 import { SyncManager } from '../sync/manager/SyncManager.ts';
+import { retryFileFailure } from '../sync/steps/retryFileFailure.ts';
 import { Synchronizer, type SyncActor, type SynchronizeOptions } from '../sync/Synchronizer.ts';
 import type { SyncConfig, SyncRequest, SyncResult } from '../sync/types.ts';
 import { SyncClient } from '../transport/SyncClient.ts';
@@ -177,6 +178,8 @@ export class Runtime {
    */
   async retryFailure(id: string): Promise<ChangeResult> {
     const failure = (await this.store.listFailures()).find((f) => f.id === id);
+    // Refused file contents kept on the device: the server never had this failure; the retry uploads them again.
+    if (failure?.file) return retryFileFailure(this.store, this.client, failure);
     const { result } = await this.client.retryFailure(id);
     if (result.status === 'applied') {
       if (result.object && failure) await this.store.applyServerObjects(failure.entity, [result.object]);
@@ -193,11 +196,24 @@ export class Runtime {
    */
   async dismissFailure(id: string): Promise<void> {
     const failure = (await this.store.listFailures()).find((f) => f.id === id);
+    // Refused file contents kept on the device: the server never had this failure; they go with it.
+    if (failure?.file) return this.store.deleteFailure(id);
     await this.client.dismissFailure(id);
     await this.store.deleteFailure(id);
     // A refused create kept on the device until now: given up, so it goes (the server never had
     // it). An object with a newer local change stays: that change is the user's latest word.
     if (failure?.kind === 'create') await this.store.removeObjects(failure.entity, [failure.objectId]);
+  }
+
+  /**
+   * The file contents a failure keeps on the device (one with `file`: contents the server
+   * refused for good), or undefined.
+   *
+   * @example
+   * const kept = await runtime.failureFile(failure.id); // { data, contentType }
+   */
+  failureFile(id: string): Promise<{ data: Uint8Array; contentType: string } | undefined> {
+    return this.store.failureFile(id);
   }
 
   /**

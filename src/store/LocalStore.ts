@@ -5,10 +5,21 @@ import { entityOf, type Schema } from '../model/schema.ts';
 import { newId, type SyncObject } from '../model/values.ts';
 import type { SynchronizationFailure } from '../transport/wire.ts';
 import { SENT_KEY, sentKey, type ChangeTracking } from './changeTracking.ts';
-import { attachedRow, fileVersionsOf, notPendingKeys, pendingFileIds, PENDING_VERSION, type FileRow, type PendingFile } from './fileContents.ts';
+import {
+  attachedRow,
+  fileFailure,
+  fileVersionsOf,
+  notPendingKeys,
+  pendingFileIds,
+  PENDING_VERSION,
+  type FailedFileRow,
+  type FileRefusalReason,
+  type FileRow,
+  type PendingFile,
+} from './fileContents.ts';
 import { countQuery, runQuery } from './runQuery.ts';
 import { Session } from './Session.ts';
-import { allMembers, CHANGES, FAILURES, FILES, membersOf, META, objectKey, SEQ_KEY, SYNC_ROWS, SYNC_STATES, TAG, toLocalObject, type Row } from './tables.ts';
+import { allMembers, CHANGES, FAILED_FILES, FAILURES, FILES, membersOf, META, objectKey, SEQ_KEY, SYNC_ROWS, SYNC_STATES, TAG, toLocalObject, type Row } from './tables.ts';
 import type { ApplyOptions, ApplyResult, Confirmation, ConfirmOptions, LocalChange, LocalObject, QueryOptions, Refusal } from './types.ts';
 import type { SyncState } from '../model/syncState.ts';
 
@@ -17,6 +28,11 @@ const SYSTEM_FIELDS = ['createdDate', 'changedDate', 'owner'] as const;
 const CONFIRM_BATCH = 1000;
 /** Above this many listed sent creates, `markSent` drops those no longer pending creates. */
 const SENT_PRUNE_AT = 5000;
+/**
+ * Tables a transaction that may remove objects of a file entity needs besides the entity's: their
+ * contents not uploaded yet become file failures (removeRows), never silently dropped.
+ */
+const FILE_KEEPING = [FILES, FAILED_FILES, FAILURES, META];
 
 function splitSentKey(key: string): [string, string] {
   const at = key.indexOf(':');
@@ -287,7 +303,7 @@ export class LocalStore {
   private async confirmBatch(confirmations: Confirmation[], listedAt?: number): Promise<boolean[]> {
     const entities = [...new Set(confirmations.map((c) => c.entity))];
     const tookObject = new Array<boolean>(confirmations.length).fill(false);
-    await this.serverWrite([...entities, CHANGES, FILES, META], async (trans) => {
+    await this.serverWrite([...entities, CHANGES, ...FILE_KEEPING], async (trans) => {
       const changes = this.db.table(CHANGES);
       const [sent, counter] = await Promise.all([this.sentCreates(), listedAt === undefined ? undefined : this.seqCounter()]);
       // Every commit moves the counter: if it has not moved since the listing, each listed change
@@ -436,7 +452,7 @@ export class LocalStore {
     if (refusals.length === 0) return [];
     const entities = [...new Set(refusals.map((r) => r.entity))];
     for (const e of entities) entityOf(this.schema, e);
-    return this.serverWrite([...entities, CHANGES, FILES, FAILURES, META], async () => {
+    return this.serverWrite([...entities, CHANGES, ...FILE_KEEPING], async () => {
       const changes = this.db.table(CHANGES);
       const removed: string[] = [];
       await this.db.table(FAILURES).bulkPut(refusals.map((r) => r.failure));
@@ -461,7 +477,8 @@ export class LocalStore {
           // failure until the user retries or dismisses it (only a server object can be "gone").
           continue;
         } else {
-          await this.removeRows(r.entity, [r.id]);
+          // Contents attached to it and not uploaded share the refusal's reason (e.g. `deleted`).
+          await this.removeRows(r.entity, [r.id], () => ({ reason: r.failure.reason, message: `The file of ${r.entity} ${r.id} was not uploaded: ${r.failure.message}` }));
           removed.push(r.id);
         }
       }
@@ -480,7 +497,7 @@ export class LocalStore {
   async removeObjects(entity: string, ids: string[], options: { force?: boolean } = {}): Promise<number> {
     entityOf(this.schema, entity);
     if (ids.length === 0) return 0;
-    return this.serverWrite([entity, CHANGES, FILES, FAILURES], async () => {
+    return this.serverWrite([entity, CHANGES, ...FILE_KEEPING], async () => {
       const keys = ids.map((id) => objectKey(entity, id));
       const changes = this.db.table(CHANGES);
       const pending = await changes.bulkGet(keys);
@@ -504,7 +521,7 @@ export class LocalStore {
    */
   async removeUntagged(entity: string, tag: string): Promise<number> {
     entityOf(this.schema, entity);
-    return this.serverWrite([entity, CHANGES, FILES, FAILURES], async () => {
+    return this.serverWrite([entity, CHANGES, ...FILE_KEEPING], async () => {
       // Two ranges either side of `tag` read only the untagged rows; `notEqual` would step a cursor
       // over every row the run tagged (quadratic on fake-indexeddb, one step per row in browsers).
       const table = this.db.table(entity);
@@ -543,13 +560,68 @@ export class LocalStore {
   }
 
   /**
-   * Forgets one SynchronizationFailure.
+   * Forgets one SynchronizationFailure, and the refused file contents it kept, if any.
    *
    * @example
    * await store.deleteFailure(failure.id);
    */
   async deleteFailure(id: string): Promise<void> {
-    await this.db.table(FAILURES).delete(id);
+    await this.db.transaction('rw', [FAILURES, FAILED_FILES], async () => {
+      await this.db.table(FAILURES).delete(id);
+      await this.db.table(FAILED_FILES).delete(id);
+    });
+  }
+
+  /**
+   * The file contents a device-side failure keeps (one with `file`), or undefined.
+   *
+   * @example
+   * const kept = await store.failureFile(failure.id); // { data, contentType }
+   */
+  async failureFile(id: string): Promise<{ data: Uint8Array; contentType: string } | undefined> {
+    const row = (await this.db.table(FAILED_FILES).get(id)) as FailedFileRow | undefined;
+    return row && { data: row.data, contentType: row.contentType };
+  }
+
+  /**
+   * The server refused the contents of upload `uploadId` for good: in one transaction they leave
+   * the object's pending contents (no sync sends them again) and are kept by a new device-side
+   * SynchronizationFailure, which is answered. Nothing changes (undefined is answered) when the
+   * object's contents were attached again meanwhile: the new ones stay pending.
+   *
+   * @example
+   * const failure = await store.refuseFile('Attachment', id, file.uploadId, { reason: 'invalid', message: e.message });
+   */
+  async refuseFile(entity: string, id: string, uploadId: string, why: FileRefusalReason): Promise<SynchronizationFailure | undefined> {
+    entityOf(this.schema, entity);
+    return this.db.transaction('rw', FILE_KEEPING, async () => {
+      const row = (await this.db.table(FILES).get(objectKey(entity, id))) as FileRow | undefined;
+      if (!row || row.version !== PENDING_VERSION || row.uploadId !== uploadId) return undefined;
+      const [failure] = await this.keepRefusedFiles([row], () => why);
+      return failure;
+    });
+  }
+
+  /**
+   * A device-side file failure was retried and the server took its contents (`version` is the
+   * object's changedDate after the swap): the failure and its kept bytes go, and the contents
+   * become the object's stored contents of that version — unless other contents were attached to the
+   * object meanwhile, which stay pending.
+   *
+   * @example
+   * await store.resolveFileFailure(failure.id, object.changedDate);
+   */
+  async resolveFileFailure(id: string, version: string): Promise<void> {
+    await this.db.transaction('rw', [FILES, FAILED_FILES, FAILURES], async () => {
+      const kept = (await this.db.table(FAILED_FILES).get(id)) as FailedFileRow | undefined;
+      await this.db.table(FAILURES).delete(id);
+      await this.db.table(FAILED_FILES).delete(id);
+      if (!kept) return;
+      const key = objectKey(kept.entity, kept.objectId);
+      const current = (await this.db.table(FILES).get(key)) as FileRow | undefined;
+      if (current?.version === PENDING_VERSION) return;
+      await this.db.table(FILES).put({ entity: kept.entity, id: kept.objectId, data: kept.data, contentType: kept.contentType, version } satisfies FileRow);
+    });
   }
 
   // ---------------------------------------------------------------- files
@@ -807,7 +879,7 @@ export class LocalStore {
   async releaseSyncRows(sync: string, entity: string, ids: string[]): Promise<number> {
     entityOf(this.schema, entity);
     if (ids.length === 0) return 0;
-    return this.serverWrite([entity, CHANGES, FILES, SYNC_ROWS], async () => {
+    return this.serverWrite([entity, CHANGES, SYNC_ROWS, ...FILE_KEEPING], async () => {
       const pending = await this.db.table(CHANGES).bulkGet(ids.map((id) => objectKey(entity, id)));
       const unsent = await this.unsentFileIds(entity);
       const free = ids.filter((id, i) => !pending[i] && !unsent.has(id));
@@ -915,11 +987,35 @@ export class LocalStore {
     return out;
   }
 
-  /** Deletes rows and their files (inside a server-write transaction). */
-  private async removeRows(entity: string, ids: string[]): Promise<void> {
+  /**
+   * Deletes rows and their stored contents (inside a server-write transaction over
+   * FILE_KEEPING). Contents not uploaded yet never go with their object: each becomes a
+   * device-side file failure, with the reason `why` gives (default: the object is not accessible).
+   */
+  private async removeRows(entity: string, ids: string[], why?: (id: string) => FileRefusalReason): Promise<void> {
     if (ids.length === 0) return;
     await this.db.table(entity).bulkDelete(ids);
+    const unsent = await this.unsentFileIds(entity);
+    const kept = ids.filter((id) => unsent.has(id));
+    if (kept.length) {
+      const rows = (await this.db.table(FILES).bulkGet(kept.map((id) => objectKey(entity, id)))) as FileRow[];
+      await this.keepRefusedFiles(rows, why ?? ((id) => ({ reason: 'inaccessible', message: `The file of ${entity} ${id} was not uploaded: ${entity} ${id} was not found or is not accessible` })));
+    }
     await this.db.table(FILES).bulkDelete(ids.map((id) => objectKey(entity, id)));
+  }
+
+  /**
+   * Moves pending contents out of `$files` into device-side failures that keep them (inside a
+   * transaction over FILE_KEEPING); answers the failures.
+   */
+  private async keepRefusedFiles(rows: FileRow[], why: (id: string) => FileRefusalReason): Promise<SynchronizationFailure[]> {
+    const entries = (await this.db.table(META).bulkGet(['user', 'deviceId'])) as Array<{ value?: string } | undefined>;
+    const who = { user: entries[0]?.value ?? '', device: entries[1]?.value ?? '' };
+    const made = rows.map((row) => fileFailure(row, why(row.id), who));
+    await this.db.table(FAILURES).bulkPut(made.map((m) => m.failure));
+    await this.db.table(FAILED_FILES).bulkPut(made.map((m) => m.bytes));
+    await this.db.table(FILES).bulkDelete(rows.map((row) => objectKey(row.entity, row.id)));
+    return made.map((m) => m.failure);
   }
 
   /**

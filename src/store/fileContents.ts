@@ -1,5 +1,6 @@
 import Dexie from 'dexie';
 import { newId } from '../model/values.ts';
+import type { FailureReason, SynchronizationFailure } from '../transport/wire.ts';
 import { FILES, objectKey } from './tables.ts';
 
 /**
@@ -54,4 +55,53 @@ export async function notPendingKeys(db: Dexie, entity: string, ids: readonly st
   if (ids.length === 0) return [];
   const rows = (await db.table(FILES).bulkGet(ids.map((id) => objectKey(entity, id)))) as Array<FileRow | undefined>;
   return ids.filter((_, i) => rows[i] && rows[i]!.version !== PENDING_VERSION).map((id) => objectKey(entity, id));
+}
+
+/** A row of the `$failedFiles` table: refused contents, kept by the failure that reports them. */
+export interface FailedFileRow {
+  /** The SynchronizationFailure's id. */
+  id: string;
+  entity: string;
+  objectId: string;
+  data: Uint8Array;
+  contentType: string;
+}
+
+/** Why the server will not take contents, as a SynchronizationFailure says it. */
+export interface FileRefusalReason {
+  reason: FailureReason;
+  message: string;
+}
+
+/**
+ * The device-side SynchronizationFailure that keeps refused contents (`file` set): open, of kind
+ * `update` (the contents were an update of the object), its `changeId` the refused upload's id.
+ */
+export function fileFailure(
+  row: FileRow,
+  why: FileRefusalReason,
+  who: { user: string; device: string },
+): { failure: SynchronizationFailure; bytes: FailedFileRow } {
+  const id = newId();
+  const failure: SynchronizationFailure = {
+    id,
+    user: who.user,
+    device: who.device,
+    entity: row.entity,
+    objectId: row.id,
+    changeId: row.uploadId ?? id,
+    kind: 'update',
+    data: {},
+    reason: why.reason,
+    message: why.message,
+    status: 'open',
+    createdDate: wireNow(),
+    file: { size: row.data.byteLength, contentType: row.contentType },
+  };
+  return { failure, bytes: { id, entity: row.entity, objectId: row.id, data: row.data, contentType: row.contentType } };
+}
+
+/** Now in the protocol's date format (microseconds), so device and server failures sort together. */
+function wireNow(): string {
+  return new Date().toISOString().replace('Z', '000Z');
 }

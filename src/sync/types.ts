@@ -41,9 +41,10 @@ export interface SyncResult {
   /**
    * File contents moved by this run (absent when none): uploaded (attached on the device) and
    * downloaded; `refused` files the server will not take as they stand (too large, object gone
-   * or read-only), which stay on the device marked for upload.
+   * or read-only): each is kept on the device by a SynchronizationFailure (`failureId`, also in
+   * `failures`), not sent again until retried.
    */
-  files?: { uploaded: number; downloaded: number; refused: Array<{ entity: string; id: string; code: string; message: string }> };
+  files?: { uploaded: number; downloaded: number; refused: Array<{ entity: string; id: string; code: string; message: string; failureId?: string }> };
 }
 
 export type SyncPhase = 'upload' | 'download' | 'files' | 'refresh';

@@ -54,6 +54,12 @@ export interface SynchronizationFailure {
    * other of the two versions; `data` is the device's). Not sent by the server.
    */
   server?: SyncObject | null;
+  /**
+   * Device side: file contents the server refused for good (object gone, read-only, too large),
+   * kept on the device with this failure (`runtime.failureFile(id)`) until retried or dismissed.
+   * The server never had such a failure; `changeId` is the refused upload's id. Not sent by the server.
+   */
+  file?: { size: number; contentType: string };
 }
 
 export type ChangeResult =

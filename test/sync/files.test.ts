@@ -72,20 +72,22 @@ describe('files attached on the device', () => {
     expect(decode((await d.runtime.store.getFile('Attachment', id))!.data)).toBe('try again');
   });
 
-  it('never deletes contents the server does not have: a file over the size limit is refused with a typed error and kept', async () => {
+  it('never deletes contents the server does not have: a file over the size limit is refused with a typed error and kept by a failure', async () => {
     const d = await deviceWithTask({ files: { maxFileSize: 10 } });
     const id = await attachOffline(d, d.task, text('eleven bytes and more'));
 
     const result = await d.runtime.synchronize({ mode: 'all' });
-    expect(result.files!.refused).toEqual([{ entity: 'Attachment', id, code: 'payload_too_large', message: expect.stringContaining('10-byte') }]);
+    const [failure] = result.failures;
+    expect(result.files!.refused).toEqual([{ entity: 'Attachment', id, code: 'payload_too_large', message: expect.stringContaining('10-byte'), failureId: failure.id }]);
     expect(d.network.count(/\/uploads\//)).toBe(0); // not a byte sent
-    // The download saw the object without contents on the server: the local contents stay, marked.
+    // The contents left the object for the failure (test/sync/fileFailures.test.ts): kept, not sent again.
     await d.runtime.synchronize({ mode: 'all' });
-    expect(decode((await d.runtime.store.getFile('Attachment', id))!.data)).toBe('eleven bytes and more');
-    expect(await d.runtime.store.pendingFiles()).toEqual([{ entity: 'Attachment', id }]);
+    expect(decode((await d.runtime.failureFile(failure.id))!.data)).toBe('eleven bytes and more');
+    expect(await d.runtime.store.pendingFiles()).toEqual([]);
+    expect(d.network.count(/\/uploads\//)).toBe(0);
   });
 
-  it('keeps contents attached to an object the server deleted, until they can go', async () => {
+  it('keeps contents attached to an object the server deleted, with a failure, and lets the object go', async () => {
     const d = await deviceWithTask();
     const id = uuid();
     await d.alice.upload([{ entity: 'Attachment', id, kind: 'create', data: { name: 'a.txt', task: d.task } }]);
@@ -95,8 +97,8 @@ describe('files attached on the device', () => {
 
     const result = await d.runtime.synchronize({ mode: 'all' });
     expect(result.files!.refused.map((r) => [r.id, r.code])).toEqual([[id, 'server']]);
-    expect(decode((await d.runtime.store.getFile('Attachment', id))!.data)).toBe('only here');
-    expect(await d.runtime.store.get('Attachment', id)).toBeDefined();
+    expect(decode((await d.runtime.failureFile(result.failures[0].id))!.data)).toBe('only here');
+    expect(await d.runtime.store.get('Attachment', id)).toBeUndefined();
   });
 
   it('unsynchronized mode uploads attached contents and downloads the changed contents of what it refreshes', async () => {

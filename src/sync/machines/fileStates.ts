@@ -27,7 +27,14 @@ export const downloadRefreshedContents = fromPromise<number, { sync: SyncContext
 export function withUploadedFiles(result: SyncResult, outcome: FileUploadOutcome): SyncResult {
   if (outcome.uploaded === 0 && outcome.refused.length === 0) return result;
   const files = result.files ?? { uploaded: 0, downloaded: 0, refused: [] };
-  return { ...result, files: { ...files, uploaded: files.uploaded + outcome.uploaded, refused: [...files.refused, ...outcome.refused] } };
+  // Refused contents are kept by failures, which count among the run's failures.
+  const failures = [...result.failures, ...outcome.failures];
+  return {
+    ...result,
+    failed: failures.length,
+    failures,
+    files: { ...files, uploaded: files.uploaded + outcome.uploaded, refused: [...files.refused, ...outcome.refused] },
+  };
 }
 
 /** The run's result after its file download. */
