@@ -2,7 +2,7 @@ import { SyncflowError } from '../errors.ts';
 import { entityOf, memberNames } from '../model/schema.ts';
 import { isUuid, validateValues, type SyncObject, type Values } from '../model/values.ts';
 import type { ChangeKind, ChangeRequest, FailureReason } from '../transport/wire.ts';
-import { beforeCommitItem, HandlerRejection, type BatchHandlerContext, type HandlerContext } from './handlers.ts';
+import { afterCommitItem, beforeCommitItem, HandlerRejection, type BatchHandlerContext, type HandlerContext } from './handlers.ts';
 import type { ObjectTx, Written } from './ObjectTx.ts';
 import { objectJsonSql } from './objectSql.ts';
 
@@ -121,8 +121,9 @@ async function apply(
     await runAfter(otx, entity, written.object, 'create', null);
   }
   // The device gets the object as it is now, if it may still read it: read again only when an
-  // afterCommit handler may have changed it.
-  if (otx.ctx.handlers[entity]?.afterCommit) return otx.readable(entity, id);
+  // after-commit handler may have changed it.
+  const after = otx.ctx.handlers[entity];
+  if (after?.afterCommit || after?.afterCommitBatch) return otx.readable(entity, id);
   return written.readable ? written.object : null;
 }
 
@@ -161,8 +162,14 @@ async function runAfter(
   kind: ChangeKind,
   previous: SyncObject | null,
 ): Promise<void> {
-  const handler = otx.ctx.handlers[entity]?.afterCommit;
-  if (handler) await handler({ ...object }, handlerContext(otx, kind, previous));
+  const handlers = otx.ctx.handlers[entity];
+  if (handlers?.afterCommitBatch) {
+    // A batch of one, as for beforeCommitBatch: a refused item fails this change alone (its savepoint undoes the write).
+    const one = afterCommitItem({ ...object }, kind, previous);
+    await handlers.afterCommitBatch([one.item], batchHandlerContext(otx));
+    const { rejected } = one.decision();
+    if (rejected !== null) throw new HandlerRejection(rejected);
+  } else if (handlers?.afterCommit) await handlers.afterCommit({ ...object }, handlerContext(otx, kind, previous));
 }
 
 /** The `ctx` of a handler: unchecked writes in the change's transaction. */
@@ -177,7 +184,7 @@ export function handlerContext(otx: ObjectTx, kind: ChangeKind, previous: SyncOb
   };
 }
 
-/** The `ctx` of a beforeCommitBatch handler (what every handler can do, nothing of one change). */
+/** The `ctx` of a batch handler (what every handler can do, nothing of one change). */
 export function batchHandlerContext(otx: ObjectTx): BatchHandlerContext {
   const { schema } = otx.ctx;
   const checkId = (entity: string, id: string) => {

@@ -56,6 +56,21 @@ export interface BeforeCommitItem {
   reject(message: string): void;
 }
 
+/** One written change as an `afterCommitBatch` handler sees it. */
+export interface AfterCommitItem {
+  /** The object as written (for a delete: as it was). */
+  readonly object: SyncObject;
+  /** `update` also for a create of an object that already exists (a retried create). */
+  readonly kind: ChangeKind;
+  /** The object before the change; null for a create. */
+  readonly previous: SyncObject | null;
+  /**
+   * Refuses this change (failure `rejected` with `message`): its write and its handlers' writes
+   * are undone, the other items go on. Does not throw.
+   */
+  reject(message: string): void;
+}
+
 export interface EntityHandlers {
   /**
    * Runs before the change is written, with the full object as it will be (for a delete: as it
@@ -73,6 +88,14 @@ export interface EntityHandlers {
   beforeCommitBatch?(items: BeforeCommitItem[], ctx: BatchHandlerContext): void | Promise<void>;
   /** Runs after the change is written (same transaction): may change other objects through `ctx`. */
   afterCommit?(object: SyncObject, ctx: HandlerContext): void | Promise<void>;
+  /**
+   * The batch form of afterCommit (an entity has one or the other): one call, after the batch's
+   * writes, for the creates and updates of the entity that applied, in upload order, so that a
+   * parent kept up to date per object (a total, a last title) is read and written once per batch.
+   * A batch it cannot be given together is applied change by change, calling it with one item per
+   * change: both ways give the same results. Deletes come one item per call.
+   */
+  afterCommitBatch?(items: AfterCommitItem[], ctx: BatchHandlerContext): void | Promise<void>;
 }
 
 /**
@@ -96,6 +119,15 @@ export interface EntityHandlers {
  *         else line.reject('Unknown product');
  *       }
  *     },
+ *     // One read and one write per invoice and batch (not per line): each invoice counts its lines.
+ *     async afterCommitBatch(lines, ctx) {
+ *       const added = new Map<string, number>();
+ *       for (const line of lines) {
+ *         if (line.kind === 'create') added.set(String(line.object.invoice), (added.get(String(line.object.invoice)) ?? 0) + 1);
+ *       }
+ *       const invoices = await ctx.getMany('Invoice', added.keys());
+ *       for (const [id, n] of added) await ctx.update('Invoice', id, { lines: Number(invoices.get(id)?.lines ?? 0) + n });
+ *     },
  *   },
  * };
  */
@@ -106,7 +138,7 @@ export class HandlerRejection extends Error {
   override name = 'HandlerRejection';
 }
 
-const HANDLER_NAMES = ['beforeCommit', 'beforeCommitBatch', 'afterCommit'];
+const HANDLER_NAMES = ['beforeCommit', 'beforeCommitBatch', 'afterCommit', 'afterCommitBatch'];
 
 /** Checks handlers against the schema at server creation (SchemaError naming each bad part). */
 export function checkHandlers(schema: Schema, handlers: unknown): Handlers {
@@ -132,6 +164,9 @@ export function checkHandlers(schema: Schema, handlers: unknown): Handlers {
     }
     if (Object.hasOwn(h, 'beforeCommit') && Object.hasOwn(h, 'beforeCommitBatch')) {
       problems.push({ path: `handlers.${entity}`, message: 'define beforeCommit or beforeCommitBatch, not both' });
+    }
+    if (Object.hasOwn(h, 'afterCommit') && Object.hasOwn(h, 'afterCommitBatch')) {
+      problems.push({ path: `handlers.${entity}`, message: 'define afterCommit or afterCommitBatch, not both' });
     }
   }
   if (problems.length) throw new SchemaError(problems);
@@ -175,6 +210,33 @@ export function beforeCommitItem(
     decision() {
       decided = true;
       return { rejected, values: bad ? bad.value : merged };
+    },
+  };
+}
+
+/** A written change's item for afterCommitBatch, and its refusal once the handler returned (the first `reject` wins). */
+export function afterCommitItem(
+  object: SyncObject,
+  kind: ChangeKind,
+  previous: SyncObject | null,
+): { item: AfterCommitItem; decision(): { rejected: string | null } } {
+  let rejected: string | null = null;
+  let decided = false;
+  const item: AfterCommitItem = {
+    object,
+    kind,
+    previous,
+    reject(message) {
+      // A call kept after the handler returned (a promise not awaited) would be lost silently.
+      if (decided) throw new Error('AfterCommitItem.reject called after afterCommitBatch returned');
+      rejected ??= String(message);
+    },
+  };
+  return {
+    item,
+    decision() {
+      decided = true;
+      return { rejected };
     },
   };
 }

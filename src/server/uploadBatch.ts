@@ -15,7 +15,7 @@ import {
 } from './applyChange.ts';
 import type { AuthUser } from './AuthUser.ts';
 import { tickClock } from './clock.ts';
-import { beforeCommitItem, HandlerRejection, type BatchHandlerContext, type HandlerContext } from './handlers.ts';
+import { afterCommitItem, beforeCommitItem, HandlerRejection, type BatchHandlerContext, type HandlerContext } from './handlers.ts';
 import { ObjectTx } from './ObjectTx.ts';
 import { objectJsonSql } from './objectSql.ts';
 import { refusedChange } from './requests.ts';
@@ -127,7 +127,8 @@ interface Planned {
  * wait for the writes alone.
  *
  * Before-commit handlers run before the batch's writes (beforeCommitBatch once per entity,
- * beforeCommit per object); after-commit handlers per object, after them. Deletes (rare,
+ * beforeCommit per object); after-commit handlers after them (afterCommitBatch once per entity,
+ * afterCommit per object). Deletes (rare,
  * cascading) go through applyChange one by one, last, as the batch sends them. What handlers
  * read and write is noted (HandlerOrder): when the change-by-change order could let them see
  * another state, the per-change path takes over.
@@ -239,25 +240,14 @@ export async function applyBatch(
   for (const row of await writeUpdates(ctx, tx, user, stamp, updates)) written.set(key(row.entity, row.id), row);
   for (const p of planned.values()) order.device(p.at, key(p.change.entity, p.change.id), true, !p.previous);
 
-  // After-commit handlers in the per-change path's order.
   const applied = [...creates, ...updates].sort((a, b) => a.at - b.at);
   for (const p of applied) {
     const k = key(p.change.entity, p.change.id);
     const row = written.get(k);
     if (!row) throw new Error(`the bulk write did not return ${k}`);
     outcomes[p.index] = { status: 'applied', object: row.readable ? row.object : null };
-    const handler = ctx.handlers[p.change.entity]?.afterCommit;
-    if (!handler) continue;
-    const touched = order.call(p.at, p.at, 'after');
-    try {
-      await handler({ ...row.object }, contexts.forObject(touched, p.previous ? 'update' : 'create', p.previous));
-    } catch (e) {
-      if (toFailure(e)) throw new NeedsPerChangePath(`${p.change.entity} afterCommit refused a written change`);
-      throw e;
-    }
-    // A delete cascades to objects this path does not follow: safe only after the last write of the batch.
-    if (touched.deleted && p !== applied.at(-1)) throw new NeedsPerChangePath(`a ${p.change.entity} afterCommit handler deleted an object`);
   }
+  await runAfterCommit(ctx, contexts, order, applied, (p) => written.get(key(p.change.entity, p.change.id))!.object);
   const clash = order.clash();
   if (clash) throw new NeedsPerChangePath(`handlers and changes of the batch use ${clash} in another order than change by change`);
 
@@ -278,6 +268,54 @@ export async function applyBatch(
 function isBatchCreate(planned: Map<string, Planned>, entity: string, id: string): boolean {
   const p = planned.get(key(entity, id));
   return !!p && !p.previous;
+}
+
+/**
+ * Runs the after-commit handlers of the applied creates and updates, after the bulk writes:
+ * afterCommitBatch once per entity with every item (upload order), afterCommit per object, each
+ * call where its first change would run change by change (`applied` is in that order). Only the
+ * per-change path can undo a change's write: a refusal or an error about the data hands the batch
+ * over. So does a delete (it cascades to objects this path does not follow) unless it comes from
+ * the call of the last change alone, after every other write of the batch.
+ */
+async function runAfterCommit(
+  ctx: ServerContext,
+  contexts: CallContexts,
+  order: HandlerOrder,
+  applied: Planned[],
+  writtenObject: (p: Planned) => SyncObject,
+): Promise<void> {
+  const calls: Planned[][] = [];
+  const batchCalls = new Map<string, Planned[]>();
+  for (const p of applied) {
+    const h = ctx.handlers[p.change.entity];
+    if (h?.afterCommitBatch) {
+      const items = batchCalls.get(p.change.entity);
+      if (items) items.push(p);
+      else calls.push(batchCalls.set(p.change.entity, [p]).get(p.change.entity)!);
+    } else if (h?.afterCommit) calls.push([p]);
+  }
+  const kindOf = (p: Planned) => (p.previous ? 'update' : 'create');
+  for (const items of calls) {
+    const entity = items[0].change.entity;
+    const handlers = ctx.handlers[entity];
+    const call = order.call(items[0].at, items.at(-1)!.at, 'after');
+    // The handler gets the items in upload order.
+    const made = handlers.afterCommitBatch
+      ? [...items].sort((a, b) => a.index - b.index).map((p) => afterCommitItem({ ...writtenObject(p) }, kindOf(p), p.previous))
+      : [];
+    try {
+      if (handlers.afterCommitBatch) await handlers.afterCommitBatch(made.map((m) => m.item), contexts.forBatch(call));
+      else await handlers.afterCommit!({ ...writtenObject(items[0]) }, contexts.forObject(call, kindOf(items[0]), items[0].previous));
+    } catch (e) {
+      if (toFailure(e)) throw new NeedsPerChangePath(`${entity} after-commit handler refused a written change: ${(e as Error)?.message}`);
+      throw e;
+    }
+    if (made.map((m) => m.decision().rejected).some((r) => r !== null)) throw new NeedsPerChangePath(`${entity} afterCommitBatch refused a written change`);
+    if (call.deleted && (items.length > 1 || items[0] !== applied.at(-1))) {
+      throw new NeedsPerChangePath(`a ${entity} after-commit handler deleted an object before the batch's last write`);
+    }
+  }
 }
 
 /** A create or update's before-commit answer, before it is merged into the object. */
@@ -441,7 +479,7 @@ interface Touch {
   /** The changes the call runs for (change by change it runs at one of them, which one is not known). */
   lo: number;
   hi: number;
-  /** Within a change, change by change: -1 its checks, 0 beforeCommit, 0.5 its write, 1 afterCommit. */
+  /** Within a change, change by change: -1 its checks, 0 before-commit handlers, 0.5 its write, 1 after-commit handlers. */
   stage: number;
   /** When it happened here; -1 for the checks, done before everything else. */
   seq: number;
@@ -569,7 +607,7 @@ class CallContexts {
     };
   }
 
-  /** The context of a beforeCommitBatch call. */
+  /** The context of a batch handler call (beforeCommitBatch, afterCommitBatch). */
   forBatch(noted: Recorder): BatchHandlerContext {
     this.#noted = noted;
     return this.#batch;

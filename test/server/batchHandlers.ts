@@ -320,7 +320,7 @@ export function batchHandlerTests(target: StorageTarget): void {
       });
       expect(checkHandlers(demoSchema, { Task: { beforeCommitBatch() {}, afterCommit() {} } })).toBeTruthy();
       expect(() => checkHandlers(demoSchema, { Task: { beforeCommitBatch: 'no' } })).toThrow(/handlers\.Task\.beforeCommitBatch: must be a function/);
-      expect(() => checkHandlers(demoSchema, { Task: { beforeBatch() {} } })).toThrow(/unknown handler \(beforeCommit, beforeCommitBatch, afterCommit\)/);
+      expect(() => checkHandlers(demoSchema, { Task: { beforeBatch() {} } })).toThrow(/unknown handler \(beforeCommit, beforeCommitBatch, afterCommit, afterCommitBatch\)/);
     });
 
     it('refuses calls on an item after the handler returned', async () => {

@@ -1,0 +1,4 @@
+import { afterCommitBatchTests } from './afterCommitBatch.ts';
+import { pgliteTarget } from './support.ts';
+
+afterCommitBatchTests(pgliteTarget());

@@ -1,0 +1,4 @@
+import { afterCommitBatchTests } from './afterCommitBatch.ts';
+import { postgresTarget } from './support.ts';
+
+afterCommitBatchTests(postgresTarget());
