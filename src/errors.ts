@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'request_timeout'
   | 'forbidden'
   | 'payload_too_large'
+  | 'range_not_satisfiable'
   | 'conflict'
   | 'network'
   | 'server'
@@ -116,6 +117,21 @@ export class FileTooLargeError extends SyncflowError {
     readonly limit: number | null,
   ) {
     super('payload_too_large', `The file is ${size} bytes, over the ${limit === null ? "server's" : `${limit}-byte`} file size limit`);
+  }
+}
+
+/**
+ * A `Range` header of GET /api/files that cannot be served: malformed, several ranges, or none
+ * within the file's `size` bytes (answered 416 with `Content-Range: bytes *\/size`).
+ */
+export class RangeNotSatisfiableError extends SyncflowError {
+  override name = 'RangeNotSatisfiableError';
+  constructor(
+    message: string,
+    /** The file's size in bytes. */
+    readonly size: number,
+  ) {
+    super('range_not_satisfiable', message);
   }
 }
 
@@ -259,6 +275,8 @@ export function statusForCode(code: ErrorCode): number {
       return 409;
     case 'payload_too_large':
       return 413;
+    case 'range_not_satisfiable':
+      return 416;
     case 'too_many_requests':
       return 429;
     case 'request_timeout':

@@ -11,7 +11,7 @@ import { download } from './download.ts';
 import { clientErrorResponse, errorReply } from './errorReply.ts';
 import { dismissFailure, listFailures, retryFailure } from './failures.ts';
 import { fetchObjects } from './fetchObjects.ts';
-import { fileUploadStatus, getFile, putFile, putFileChunk } from './files.ts';
+import { fileAnswer, fileUploadStatus, getFile, putFile, putFileChunk, RangeNotSatisfiableError } from './files.ts';
 import { checkHandlers, type Handlers } from './handlers.ts';
 import { listIds } from './listIds.ts';
 import { ensureReferenceIndexes } from './referenceIndexes.ts';
@@ -284,14 +284,17 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
 
       files.get<{ Params: { entity: string; id: string } }>('/api/files/:entity/:id', async (req, reply) => {
         const file = await getFile(ctx, userOf(req), req.params.entity, req.params.id);
+        const answer = answerFileOrRange(reply, file, req.headers.range, req.headers['if-range']);
         // A user's file is never rendered as a page of this origin: no sniffing, and anything but
         // a raster image downloads (a stored text/html or SVG would run its scripts inline).
         return reply
+          .code(answer.status)
+          .headers(answer.headers)
           .type(file.contentType)
           .header('cache-control', 'no-store')
           .header('x-content-type-options', 'nosniff')
           .header('content-disposition', isInlineImage(file.contentType) ? 'inline' : 'attachment')
-          .send(Buffer.from(file.content.buffer, file.content.byteOffset, file.content.byteLength));
+          .send(Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength));
       });
 
       files.put<{ Params: { entity: string; id: string } }>('/api/files/:entity/:id', async (req) => {
@@ -318,6 +321,16 @@ function buildApp(ctx: ServerContext, options: SyncServerOptions): FastifyInstan
     });
   });
   return app;
+}
+
+/** fileAnswer, with the `Content-Range: bytes *\/size` a 416 carries set on the reply before the error goes on. */
+function answerFileOrRange(reply: FastifyReply, file: Parameters<typeof fileAnswer>[0], range: string | undefined, ifRange: string | string[] | undefined) {
+  try {
+    return fileAnswer(file, { range, ifRange: Array.isArray(ifRange) ? ifRange.join(', ') : ifRange });
+  } catch (e) {
+    if (e instanceof RangeNotSatisfiableError) reply.header('content-range', `bytes */${e.size}`);
+    throw e;
+  }
 }
 
 /** Raster images may show inline; every other type (SVG, HTML, text, ...) downloads as an attachment. */

@@ -1,7 +1,9 @@
-import { FileTooLargeError, SyncflowError, ValidationError } from '../errors.ts';
+import { FileTooLargeError, RangeNotSatisfiableError, SyncflowError, ValidationError } from '../errors.ts';
 import type { SyncObject } from '../model/values.ts';
 import type { FileUploadStatus } from '../transport/wire.ts';
 import type { AuthUser } from './AuthUser.ts';
+import { selectRange } from './byteRange.ts';
+import { wireDateSql } from './objectSql.ts';
 import { tickClock } from './clock.ts';
 import { ObjectTx } from './ObjectTx.ts';
 import { requestEntity, requestId } from './requests.ts';
@@ -17,25 +19,60 @@ function fileEntity(ctx: ServerContext, entity: string): void {
 const notFound = (entity: string, id: string) =>
   new SyncflowError('not_found', `${entity} ${id} has no file, or was not found, or is not accessible`);
 
-/** The file contents of an object the user may read; `not_found` otherwise (or when it has none). */
+/**
+ * The file contents of an object the user may read, with `version`, the object's changedDate
+ * (storing contents moves it: one version, one content); `not_found` otherwise (or when it has none).
+ */
 export async function getFile(
   ctx: ServerContext,
   user: AuthUser,
   entity: string,
   rawId: string,
-): Promise<{ content: Uint8Array; contentType: string }> {
+): Promise<{ content: Uint8Array; contentType: string; version: string }> {
   fileEntity(ctx, entity);
   const id = requestId(rawId);
   const p = new SqlParams();
-  const { rows } = await ctx.storage.query<{ content: Uint8Array; content_type: string }>(
-    `SELECT f.content, f.content_type FROM sf_files f
+  const { rows } = await ctx.storage.query<{ content: Uint8Array; content_type: string; version: string }>(
+    `SELECT f.content, f.content_type, ${wireDateSql('o.changed_date')} AS version FROM sf_files f
        JOIN sf_objects o ON o.entity = f.entity AND o.id = f.id
       WHERE f.entity = ${p.add(entity)} AND f.id = ${p.add(id)}::uuid AND ${ctx.access.sql(entity, 'read', user, p)}`,
     p.values,
   );
   if (!rows[0]) throw notFound(entity, id);
-  return { content: rows[0].content, contentType: rows[0].content_type };
+  return { content: rows[0].content, contentType: rows[0].content_type, version: rows[0].version };
 }
+
+/** What GET /api/files answers: the status, the headers about the bytes, and the bytes. */
+export interface FileAnswer {
+  status: 200 | 206;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+/**
+ * The answer to a GET of file contents with these request headers: the whole file, or with
+ * `Range: bytes=N-` the bytes from N (206, `Content-Range`), so a device resumes an interrupted
+ * download. `ETag` is the version (changedDate); `If-Range` with another tag answers the whole
+ * file, so bytes of two versions are never glued together. A range that cannot be served
+ * throws RangeNotSatisfiableError (416; its `size` goes in `Content-Range: bytes *\/size`).
+ *
+ * @example
+ * const answer = fileAnswer(await getFile(ctx, user, 'Attachment', id), { range: 'bytes=4194304-', ifRange: '"2025-…Z"' });
+ */
+export function fileAnswer(
+  file: { content: Uint8Array; version: string },
+  request: { range?: string; ifRange?: string },
+): FileAnswer {
+  const etag = `"${file.version}"`;
+  const size = file.content.byteLength;
+  const headers: Record<string, string> = { 'accept-ranges': 'bytes', etag };
+  const range = selectRange(request.range, size, request.ifRange, etag);
+  if (range.kind === 'full') return { status: 200, headers, body: file.content };
+  headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
+  return { status: 206, headers, body: file.content.subarray(range.start, range.end + 1) };
+}
+
+export { RangeNotSatisfiableError };
 
 /**
  * Stores the file contents of an existing object the user may write, and moves the object's
