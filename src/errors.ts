@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'sync_unknown'
   | 'sync_running'
   | 'sync_name_taken'
+  | 'storage_full'
   | 'profile_refused'
   | 'flow_invalid'
   | 'flow_runtime'
@@ -154,6 +155,18 @@ export class SimultaneousSyncError extends SyncflowError {
   }
 }
 
+/**
+ * The device's storage is full (IndexedDB's QuotaExceededError). The write that hit it was rolled
+ * back as a whole: a commit stored nothing, a download kept the batches before it (with their
+ * checkpoint), an upload's answer is asked for again next time. Free space and sync again.
+ */
+export class StorageFullError extends SyncflowError {
+  override name = 'StorageFullError';
+  constructor(options?: { cause?: unknown }) {
+    super('storage_full', 'The device storage is full: free some space, then try again (nothing was lost)', options);
+  }
+}
+
 /** reSync / cleanResyncGhosts of a sync id or name that is not defined on this device. */
 export class UnknownSyncError extends SyncflowError {
   override name = 'UnknownSyncError';
@@ -246,8 +259,22 @@ export function isSyncflowError(e: unknown): e is SyncflowError {
 /** Maps any thrown value to a SyncflowError, once, at a boundary. */
 export function toSyncflowError(e: unknown): SyncflowError {
   if (e instanceof SyncflowError) return e;
+  if (isQuotaExceeded(e)) return new StorageFullError({ cause: e });
   if (e instanceof Error) return new SyncflowError('internal', e.message, { cause: e });
   return new SyncflowError('internal', String(e));
+}
+
+/**
+ * Whether an error is the browser's "storage full": a DOMException named QuotaExceededError
+ * (Firefox: NS_ERROR_DOM_QUOTA_REACHED), as such or inside one of Dexie's wrappers (`inner`, a
+ * BulkError's `failures`) or an error's `cause`.
+ */
+export function isQuotaExceeded(e: unknown, depth = 0): boolean {
+  if (typeof e !== 'object' || e === null || depth > 4) return false;
+  const { name, inner, cause, failures } = e as { name?: unknown; inner?: unknown; cause?: unknown; failures?: unknown };
+  if (name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED') return true;
+  const nested = Array.isArray(failures) ? failures.slice(0, 8) : [];
+  return [inner, cause, ...nested].some((x) => isQuotaExceeded(x, depth + 1));
 }
 
 /** HTTP status for an error code; used by the server, never by reading messages. */

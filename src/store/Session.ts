@@ -1,5 +1,5 @@
 import { freeze, produce } from 'immer';
-import { SyncflowError, ValidationError, type Problem } from '../errors.ts';
+import { isQuotaExceeded, StorageFullError, SyncflowError, ValidationError, type Problem } from '../errors.ts';
 import { entityOf, memberNames, referrersOf } from '../model/schema.ts';
 import { memberValues, newId, validateValues, type Values } from '../model/values.ts';
 import type { LocalStore } from './LocalStore.ts';
@@ -167,7 +167,7 @@ export class Session {
       const byEntity = new Map<string, Held[]>();
       for (const h of entries.values()) byEntity.set(h.object.$entity, [...(byEntity.get(h.object.$entity) ?? []), h]);
       const db = this.store.db;
-      await db.transaction('rw', [...byEntity.keys(), CHANGES], async () => {
+      await storageFullAsTyped(db.transaction('rw', [...byEntity.keys(), CHANGES], async () => {
         for (const [entity, group] of byEntity) {
           const ids = group.map((h) => h.object.id);
           const [stored, pending] = await Promise.all([
@@ -179,7 +179,7 @@ export class Session {
           await db.table(entity).bulkPut(rows);
           rows.forEach((row) => committed.set(`${entity}:${row.id}`, toLocalObject(schema, entity, row)));
         }
-      });
+      }));
     }
     for (const [key, h] of entries) {
       const version = committed.get(key)!;
@@ -220,7 +220,7 @@ export class Session {
     if (list.length === 0) return;
     const referrers = referrersOf(schema);
     const deleted = new Map<string, Set<string>>();
-    await db.transaction('rw', schema.order, async () => {
+    await storageFullAsTyped(db.transaction('rw', schema.order, async () => {
       // The closure over required associations first: a referrer deleted too is not also changed.
       const queue = list.map((o) => [o.$entity, o.id] as const);
       for (let i = 0; i < queue.length; i++) {
@@ -246,7 +246,7 @@ export class Session {
         }
       }
       for (const [entity, ids] of deleted) await db.table(entity).bulkDelete([...ids]);
-    });
+    }));
     for (const [entity, ids] of deleted) for (const id of ids) this.held.delete(keyOf({ $entity: entity, id }));
   }
 }
@@ -265,4 +265,13 @@ function rowToWrite(h: Held, stored: Row | undefined, pending: LocalChange | und
     'not_found',
     `${entity}(${h.object.id}) is no longer in the local database (deleted, or removed by a synchronization); it cannot be committed`,
   );
+}
+
+/** A transaction that failed on a full device rejects with StorageFullError (it stored nothing). */
+async function storageFullAsTyped<T>(transaction: Promise<T>): Promise<T> {
+  try {
+    return await transaction;
+  } catch (e) {
+    throw isQuotaExceeded(e) ? new StorageFullError({ cause: e }) : e;
+  }
 }
