@@ -15,11 +15,12 @@ import {
   type FailedFileRow,
   type FileRefusalReason,
   type FileRow,
+  type PartialFileRow,
   type PendingFile,
 } from './fileContents.ts';
 import { countQuery, runQuery } from './runQuery.ts';
 import { Session } from './Session.ts';
-import { allMembers, CHANGES, FAILED_FILES, FAILURES, FILES, membersOf, META, objectKey, SEQ_KEY, SYNC_ROWS, SYNC_STATES, TAG, toLocalObject, type Row } from './tables.ts';
+import { allMembers, CHANGES, FAILED_FILES, FAILURES, FILES, PARTIAL_FILES, membersOf, META, objectKey, SEQ_KEY, SYNC_ROWS, SYNC_STATES, TAG, toLocalObject, type Row } from './tables.ts';
 import type { ApplyOptions, ApplyResult, Confirmation, ConfirmOptions, LocalChange, LocalObject, QueryOptions, Refusal } from './types.ts';
 import type { SyncState } from '../model/syncState.ts';
 
@@ -32,7 +33,7 @@ const SENT_PRUNE_AT = 5000;
  * Tables a transaction that may remove objects of a file entity needs besides the entity's: their
  * contents not uploaded yet become file failures (removeRows), never silently dropped.
  */
-const FILE_KEEPING = [FILES, FAILED_FILES, FAILURES, META];
+const FILE_KEEPING = [FILES, FAILED_FILES, PARTIAL_FILES, FAILURES, META];
 
 function splitSentKey(key: string): [string, string] {
   const at = key.indexOf(':');
@@ -650,7 +651,8 @@ export class LocalStore {
    */
   async applyServerFile(entity: string, id: string, data: Uint8Array, contentType: string, version: string): Promise<boolean> {
     entityOf(this.schema, entity);
-    return this.db.transaction('rw', [FILES], async () => {
+    return this.db.transaction('rw', [FILES, PARTIAL_FILES], async () => {
+      await this.db.table(PARTIAL_FILES).delete(objectKey(entity, id)); // the download is complete
       const row = (await this.db.table(FILES).get(objectKey(entity, id))) as FileRow | undefined;
       if (row?.version === PENDING_VERSION) return false;
       await this.db.table(FILES).put({ entity, id, data, contentType, version } satisfies FileRow);
@@ -729,8 +731,9 @@ export class LocalStore {
   async removeFiles(entity: string, ids: string[]): Promise<void> {
     entityOf(this.schema, entity);
     if (ids.length === 0) return;
-    await this.db.transaction('rw', [FILES], async () => {
+    await this.db.transaction('rw', [FILES, PARTIAL_FILES], async () => {
       await this.db.table(FILES).bulkDelete(await notPendingKeys(this.db, entity, ids));
+      await this.db.table(PARTIAL_FILES).bulkDelete(ids.map((id) => objectKey(entity, id)));
     });
   }
 
@@ -769,6 +772,28 @@ export class LocalStore {
   async getFile(entity: string, id: string): Promise<{ data: Uint8Array; contentType: string } | undefined> {
     const file = (await this.db.table(FILES).get(objectKey(entity, id))) as FileRow | undefined;
     return file && { data: file.data, contentType: file.contentType };
+  }
+
+  /**
+   * The bytes kept of an interrupted download of an object's contents, if any.
+   *
+   * @example
+   * const partial = await store.partialFile('Attachment', id); // { etag, data, size, ... }
+   */
+  async partialFile(entity: string, id: string): Promise<PartialFileRow | undefined> {
+    return (await this.db.table(PARTIAL_FILES).get(objectKey(entity, id))) as PartialFileRow | undefined;
+  }
+
+  /**
+   * Keeps the first bytes of an interrupted download (replacing any kept before), so the next
+   * download asks only for the rest. `applyServerFile` and `removeFiles` drop them.
+   *
+   * @example
+   * await store.keepPartialFile({ entity: 'Attachment', id, etag, data, contentType, size });
+   */
+  async keepPartialFile(row: PartialFileRow): Promise<void> {
+    entityOf(this.schema, row.entity);
+    await this.db.table(PARTIAL_FILES).put(row);
   }
 
   // ---------------------------------------------------------------- named syncs
@@ -1002,6 +1027,7 @@ export class LocalStore {
       await this.keepRefusedFiles(rows, why ?? ((id) => ({ reason: 'inaccessible', message: `The file of ${entity} ${id} was not uploaded: ${entity} ${id} was not found or is not accessible` })));
     }
     await this.db.table(FILES).bulkDelete(ids.map((id) => objectKey(entity, id)));
+    await this.db.table(PARTIAL_FILES).bulkDelete(ids.map((id) => objectKey(entity, id)));
   }
 
   /**

@@ -105,3 +105,15 @@ export function fileFailure(
 function wireNow(): string {
   return new Date().toISOString().replace('Z', '000Z');
 }
+
+/** A row of the `$partialFiles` table: the first bytes of an interrupted download. */
+export interface PartialFileRow {
+  entity: string;
+  id: string;
+  /** The server's ETag of the version these bytes belong to (sent back as If-Range). */
+  etag: string;
+  data: Uint8Array;
+  contentType: string;
+  /** The whole file's size. */
+  size: number;
+}

@@ -23,6 +23,11 @@ export const FILES = '$files';
  */
 export const FAILED_FILES = '$failedFiles';
 /**
+ * The bytes of an interrupted download of a large file, with the version (ETag) they belong to:
+ * key [entity+id]. The next download asks the server for the rest only (Range + If-Range).
+ */
+export const PARTIAL_FILES = '$partialFiles';
+/**
  * Small key-value metadata; keys starting with `$` are the store's own (seq counter, schema
  * fingerprint). Not `$meta`: Dexie 4 reserves that name and deletes such a table on upgrade.
  */
@@ -68,6 +73,7 @@ export function storesFor(schema: Schema): Record<string, string> {
   // A new table changes the fingerprint, so openStore opens at the installed version + 1 and Dexie adds it.
   stores[JOURNAL] = '++seq, kind';
   stores[FAILED_FILES] = 'id';
+  stores[PARTIAL_FILES] = '[entity+id]';
   return stores;
 }
 

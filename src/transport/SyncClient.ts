@@ -42,6 +42,28 @@ export interface UploadFileOptions {
   onProgress?: (sent: number, size: number) => void;
 }
 
+/** The bytes received of a download that broke off, and the version (ETag) they belong to. */
+export interface PartialDownload {
+  etag: string;
+  data: Uint8Array;
+  contentType: string;
+  /** The whole file's size, as the server announced it. */
+  size: number;
+}
+
+/** Options of `SyncClient.getFile`. */
+export interface GetFileOptions {
+  signal?: AbortSignal;
+  /**
+   * The first bytes of this file the device holds (an interrupted download) and their ETag: only
+   * the rest is asked for (`Range` + `If-Range`); if the contents changed since, the whole new
+   * file comes and these bytes are not used.
+   */
+  resume?: { etag: string; data: Uint8Array };
+  /** Hears what had arrived (resumed bytes included) when the download breaks off: a network fault or a cancel. */
+  onPartial?: (partial: PartialDownload) => void;
+}
+
 /**
  * The typed client of the sync protocol (docs/protocol.md): the only code that knows HTTP.
  * Errors are typed: NetworkError (no answer), ServerError (an error status, with the server's
@@ -121,13 +143,57 @@ export class SyncClient {
     return this.#json('GET', '/api/me', undefined, signal, (b) => typeof b?.user === 'string');
   }
 
-  /** File contents of an object, or null when it has none. */
-  async getFile(entity: string, id: string, signal?: AbortSignal): Promise<{ data: Uint8Array; contentType: string } | null> {
-    const res = await this.#send('GET', fileUrl(entity, id), undefined, undefined, signal);
+  /**
+   * File contents of an object, or null when it has none; `etag` is their version. Resumable:
+   * given the bytes of an earlier attempt (`resume`), asks only for the rest, and never glues
+   * bytes of two versions (If-Range). When the body breaks off, `onPartial` hears what arrived.
+   *
+   * @example
+   * const file = await client.getFile('Attachment', id, { resume: { etag, data }, onPartial: (p) => (kept = p) });
+   */
+  async getFile(
+    entity: string,
+    id: string,
+    signalOrOptions?: AbortSignal | GetFileOptions,
+  ): Promise<{ data: Uint8Array; contentType: string; etag: string | null } | null> {
+    const options: GetFileOptions = signalOrOptions instanceof AbortSignal ? { signal: signalOrOptions } : (signalOrOptions ?? {});
+    const { signal, resume, onPartial } = options;
+    const path = fileUrl(entity, id);
+    const headers = resume?.data.byteLength ? { range: `bytes=${resume.data.byteLength}-`, 'if-range': resume.etag } : undefined;
+    const res = await this.#send('GET', path, undefined, undefined, signal, headers);
     if (res.status === 404) return null;
+    if (res.status === 416 && headers) {
+      // The bytes held are the whole file, or more than it: start again from the first byte.
+      await res.body?.cancel();
+      return this.getFile(entity, id, { signal, onPartial });
+    }
     if (!res.ok) throw await toServerError(res);
-    const data = new Uint8Array(await readBody(res, (r) => r.arrayBuffer()));
-    return { data, contentType: res.headers.get('content-type') ?? 'application/octet-stream' };
+    const contentType = res.headers.get('content-type') ?? 'application/octet-stream';
+    const etag = res.headers.get('etag');
+    let prefix: Uint8Array = new Uint8Array(0);
+    let size = Number(res.headers.get('content-length') ?? NaN);
+    if (res.status === 206) {
+      const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+      if (!headers || !resume || !range || Number(range[1]) !== resume.data.byteLength || etag !== resume.etag) {
+        await res.body?.cancel();
+        throw new ProtocolError(`GET ${path}: a partial answer that does not continue the bytes held`);
+      }
+      prefix = resume.data;
+      size = Number(range[3]);
+    }
+    const parts: Uint8Array[] = [prefix];
+    let received = prefix.byteLength;
+    try {
+      const reader = res.body?.getReader();
+      for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader!.read()) {
+        parts.push(chunk.value);
+        received += chunk.value.byteLength;
+      }
+    } catch (e) {
+      if (etag && received > 0) onPartial?.({ etag, data: joinBytes(parts, received), contentType, size: Number.isFinite(size) ? size : received });
+      throw toNetworkError(e, signal, `GET ${path}`);
+    }
+    return { data: joinBytes(parts, received), contentType, etag };
   }
 
   async putFile(entity: string, id: string, data: Uint8Array<ArrayBuffer>, contentType: string, signal?: AbortSignal): Promise<void> {
@@ -235,9 +301,11 @@ export class SyncClient {
     body: BodyInit | undefined,
     contentType: string | undefined,
     signal: AbortSignal | undefined,
+    extraHeaders?: Record<string, string>,
   ): Promise<Response> {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const headers: Record<string, string> = {
+      ...extraHeaders,
       authorization: `Bearer ${this.#token}`,
       'x-device-id': this.deviceId,
     };
@@ -265,6 +333,18 @@ function uploadUrl(entity: string, id: string, uploadId: string): string {
 
 function isUploadStatus(b: any): boolean {
   return typeof b?.offset === 'number' && typeof b?.complete === 'boolean';
+}
+
+/** `parts` as one array of `length` bytes. */
+function joinBytes(parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 2 && parts[0].byteLength === 0) return parts[1];
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
 }
 
 /** A response body that breaks off mid-way is a network fault, not a protocol one. */

@@ -1,3 +1,4 @@
+import type { PartialDownload } from '../../transport/SyncClient.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { throwIfCancelled } from './throwIfCancelled.ts';
 
@@ -11,7 +12,7 @@ export interface FileToFetch {
 
 /**
  * Downloads the file contents of the given objects of a file entity, a few at a time, each
- * stored with its version. An object whose contents the server no longer has keeps no local
+ * stored with its version; a large file's download resumes where an earlier one broke off. An object whose contents the server no longer has keeps no local
  * file. Contents attached on the device and not uploaded yet are never replaced or removed.
  */
 export async function downloadFiles(
@@ -28,7 +29,7 @@ export async function downloadFiles(
     while (next < ids.length) {
       throwIfCancelled(signal);
       const { id, version } = ids[next++];
-      const file = await ctx.client.getFile(entity, id, signal);
+      const file = await fetchResumably(ctx, entity, id, signal);
       if (file) await ctx.store.applyServerFile(entity, id, file.data, file.contentType, version);
       else await ctx.store.removeFiles(entity, [id]);
       done++;
@@ -37,6 +38,25 @@ export async function downloadFiles(
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, ids.length) }, worker));
   return done;
+}
+
+/**
+ * One object's contents, resumably: the bytes kept of an interrupted download are sent back
+ * (Range + If-Range) so only the rest comes, unless the contents changed since; a download that
+ * breaks off (network fault, cancel) keeps what arrived when the file is larger than one chunk
+ * (`chunkSize`), smaller ones are cheaper to fetch again than to keep.
+ */
+async function fetchResumably(ctx: SyncContext, entity: string, id: string, signal?: AbortSignal) {
+  const kept = await ctx.store.partialFile(entity, id);
+  let partial: PartialDownload | undefined;
+  try {
+    return await ctx.client.getFile(entity, id, { signal, resume: kept && { etag: kept.etag, data: kept.data }, onPartial: (p) => (partial = p) });
+  } catch (e) {
+    if (partial && partial.size > ctx.client.fileChunkSize && partial.data.byteLength > (kept?.data.byteLength ?? 0)) {
+      await ctx.store.keepPartialFile({ entity, id, ...partial });
+    }
+    throw e;
+  }
 }
 
 /**
