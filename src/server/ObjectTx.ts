@@ -38,6 +38,8 @@ export class ObjectTx {
 
   #writes = 0;
   readonly #lastWrite = new Map<string, number>();
+  /** Keys of the objects this transaction removed and did not insert again since. */
+  readonly #removed = new Set<string>();
 
   /**
    * How many object writes this transaction made so far (inserts, replaces, touches, deletes and
@@ -50,10 +52,16 @@ export class ObjectTx {
 
   /** Every object this transaction wrote through it (not the set-based path's bulk writes). */
   written(): Array<{ entity: string; id: string }> {
-    return [...this.#lastWrite.keys()].map((k) => {
-      const at = k.indexOf(':');
-      return { entity: k.slice(0, at), id: k.slice(at + 1) };
-    });
+    return [...this.#lastWrite.keys()].map(splitKey);
+  }
+
+  /**
+   * Every object this transaction removed (a device's delete, a handler's, the objects that
+   * required them) and did not insert again. A savepoint rolled back is not followed: the caller
+   * checks that they are still gone.
+   */
+  removed(): Array<{ entity: string; id: string }> {
+    return [...this.#removed].map(splitKey);
   }
 
   /** The value of `writes` at an object's last write in this transaction; 0 when not written. */
@@ -137,6 +145,7 @@ export class ObjectTx {
       p.values,
     );
     this.#wrote(entity, id);
+    this.#removed.delete(`${entity}:${id.toLowerCase()}`);
     return rows[0];
   }
 
@@ -197,7 +206,10 @@ export class ObjectTx {
       [entity, id, this.stamp],
     );
     await this.tx.query('DELETE FROM sf_files WHERE entity = $1 AND id = $2::uuid', [entity, id]);
-    if (rowCount > 0) this.#wrote(entity, id);
+    if (rowCount > 0) {
+      this.#wrote(entity, id);
+      this.#removed.add(`${entity}:${id.toLowerCase()}`);
+    }
     return rowCount > 0;
   }
 
@@ -230,4 +242,10 @@ export class ObjectTx {
     }
     if (problems.length) throw new ValidationError(problems);
   }
+}
+
+/** `entity:id` back to its parts (entity names have no colon). */
+function splitKey(k: string): { entity: string; id: string } {
+  const at = k.indexOf(':');
+  return { entity: k.slice(0, at), id: k.slice(at + 1) };
 }

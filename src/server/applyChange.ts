@@ -98,7 +98,10 @@ async function apply(
     await otx.checkReferences(entity, values, 'data', { asUser: true, self: id, pending });
     const previous = existing.object;
     const object = await runBefore(otx, entity, { ...previous, ...values, changedDate: otx.stamp }, 'update', previous);
-    written = (await otx.replace(entity, id, pick(object, memberNames(def))))!;
+    const replaced = await otx.replace(entity, id, pick(object, memberNames(def)));
+    // Its own before-commit handler deleted it: there is nothing left to update (the change fails, its savepoint undoes the delete).
+    if (!replaced) throw new ChangeFailure('invalid', `${entity} ${id} was deleted by a before-commit handler of its own change`);
+    written = replaced;
     await runAfter(otx, entity, written.object, 'update', previous);
   } else {
     if (tombstone?.readable) throw new ChangeFailure('deleted', `${entity} ${id} was deleted on the server`);

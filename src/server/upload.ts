@@ -1,6 +1,7 @@
-import type { ChangeRequest, ChangeResult, ObjectRef, UploadResponse } from '../transport/wire.ts';
+import type { ChangeRequest, ChangeResult, UploadResponse } from '../transport/wire.ts';
 import type { AuthUser } from './AuthUser.ts';
 import { recordFailure } from './failureRecords.ts';
+import { otherObjects } from './otherObjects.ts';
 import { readableObjects } from './readableObjects.ts';
 import type { ServerContext } from './ServerContext.ts';
 import type { Queryable } from './storage/Storage.ts';
@@ -28,7 +29,10 @@ const ATTEMPTS = 3;
  * set-based attempt: a subtransaction made every row it wrote cost more, for a rare fallback.)
  *
  * Besides the results, answers the other objects the upload wrote (`written`: a handler's
- * writes, references cleared by a delete), so that a device holding them brings them up to date.
+ * writes, references cleared by a delete) and removed (`deleted`: a handler's deletes, the objects
+ * that required a deleted one), of those the user may read (see otherObjects), so that a device
+ * holding them brings them up to date or removes them. A replayed change writes nothing again:
+ * its upload names nothing of it.
  *
  * `changes` must be checked already (known entities, UUID ids): see parseUploadRequest.
  */
@@ -70,7 +74,7 @@ async function uploadIn(
 
   if (!todo.length) return { results: changes.map((c) => stored.get(c.changeId)!) };
   if (path === 'auto' && unique && batchEligible(todo)) {
-    const { outcomes, stamp, written } = await applyBatch(ctx, tx, user, todo);
+    const { outcomes, stamp, written, removed } = await applyBatch(ctx, tx, user, todo);
     const fresh: ChangeResult[] = [];
     const byId = new Map<string, ChangeResult>();
     for (let i = 0; i < todo.length; i++) {
@@ -88,33 +92,12 @@ async function uploadIn(
       byId.set(change.changeId, result);
     }
     await storeFailures(tx, user.id, claimed, fresh, stamp);
-    return withWritten(ctx, tx, user, changes.map((c) => byId.get(c.changeId) ?? stored.get(c.changeId)!), changes, written);
+    const results = changes.map((c) => byId.get(c.changeId) ?? stored.get(c.changeId)!);
+    return { results, ...(await otherObjects(ctx, tx, user, changes, written, removed)) };
   }
   const inOrder = await applyInOrder(ctx, tx, user, device, changes, stored);
   await storeFailures(tx, user.id, claimed, inOrder.fresh, inOrder.stamp);
-  return withWritten(ctx, tx, user, inOrder.results, changes, inOrder.written);
-}
-
-/**
- * The response: the results, and the objects written that are not the upload's own (their
- * answers say it all) and that the user may read (one statement, only when there are any:
- * the ids of other users' objects are not the device's business).
- */
-async function withWritten(
-  ctx: ServerContext,
-  tx: Queryable,
-  user: AuthUser,
-  results: ChangeResult[],
-  changes: readonly ChangeRequest[],
-  written: ObjectRef[],
-): Promise<UploadResponse> {
-  if (!written.length) return { results };
-  const own = new Set(changes.map((c) => `${c.entity}:${c.id.toLowerCase()}`));
-  const others = written.filter((w) => !own.has(`${w.entity}:${w.id}`));
-  if (!others.length) return { results };
-  const readable = await readableObjects(ctx, tx, user, others.map((w) => [w.entity, w.id] as const), false);
-  const shown = others.filter((w) => readable.has(`${w.entity}:${w.id}`));
-  return shown.length ? { results, written: shown } : { results };
+  return { results: inOrder.results, ...(await otherObjects(ctx, tx, user, changes, inOrder.written, inOrder.removed)) };
 }
 
 /** A change id applied or refused by an earlier upload: its stored failure, or `applied` (no result kept). */

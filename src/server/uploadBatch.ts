@@ -133,7 +133,8 @@ interface Planned {
  * read and write is noted (HandlerOrder): when the change-by-change order could let them see
  * another state, the per-change path takes over.
  *
- * Answers the outcome of each change (same order) and the transaction's stamp. Throws
+ * Answers the outcome of each change (same order), the transaction's stamp and the objects it
+ * wrote and removed through its ObjectTx (handlers, deletes). Throws
  * NeedsPerChangePath when the per-change path must take over (see above).
  */
 export async function applyBatch(
@@ -141,7 +142,7 @@ export async function applyBatch(
   tx: Queryable,
   user: AuthUser,
   changes: readonly ChangeRequest[],
-): Promise<{ outcomes: ChangeOutcome[]; stamp: string; written: ObjectRef[] }> {
+): Promise<{ outcomes: ChangeOutcome[]; stamp: string; written: ObjectRef[]; removed: ObjectRef[] }> {
   const { schema, access } = ctx;
   const outcomes: ChangeOutcome[] = new Array(changes.length);
   const fail = (i: number, e: unknown) => {
@@ -262,7 +263,7 @@ export async function applyBatch(
     const now = await readableObjects(ctx, tx, user, reread.map((p) => [p.change.entity, p.change.id] as const));
     for (const p of reread) outcomes[p.index] = { status: 'applied', object: now.get(key(p.change.entity, p.change.id)) ?? null };
   }
-  return { outcomes, stamp, written: otx.written() };
+  return { outcomes, stamp, written: otx.written(), removed: otx.removed() };
 }
 
 function isBatchCreate(planned: Map<string, Planned>, entity: string, id: string): boolean {

@@ -29,7 +29,8 @@ const CYCLE_ATTEMPTS = 3;
  * together at the end, and kept only when every create of the cycle they relied on applied.
  *
  * `stored` holds the results of change ids applied by earlier uploads (answered again, not
- * applied); answers every change's result (in order) and the results new to this upload.
+ * applied); answers every change's result (in order), the results new to this upload, and the
+ * objects the transaction wrote and removed.
  */
 export async function applyInOrder(
   ctx: ServerContext,
@@ -38,7 +39,7 @@ export async function applyInOrder(
   device: string,
   changes: readonly ChangeRequest[],
   stored: ReadonlyMap<string, ChangeResult>,
-): Promise<{ results: ChangeResult[]; fresh: ChangeResult[]; stamp: string; written: ObjectRef[] }> {
+): Promise<{ results: ChangeResult[]; fresh: ChangeResult[]; stamp: string; written: ObjectRef[]; removed: ObjectRef[] }> {
     const stamp = await tickClock(tx);
     const otx = new ObjectTx(ctx, tx, stamp, user);
     let known = new Map(stored);
@@ -165,7 +166,7 @@ export async function applyInOrder(
     }
 
     await reanswerStale(ctx, otx, user, changes, results, answeredAt);
-    return { results, fresh, stamp, written: otx.written() };
+    return { results, fresh, stamp, written: otx.written(), removed: otx.removed() };
 }
 
 /**

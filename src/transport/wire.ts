@@ -73,6 +73,12 @@ export interface UploadResponse {
    * objects), present when there are any: a device holding them brings them up to date.
    */
   written?: ObjectRef[];
+  /**
+   * Objects the upload removed besides those of its own delete changes (a handler's delete, the
+   * objects that required a deleted one) that the user could read, present when there are any:
+   * a device holding them removes them.
+   */
+  deleted?: ObjectRef[];
 }
 
 /** An object named by entity and id. */

@@ -1,0 +1,4 @@
+import { pgliteTarget } from './support.ts';
+import { uploadDeletedTests } from './uploadDeleted.ts';
+
+uploadDeletedTests(pgliteTarget());

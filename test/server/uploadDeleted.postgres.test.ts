@@ -1,0 +1,4 @@
+import { postgresTarget } from './support.ts';
+import { uploadDeletedTests } from './uploadDeleted.ts';
+
+uploadDeletedTests(postgresTarget());
