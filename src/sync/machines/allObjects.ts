@@ -98,7 +98,8 @@ export const allObjectsMachine = setup({
       src: 'uploadAll',
       input: (context) => context.sync,
       next: 'uploadingFiles',
-      done: (context: Context, outcome: UploadOutcome) => ({ result: withUploadedChanges(context.result, outcome) }),
+      // Objects the upload's handlers deleted are removed now: the download's ghost cleaning no longer counts them.
+      done: (context: Context, outcome: UploadOutcome) => ({ result: { ...withUploadedChanges(context.result, outcome), removed: outcome.deleted.length } }),
     }),
     uploadingFiles: uploadingFilesState<Context>('downloading', () => null),
     downloading: workingState({
@@ -107,7 +108,7 @@ export const allObjectsMachine = setup({
       input: (context) => context.sync,
       next: 'downloadingFiles',
       done: (context: Context, outcome: FullDownloadOutcome) => ({
-        result: { ...context.result, downloaded: outcome.downloaded, removed: outcome.removed },
+        result: { ...context.result, downloaded: outcome.downloaded, removed: context.result.removed + outcome.removed },
         files: outcome.files,
       }),
     }),

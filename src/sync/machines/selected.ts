@@ -126,7 +126,7 @@ export const selectedMachine = setup({
         result: withAnsweredObjects(context.result, outcome),
         // Refused objects were already reverted; those the answers settled are not fetched again.
         uploaded: outcome.applied,
-        toRefresh: [...outcome.toRefresh, ...context.selection.unchanged],
+        toRefresh: [...outcome.toRefresh, ...context.selection.unchanged.filter((o) => !outcome.deleted.some((d) => d.entity === o.entity && d.id === o.id))],
       }),
     }),
     uploadingFiles: uploadingFilesState<Context>('refreshing', (context) => [...context.uploaded, ...context.selection.unchanged]),

@@ -3,6 +3,7 @@ import type { Confirmation, LocalChange, Refusal } from '../../store/types.ts';
 import { MAX_UPLOAD_CHANGES, type ChangeRequest, type ObjectRef, type SynchronizationFailure, type UploadResponse } from '../../transport/wire.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { chunk, groupBy } from './chunk.ts';
+import { removeDeleted } from './removeDeleted.ts';
 import { throwIfCancelled } from './throwIfCancelled.ts';
 
 export interface UploadOutcome {
@@ -27,8 +28,18 @@ export interface UploadOutcome {
    */
   toRefresh: ObjectRef[];
   failures: SynchronizationFailure[];
-  /** Objects removed locally because the server refused their change and no longer has them. */
+  /**
+   * Objects removed locally because the server refused their change and no longer has them, or
+   * because the upload removed them on the server besides the device's own deletes (`deleted`).
+   */
   removedIds: string[];
+  /**
+   * The objects the device held that the upload removed on the server besides its own deletes (the
+   * response's `deleted`: a handler's deletes), removed locally as a refresh removes an object the
+   * server no longer has. Their ids are in `removedIds`. One with a pending local change stays
+   * (see removeDeleted).
+   */
+  deleted: ObjectRef[];
 }
 
 export interface UploadOptions {
@@ -58,7 +69,9 @@ export interface UploadOptions {
  * its creates are marked as sent, and the answer of request k-1 is applied to the store. Every
  * answer is applied in order, and only once it arrived: a confirmed change loses its mark, a
  * refused one becomes a SynchronizationFailure and the object is reverted (atomically) to the
- * server's version (or removed when the server has none). A lost answer (or a crash before it
+ * server's version (or removed when the server has none). Objects the answer says the server
+ * wrote besides the uploaded ones are refreshed later (`toRefresh`); those it says the upload
+ * removed there (a handler's deletes) are removed at once, as a refresh would. A lost answer (or a crash before it
  * was applied) leaves the marks in place, and the retry reuses the same change ids, so the
  * server applies nothing twice. Creates are marked as sent before their request goes out (a
  * batch marked and then not sent only turns a later local delete into a delete the server
@@ -70,7 +83,7 @@ export async function uploadChanges(
   signal?: AbortSignal,
   options: UploadOptions = {},
 ): Promise<UploadOutcome> {
-  const outcome: UploadOutcome = { uploaded: 0, applied: [], answered: [], toRefresh: [], failures: [], removedIds: [] };
+  const outcome: UploadOutcome = { uploaded: 0, applied: [], answered: [], toRefresh: [], failures: [], removedIds: [], deleted: [] };
   const batches = chunk(changes, MAX_UPLOAD_CHANGES);
   let done = 0;
   ctx.onProgress?.({ phase: 'upload', entity: changes[0]?.entity ?? null, done, total: changes.length });
@@ -81,7 +94,7 @@ export async function uploadChanges(
     await ctx.store.markSent([...batch]);
     return toRequests(ctx, batch, options.fields, options.leaveIfChanged);
   };
-  const applyAnswer = async (batch: readonly LocalChange[], requests: Outgoing[], { results, written }: UploadResponse): Promise<void> => {
+  const applyAnswer = async (batch: readonly LocalChange[], requests: Outgoing[], { results, written, deleted }: UploadResponse): Promise<void> => {
     const sent = new Map(requests.map((r) => [r.request.changeId, r]));
     const confirmations: Confirmation[] = [];
     const kinds: LocalChange['kind'][] = [];
@@ -109,6 +122,15 @@ export async function uploadChanges(
     if (failed.length) {
       outcome.removedIds.push(...(await recordRefused(ctx, failed, signal)));
       outcome.failures.push(...failed.map((f) => f.failure));
+    }
+    // After the refusals: an object refused and gone on the server is removed (and counted) once.
+    if (Array.isArray(deleted) && deleted.length) {
+      const { removed } = await removeDeleted(ctx, deleted, outcome.toRefresh);
+      const gone = new Set(removed.map((r) => `${r.entity}:${r.id}`));
+      outcome.deleted.push(...removed);
+      outcome.removedIds.push(...removed.map((r) => r.id));
+      // Nothing left to refresh of them (a refresh would count them as removed again).
+      if (gone.size) outcome.toRefresh = outcome.toRefresh.filter((r) => !gone.has(`${r.entity}:${r.id}`));
     }
     done += batch.length;
     ctx.onProgress?.({ phase: 'upload', entity: batch[batch.length - 1].entity, done, total: changes.length });

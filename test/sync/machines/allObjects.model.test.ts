@@ -7,7 +7,7 @@ import { startWorld, useSharedStorage } from '../../support/world.ts';
 useSharedStorage();
 
 const paths = planPaths(allObjectsMachine, { mode: 'all' }, {
-  upload: { uploaded: 0, applied: [], answered: [], toRefresh: [], failures: [], removedIds: [] },
+  upload: { uploaded: 0, applied: [], answered: [], toRefresh: [], failures: [], removedIds: [], deleted: [] },
   uploadFiles: { uploaded: 0, refused: [] },
   download: { downloaded: 0, removed: 0, files: [] },
   files: 0,

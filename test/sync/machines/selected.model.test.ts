@@ -9,7 +9,7 @@ useSharedStorage();
 
 const paths = planPaths(selectedMachine, { mode: 'selected', objects: [] }, {
   classify: { changes: [], unchanged: [], skipped: [] },
-  upload: { uploaded: 0, applied: [], answered: [], toRefresh: [], failures: [], removedIds: [] },
+  upload: { uploaded: 0, applied: [], answered: [], toRefresh: [], failures: [], removedIds: [], deleted: [] },
   uploadFiles: { uploaded: 0, refused: [] },
   refresh: { refreshed: 0, removedIds: [] },
   files: 0,

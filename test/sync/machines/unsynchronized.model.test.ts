@@ -8,7 +8,7 @@ import { startWorld, useSharedStorage } from '../../support/world.ts';
 useSharedStorage();
 
 const paths = planPaths(unsynchronizedMachine, { mode: 'unsynchronized' }, {
-  upload: { uploaded: 0, applied: [], answered: [], toRefresh: [], failures: [], removedIds: [] },
+  upload: { uploaded: 0, applied: [], answered: [], toRefresh: [], failures: [], removedIds: [], deleted: [] },
   uploadFiles: { uploaded: 0, refused: [] },
   refresh: { refreshed: 0, removedIds: [] },
   files: 0,

@@ -1,0 +1,160 @@
+import { IDBKeyRange, indexedDB } from 'fake-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { demoSchema } from '../../src/demo/schema.ts';
+import { NetworkError } from '../../src/errors.ts';
+import { createRuntime, type Runtime } from '../../src/runtime/Runtime.ts';
+import { createDemoSyncServer, demoUsers } from '../../src/server/demo.ts';
+import type { SyncServer } from '../../src/server/index.ts';
+import { SyncClient } from '../../src/transport/SyncClient.ts';
+import type { ChangeRequest } from '../../src/transport/wire.ts';
+import { deletingHandlers } from '../server/uploadDeleted.ts';
+import { TestNetwork } from '../support/TestNetwork.ts';
+import { sharedStorage, useSharedStorage } from '../support/world.ts';
+
+useSharedStorage();
+
+const uuid = () => crypto.randomUUID();
+const run = `${process.pid}_${Date.now().toString(36)}`;
+let worlds = 0;
+const open: Array<{ runtime?: Runtime; server: SyncServer }> = [];
+afterEach(async () => {
+  for (const { runtime, server } of open.splice(0)) {
+    runtime?.close();
+    await server.close();
+  }
+});
+
+/**
+ * A real server with the demo's schema, users and access rules, and handlers that delete what a
+ * task's title says (`remove:<Entity>:<id>`, see deletingHandlers); alice's device after a full
+ * sync of her project, a task of it with an attachment, and two more tasks.
+ */
+async function aliceWithData() {
+  const storage = await (await sharedStorage()).withSchema(`deleted_${run}_${++worlds}`);
+  const server = await createDemoSyncServer(storage, { handlers: deletingHandlers });
+  const url = await server.listen({ port: 0 });
+  const entry: { runtime?: Runtime; server: SyncServer } = { server };
+  open.push(entry);
+  const client = new SyncClient({ baseUrl: url, token: demoUsers[0].token, deviceId: 'alice-elsewhere' });
+  const elsewhere = {
+    upload: (changes: Array<Omit<ChangeRequest, 'changeId'>>) => client.upload(changes.map((c) => ({ ...c, changeId: uuid() }))),
+    get: async (entity: string, id: string) => (await client.fetchObjects(entity, [id])).objects[0] ?? null,
+  };
+  const ids = { project: uuid(), child: uuid(), attachment: uuid(), other: uuid(), third: uuid() };
+  await elsewhere.upload([
+    { entity: 'Project', id: ids.project, kind: 'create', data: { name: 'Apollo' } },
+    { entity: 'Task', id: ids.child, kind: 'create', data: { title: 'child', project: ids.project } },
+    { entity: 'Attachment', id: ids.attachment, kind: 'create', data: { name: 'notes.txt', task: ids.child } },
+    { entity: 'Task', id: ids.other, kind: 'create', data: { title: 'other' } },
+    { entity: 'Task', id: ids.third, kind: 'create', data: { title: 'third' } },
+  ]);
+  const network = new TestNetwork();
+  const runtime = await createRuntime({
+    schema: demoSchema,
+    serverUrl: url,
+    token: demoUsers[0].token,
+    dbName: `deleted_${run}_${worlds}_alice`,
+    indexedDB,
+    IDBKeyRange,
+    fetch: network.fetch,
+  });
+  entry.runtime = runtime;
+  await runtime.synchronize({ mode: 'all' });
+  expect(await runtime.store.get('Attachment', ids.attachment)).toBeDefined();
+  const store = runtime.store;
+  /** Commits a change of a held object. */
+  const edit = async (entity: string, id: string, values: Record<string, unknown>) => {
+    const session = runtime.session();
+    return (await session.commit(session.change((await store.get(entity, id))!, values)))[0];
+  };
+  return { runtime, network, store, ids, elsewhere, edit };
+}
+
+describe('objects an upload deleted on the server besides the device’s own deletes', () => {
+  it('are removed from the device by an unsynchronized sync, with no download or fetch (an afterCommit deletes a child and its attachment)', async () => {
+    const d = await aliceWithData();
+    await d.edit('Task', d.ids.other, { title: `remove:Task:${d.ids.child}` });
+    const requests = d.network.requests.length;
+
+    const result = await d.runtime.synchronize({ mode: 'unsynchronized' });
+    expect(d.network.requests.slice(requests)).toEqual(['POST /api/upload']);
+    expect(result).toMatchObject({ uploaded: 1, removed: 2, failed: 0 });
+    expect(result.removedIds.sort()).toEqual([d.ids.child, d.ids.attachment].sort());
+    expect(await d.store.get('Task', d.ids.child)).toBeUndefined();
+    expect(await d.store.get('Attachment', d.ids.attachment)).toBeUndefined();
+    expect(await d.elsewhere.get('Task', d.ids.child)).toBeNull();
+    const { $entity: _, ...other } = (await d.store.get('Task', d.ids.other))!;
+    expect(other).toEqual(await d.elsewhere.get('Task', d.ids.other));
+    expect(await d.store.pendingCount()).toBe(0);
+  });
+
+  it('removes an object the device created in the same upload that a later change’s handler deleted, without fetching it', async () => {
+    const d = await aliceWithData();
+    const session = d.runtime.session();
+    const made = session.create('Task', { title: 'made offline' });
+    await session.commit(made);
+    await d.edit('Task', d.ids.other, { title: `remove:Task:${made.id}` });
+    const requests = d.network.requests.length;
+
+    const result = await d.runtime.synchronize({ mode: 'unsynchronized' });
+    expect(d.network.requests.slice(requests)).toEqual(['POST /api/upload']);
+    expect(result).toMatchObject({ uploaded: 2, removed: 1, removedIds: [made.id] });
+    expect(await d.store.get('Task', made.id)).toBeUndefined();
+    expect(await d.store.pendingCount()).toBe(0);
+  });
+
+  it('leaves a deleted object with a pending local change alone; the next sync keeps that change as a deleted failure', async () => {
+    const d = await aliceWithData();
+    const [trigger] = [await d.edit('Task', d.ids.other, { title: `remove:Task:${d.ids.child}` })];
+    await d.edit('Task', d.ids.child, { title: 'my precious edit' });
+
+    // Only the trigger is selected: the child's change is not uploaded, so the child stays with it.
+    const result = await d.runtime.synchronize({ mode: 'selected', objects: [trigger] });
+    expect(result).toMatchObject({ uploaded: 1, removed: 1, removedIds: [d.ids.attachment] });
+    expect(await d.store.get('Task', d.ids.child)).toMatchObject({ title: 'my precious edit' });
+    expect(await d.store.pendingChange('Task', d.ids.child)).toMatchObject({ kind: 'update' });
+
+    const next = await d.runtime.synchronize({ mode: 'unsynchronized' });
+    expect(next).toMatchObject({ uploaded: 0, failed: 1, removedIds: [d.ids.child] });
+    expect(next.failures[0]).toMatchObject({ objectId: d.ids.child, reason: 'deleted', data: { title: 'my precious edit' } });
+    expect(await d.store.get('Task', d.ids.child)).toBeUndefined();
+    expect(await d.runtime.listFailures()).toHaveLength(1);
+  });
+
+  it('selected mode: names a selected unchanged object a handler deleted once in removedIds (the flow empties its variable)', async () => {
+    const d = await aliceWithData();
+    const trigger = await d.edit('Task', d.ids.other, { title: `remove:Task:${d.ids.third}` });
+    const third = (await d.store.get('Task', d.ids.third))!;
+
+    const result = await d.runtime.synchronize({ mode: 'selected', objects: [trigger, third] });
+    expect(result).toMatchObject({ uploaded: 1, removed: 1, removedIds: [d.ids.third] });
+    expect(await d.store.get('Task', d.ids.third)).toBeUndefined();
+  });
+
+  it('all objects mode: counts them in removed, though the download finds nothing left to clean', async () => {
+    const d = await aliceWithData();
+    await d.edit('Task', d.ids.other, { title: `remove:Task:${d.ids.child}` });
+
+    const result = await d.runtime.synchronize({ mode: 'all' });
+    expect(result).toMatchObject({ uploaded: 1, removed: 2 });
+    expect(result.removedIds.sort()).toEqual([d.ids.child, d.ids.attachment].sort());
+    expect(await d.store.get('Task', d.ids.child)).toBeUndefined();
+    expect(await d.store.get('Attachment', d.ids.attachment)).toBeUndefined();
+  });
+
+  it('after a lost answer, the replay names nothing again: the objects stay until a full download cleans them', async () => {
+    const d = await aliceWithData();
+    await d.edit('Task', d.ids.other, { title: `remove:Task:${d.ids.child}` });
+    d.network.inject(/^\/api\/upload$/, 'responseLost');
+    await expect(d.runtime.synchronize({ mode: 'unsynchronized' })).rejects.toBeInstanceOf(NetworkError);
+    expect(await d.elsewhere.get('Task', d.ids.child)).toBeNull();
+
+    const replay = await d.runtime.synchronize({ mode: 'unsynchronized' });
+    expect(replay).toMatchObject({ uploaded: 1, removed: 0, removedIds: [] });
+    expect(await d.store.get('Task', d.ids.child)).toBeDefined(); // safely less: a ghost, never a wrong removal
+
+    const full = await d.runtime.synchronize({ mode: 'all' });
+    expect(full).toMatchObject({ removed: 2 });
+    expect(await d.store.get('Task', d.ids.child)).toBeUndefined();
+  });
+});
