@@ -4,6 +4,8 @@ import { demoSchema } from '../../src/demo/schema.ts';
 import { NetworkError } from '../../src/errors.ts';
 import { createRuntime, type Runtime } from '../../src/runtime/Runtime.ts';
 import { createDemoSyncServer, demoUsers } from '../../src/server/demo.ts';
+import type { SyncContext } from '../../src/sync/SyncContext.ts';
+import { removeDeleted } from '../../src/sync/steps/removeDeleted.ts';
 import type { SyncServer } from '../../src/server/index.ts';
 import { SyncClient } from '../../src/transport/SyncClient.ts';
 import type { ChangeRequest } from '../../src/transport/wire.ts';
@@ -156,5 +158,19 @@ describe('objects an upload deleted on the server besides the device’s own del
     const full = await d.runtime.synchronize({ mode: 'all' });
     expect(full).toMatchObject({ removed: 2 });
     expect(await d.store.get('Task', d.ids.child)).toBeUndefined();
+  });
+
+  it('takes the answer as untrusted input: malformed entries, unknown entities and objects it does not hold are ignored', async () => {
+    const d = await aliceWithData();
+    const ctx = { schema: demoSchema, store: d.store } as SyncContext;
+    const answer = [
+      ...[null, 'Task', 7, { entity: 'Nope', id: d.ids.child }, { entity: 'toString', id: d.ids.child }, { entity: 'Task', id: 5 }, { entity: 'Task' }],
+      { entity: 'Task', id: uuid() }, // not held
+      { entity: 'Task', id: d.ids.third },
+      { entity: 'Task', id: d.ids.third }, // twice: removed (and counted) once
+    ];
+    expect(await removeDeleted(ctx, answer)).toEqual({ removed: [{ entity: 'Task', id: d.ids.third }], kept: [] });
+    expect(await d.store.get('Task', d.ids.child)).toBeDefined();
+    expect(await d.store.get('Task', d.ids.third)).toBeUndefined();
   });
 });
