@@ -237,8 +237,8 @@ async function reconcileFailures(ctx: SyncContext, signal: AbortSignal): Promise
   const mine = open.filter((f) => f.device === ctx.client.deviceId);
   const local = await ctx.store.listFailures();
   const openIds = new Set(mine.map((f) => f.id));
-  // Device-side file failures (refused contents kept here) are not the server's to close.
-  for (const f of local) if (!f.file && !openIds.has(f.id)) await ctx.store.deleteFailure(f.id);
+  // Device-side failures (refused file contents, changes too large to send) are not the server's to close.
+  for (const f of local) if (!f.file && !f.tooLarge && !openIds.has(f.id)) await ctx.store.deleteFailure(f.id);
   const localIds = new Set(local.map((f) => f.id));
   await ctx.store.putFailures(mine.filter((f) => !localIds.has(f.id)));
 }

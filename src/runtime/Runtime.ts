@@ -12,6 +12,7 @@ import type { Session } from '../store/Session.ts';
 import type { Progress, SyncContext } from '../sync/SyncContext.ts';
 import { SyncManager } from '../sync/manager/SyncManager.ts';
 import { retryFileFailure } from '../sync/steps/retryFileFailure.ts';
+import { retryTooLargeFailure } from '../sync/steps/retryTooLargeFailure.ts';
 import { Synchronizer, type SyncActor, type SynchronizeOptions } from '../sync/Synchronizer.ts';
 import type { SyncConfig, SyncRequest, SyncResult } from '../sync/types.ts';
 import { SyncClient } from '../transport/SyncClient.ts';
@@ -180,6 +181,8 @@ export class Runtime {
     const failure = (await this.store.listFailures()).find((f) => f.id === id);
     // Refused file contents kept on the device: the server never had this failure; the retry uploads them again.
     if (failure?.file) return retryFileFailure(this.store, this.client, failure);
+    // A change the server could not receive (too large): it never had this failure either; sent again.
+    if (failure?.tooLarge) return retryTooLargeFailure(this.store, this.client, failure);
     const { result } = await this.client.retryFailure(id);
     if (result.status === 'applied') {
       if (result.object && failure) await this.store.applyServerObjects(failure.entity, [result.object]);
@@ -198,7 +201,7 @@ export class Runtime {
     const failure = (await this.store.listFailures()).find((f) => f.id === id);
     // Refused file contents kept on the device: the server never had this failure; they go with it.
     if (failure?.file) return this.store.deleteFailure(id);
-    await this.client.dismissFailure(id);
+    if (!failure?.tooLarge) await this.client.dismissFailure(id);
     await this.store.deleteFailure(id);
     // A refused create kept on the device until now: given up, so it goes (the server never had
     // it). An object with a newer local change stays: that change is the user's latest word.

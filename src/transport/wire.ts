@@ -60,6 +60,12 @@ export interface SynchronizationFailure {
    * The server never had such a failure; `changeId` is the refused upload's id. Not sent by the server.
    */
   file?: { size: number; contentType: string };
+  /**
+   * Device side: a change the server could not receive in any request (over its body limit), by
+   * its size as sent. Kept with its data until retried (sent again, with the object as the device
+   * holds it then) or dismissed. The server never had it. Not sent by the server.
+   */
+  tooLarge?: { bytes: number };
 }
 
 export type ChangeResult =

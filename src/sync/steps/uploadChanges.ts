@@ -3,6 +3,7 @@ import type { Confirmation, LocalChange, Refusal } from '../../store/types.ts';
 import { MAX_UPLOAD_CHANGES, type ChangeRequest, type ObjectRef, type SynchronizationFailure, type UploadResponse } from '../../transport/wire.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { chunk, groupBy } from './chunk.ts';
+import { sendInParts } from './sendInParts.ts';
 import { removeDeleted } from './removeDeleted.ts';
 import { throwIfCancelled } from './throwIfCancelled.ts';
 
@@ -142,7 +143,7 @@ export async function uploadChanges(
     for (let k = 0; k < batches.length; k++) {
       throwIfCancelled(signal);
       const requests = await next!;
-      const answer = handled(ctx.client.upload(requests.map((r) => r.request), signal));
+      const answer = handled(sendInParts(ctx, requests.map((r) => r.request), signal));
       next = k + 1 < batches.length ? handled(prepare(batches[k + 1])) : undefined;
       const response = await answer;
       await applying; // answers are applied in the order of their requests
