@@ -175,7 +175,8 @@ export class Runtime {
   /**
    * Asks the server to apply a failed change again. On success the object comes back into
    * the local database and the failure is gone; otherwise the failure stays, with the
-   * server's new message.
+   * server's new message. A device-side failure (refused file contents, a change too large to
+   * send) is sent again from the device: the server never had it.
    */
   async retryFailure(id: string): Promise<ChangeResult> {
     const failure = (await this.store.listFailures()).find((f) => f.id === id);
