@@ -176,6 +176,8 @@ async function pipeline(
     }
     const outcome = await uploadChanges(ctx, changes, signal, { listedAt: listed.seq });
     result.uploaded = outcome.uploaded;
+    // Objects the upload's handlers deleted on the server, removed here at once.
+    result.removed += outcome.deleted.length;
     result.failures += outcome.failures.length;
     for (const f of outcome.failures) failures.push({ entity: f.entity, objectId: f.objectId, reason: f.reason });
     for (const entity of entities.upload) {
