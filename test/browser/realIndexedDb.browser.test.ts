@@ -5,8 +5,9 @@
  *   device to the server and to a second device unchanged, and the app's next version upgrades
  *   both device databases keeping every object.
  * - A real full disk: the origin's quota lowered through the DevTools protocol makes IndexedDB
- *   fail as a full device does; commits and downloads end with a typed StorageFullError that
- *   keeps nothing of itself, and once the quota is raised nothing is missing.
+ *   fail as a full device does; commits, downloads and uploads whose answer cannot be stored end
+ *   with a typed StorageFullError that keeps nothing of itself, and once the quota is raised
+ *   nothing is missing or applied twice.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,10 +29,11 @@ let apps: DevicePage;
 let rawFull: DevicePage;
 let commitFull: DevicePage;
 let downloadFull: DevicePage;
+let answerFull: DevicePage;
 
 beforeAll(async () => {
-  [, browser] = await Promise.all([sharedStorage(), startBrowser(4)]);
-  [apps, rawFull, commitFull, downloadFull] = browser.pages;
+  [, browser] = await Promise.all([sharedStorage(), startBrowser(5)]);
+  [apps, rawFull, commitFull, downloadFull, answerFull] = browser.pages;
 }, 120_000);
 
 afterAll(async () => {
@@ -197,10 +199,10 @@ describe('a full disk in Chromium (the origin quota lowered through the DevTools
     const page = device(downloadFull);
     const app = await startApp(await sharedStorage(), NOTES);
     try {
-      // 2,500 notes of 1 KiB of random text on the server, written elsewhere: 3 download batches
-      // of about 1 MiB, 1 MiB and 0.5 MiB, for a device with room for one.
+      // 2,500 notes of 1.5 KiB of random text on the server, written elsewhere: 3 download batches
+      // of about 1.5, 1.5 and 0.75 MiB, for a device with room for one.
       const elsewhere = apiClient(app.url, TOKEN, 'elsewhere');
-      const text = () => crypto.getRandomValues(Buffer.alloc(768)).toString('base64');
+      const text = () => crypto.getRandomValues(Buffer.alloc(1152)).toString('base64');
       for (let sent = 0; sent < NOTES_ON_SERVER; sent += DEFAULT_BATCH) {
         const upload = await elsewhere.upload(Array.from({ length: Math.min(DEFAULT_BATCH, NOTES_ON_SERVER - sent) }, () => change('create', 'Note', crypto.randomUUID(), { text: text() })));
         expect(upload.status, upload.text).toBe(200);
@@ -235,5 +237,37 @@ describe('a full disk in Chromium (the origin quota lowered through the DevTools
       await app.close();
     }
     expect(downloadFull.pageErrors).toEqual([]);
+  });
+
+  it('fails an upload whose answer does not fit with storage_full; once the quota is raised the next sync applies nothing twice', async () => {
+    const page = device(answerFull);
+    const app = await startApp(await sharedStorage(), NOTES);
+    try {
+      // The notes fit once, not twice: the server takes them, the device cannot store its answer
+      // (the objects as the server wrote them).
+      await answerFull.setQuota(1024 * KiB);
+      await page.open({ device: 'e', schema: NOTES, serverUrl: app.url, dbName: `${app.name}_e` });
+      expect(ok(await page.commitBulky({ device: 'e', entity: 'Note', member: 'text', count: 32, bytes: 16 * KiB }))).toBe(32);
+
+      const failed = await page.synchronize('e', 'unsynchronized');
+      expect(failed.ok).toBe(false);
+      if (failed.ok) return;
+      expect(failed.code).toBe('storage_full');
+      expect(await page.status('e')).toMatchObject({ running: false, lastError: { code: 'storage_full' } });
+      const elsewhere = apiClient(app.url, TOKEN, 'elsewhere');
+      expect(await elsewhere.all('Note')).toHaveLength(32); // the server applied the upload
+      expect(await page.pending('e')).toBe(32);
+
+      await answerFull.setQuota(null);
+      expect(ok(await page.synchronize('e', 'unsynchronized'))).toMatchObject({ failures: [], pending: 0 });
+      const server = (await elsewhere.all('Note')).map((o) => o.id).sort();
+      expect(server).toHaveLength(32); // replays of the same changes, not new objects
+      expect(await page.ids('e', 'Note')).toEqual(server);
+    } finally {
+      await answerFull.setQuota(null);
+      await page.closeAll();
+      await app.close();
+    }
+    expect(answerFull.pageErrors).toEqual([]);
   });
 });
