@@ -441,21 +441,23 @@ export class LocalStore {
   /**
    * After the server refused changes, in one transaction: stores each SynchronizationFailure
    * and, when the refused change is still the object's latest, drops its mark and replaces the
-   * object by the server's version (`restore`) or removes it (`null`; its id is returned). A change committed again
+   * object by the server's version (`restore`) or removes it (`null`; its id is in `removedIds`).
+   * Unsent file contents of a removed object become device-side failures (`fileFailures`). A change committed again
    * during the sync (newer seq) stays marked: the next sync uploads it and the server decides.
    * Recording and reverting together means a crash leaves either both or neither: the change
    * is never lost and never reported twice.
    *
    * @example
-   * await store.refuse([{ entity: 'Task', id, seq: change.seq, failure, restore: serverVersionOrNull }]);
+   * const { removedIds } = await store.refuse([{ entity: 'Task', id, seq: change.seq, failure, restore: serverVersionOrNull }]);
    */
-  async refuse(refusals: Refusal[]): Promise<string[]> {
-    if (refusals.length === 0) return [];
+  async refuse(refusals: Refusal[]): Promise<{ removedIds: string[]; fileFailures: SynchronizationFailure[] }> {
+    if (refusals.length === 0) return { removedIds: [], fileFailures: [] };
     const entities = [...new Set(refusals.map((r) => r.entity))];
     for (const e of entities) entityOf(this.schema, e);
     return this.serverWrite([...entities, CHANGES, ...FILE_KEEPING], async () => {
       const changes = this.db.table(CHANGES);
       const removed: string[] = [];
+      const fileFailures: SynchronizationFailure[] = [];
       await this.db.table(FAILURES).bulkPut(refusals.map((r) => r.failure));
       const pending = (await changes.bulkGet(refusals.map((r) => objectKey(r.entity, r.id)))) as Array<LocalChange | undefined>;
       const held = await this.heldIds();
@@ -479,11 +481,11 @@ export class LocalStore {
           continue;
         } else {
           // Contents attached to it and not uploaded share the refusal's reason (e.g. `deleted`).
-          await this.removeRows(r.entity, [r.id], () => ({ reason: r.failure.reason, message: `The file of ${r.entity} ${r.id} was not uploaded: ${r.failure.message}` }));
+          fileFailures.push(...(await this.removeRows(r.entity, [r.id], () => ({ reason: r.failure.reason, message: `The file of ${r.entity} ${r.id} was not uploaded: ${r.failure.message}` }))));
           removed.push(r.id);
         }
       }
-      return removed;
+      return { removedIds: removed, fileFailures };
     });
   }
 
@@ -1017,17 +1019,19 @@ export class LocalStore {
    * FILE_KEEPING). Contents not uploaded yet never go with their object: each becomes a
    * device-side file failure, with the reason `why` gives (default: the object is not accessible).
    */
-  private async removeRows(entity: string, ids: string[], why?: (id: string) => FileRefusalReason): Promise<void> {
-    if (ids.length === 0) return;
+  private async removeRows(entity: string, ids: string[], why?: (id: string) => FileRefusalReason): Promise<SynchronizationFailure[]> {
+    if (ids.length === 0) return [];
     await this.db.table(entity).bulkDelete(ids);
     const unsent = await this.unsentFileIds(entity);
     const kept = ids.filter((id) => unsent.has(id));
+    let made: SynchronizationFailure[] = [];
     if (kept.length) {
       const rows = (await this.db.table(FILES).bulkGet(kept.map((id) => objectKey(entity, id)))) as FileRow[];
-      await this.keepRefusedFiles(rows, why ?? ((id) => ({ reason: 'inaccessible', message: `The file of ${entity} ${id} was not uploaded: ${entity} ${id} was not found or is not accessible` })));
+      made = await this.keepRefusedFiles(rows, why ?? ((id) => ({ reason: 'inaccessible', message: `The file of ${entity} ${id} was not uploaded: ${entity} ${id} was not found or is not accessible` })));
     }
     await this.db.table(FILES).bulkDelete(ids.map((id) => objectKey(entity, id)));
     await this.db.table(PARTIAL_FILES).bulkDelete(ids.map((id) => objectKey(entity, id)));
+    return made;
   }
 
   /**

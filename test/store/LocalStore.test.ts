@@ -233,7 +233,7 @@ describe('refuse', () => {
     await session.commit(session.change((await store.get('Task', server.id))!, { title: 'refused' }));
     const change = (await store.pendingChange('Task', server.id))!;
     const failure = failureOf(server.id, 'refused');
-    expect(await store.refuse([{ entity: 'Task', id: server.id, seq: change.seq, failure, restore: server }])).toEqual([]);
+    expect(await store.refuse([{ entity: 'Task', id: server.id, seq: change.seq, failure, restore: server }])).toEqual({ removedIds: [], fileFailures: [] });
     expect(await store.pendingCount()).toBe(0);
     expect((await store.get('Task', server.id))!.title).toBe('server');
     expect(await store.listFailures()).toEqual([failure]);
@@ -245,7 +245,7 @@ describe('refuse', () => {
     const [task] = await session.commit(session.create('Task', { title: 'refused' }));
     const change = (await store.pendingChange('Task', task.id))!;
     const refusal = { entity: 'Task', id: task.id, seq: change.seq, failure: failureOf(task.id, 'refused'), restore: null };
-    expect(await store.refuse([refusal])).toEqual([task.id]);
+    expect(await store.refuse([refusal])).toEqual({ removedIds: [task.id], fileFailures: [] });
     expect(await store.pendingCount()).toBe(0);
     expect(await store.get('Task', task.id)).toBeUndefined();
   });

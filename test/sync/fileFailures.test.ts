@@ -69,9 +69,12 @@ describe('file contents the server refuses for good', () => {
     await d.runtime.store.putFile('Attachment', d.id, text('renamed and written'), 'text/plain');
     await world.elsewhere('carol').upload([{ entity: 'Attachment', id: d.id, kind: 'delete', data: {} }]);
 
-    await d.runtime.synchronize({ mode: 'unsynchronized' });
+    const result = await d.runtime.synchronize({ mode: 'unsynchronized' });
     // Before: the refused rename became a failure and the object went, its contents with it, silently.
     const failures = await d.runtime.listFailures();
+    // The run reports both, as it stores them.
+    expect(result.failures.map((f) => f.id).sort()).toEqual(failures.map((f) => f.id).sort());
+    expect(result.failed).toBe(2);
     expect(failures.map((f) => [f.reason, f.file ? 'file' : 'change'])).toEqual([
       ['deleted', 'change'],
       ['deleted', 'file'],

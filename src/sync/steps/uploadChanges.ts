@@ -121,8 +121,10 @@ export async function uploadChanges(
     outcome.uploaded += confirmations.length;
     if (Array.isArray(written) && written.length) outcome.toRefresh.push(...(await heldOf(ctx, written)));
     if (failed.length) {
-      outcome.removedIds.push(...(await recordRefused(ctx, failed, signal)));
-      outcome.failures.push(...failed.map((f) => f.failure));
+      const { removedIds, fileFailures } = await recordRefused(ctx, failed, signal);
+      outcome.removedIds.push(...removedIds);
+      // The refused changes, and unsent file contents of objects they removed (kept as failures of their own).
+      outcome.failures.push(...failed.map((f) => f.failure), ...fileFailures);
     }
     // After the refusals: an object refused and gone on the server is removed (and counted) once.
     if (Array.isArray(deleted) && deleted.length) {
@@ -234,7 +236,7 @@ async function recordRefused(
   ctx: SyncContext,
   refused: Array<{ change: LocalChange; failure: SynchronizationFailure }>,
   signal?: AbortSignal,
-): Promise<string[]> {
+): Promise<{ removedIds: string[]; fileFailures: SynchronizationFailure[] }> {
   const refusals: Refusal[] = [];
   for (const [entity, group] of groupBy(refused, (r) => r.change.entity)) {
     const { objects } = await ctx.client.fetchObjects(entity, group.map((r) => r.change.id), signal);
