@@ -64,7 +64,7 @@ export function defineConfig<C extends SyncflowConfig>(config: C): C {
   collect(() => AccessPolicy.compile(config.schema, config.access));
   collect(() => checkHandlers(config.schema, config.handlers ?? {}));
   config.syncs?.forEach((s, i) => {
-    if (!config.schema.entities[s.target?.entity]) problems.push({ path: `syncs.${i}.target.entity`, message: `"${s.target?.entity}" is not an entity of the schema` });
+    if (typeof s.target?.entity !== 'string' || !Object.hasOwn(config.schema.entities, s.target.entity)) problems.push({ path: `syncs.${i}.target.entity`, message: `"${s.target?.entity}" is not an entity of the schema` });
   });
   if (problems.length) throw new ValidationError(problems);
   return config;

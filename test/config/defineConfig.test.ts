@@ -36,10 +36,11 @@ describe('defineConfig', () => {
         schema,
         access: { ...access, Memo: { read: [], write: [] } },
         handlers: { Note: { beforeSave: () => undefined } } as never,
-        syncs: [{ type: 'syncDown', name: 'memos', target: { entity: 'Memo' } }],
+        // 'constructor' is a property of every object, not an entity.
+        syncs: [{ type: 'syncDown', name: 'memos', target: { entity: 'Memo' } }, { type: 'syncDown', name: 'odd', target: { entity: 'constructor' } }],
       }),
     );
-    expect(problems.map((p) => p.path)).toEqual(expect.arrayContaining(['access.Memo', 'handlers.Note.beforeSave', 'syncs.0.target.entity']));
+    expect(problems.map((p) => p.path)).toEqual(expect.arrayContaining(['access.Memo', 'handlers.Note.beforeSave', 'syncs.0.target.entity', 'syncs.1.target.entity']));
   });
 
   it('asks a JWT verifier for exactly one of publicKey and jwksFile', () => {
