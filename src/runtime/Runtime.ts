@@ -206,7 +206,8 @@ export class Runtime {
     await this.store.deleteFailure(id);
     // A refused create kept on the device until now: given up, so it goes (the server never had
     // it). An object with a newer local change stays: that change is the user's latest word.
-    if (failure?.kind === 'create') await this.store.removeObjects(failure.entity, [failure.objectId]);
+    // Its unsent file contents go with it: they belonged to the object given up.
+    if (failure?.kind === 'create') await this.store.removeObjects(failure.entity, [failure.objectId], { discardFiles: true });
   }
 
   /**

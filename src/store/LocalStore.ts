@@ -491,13 +491,15 @@ export class LocalStore {
 
   /**
    * Removes objects the server no longer has (or no longer lets the user read). Objects with
-   * pending changes stay unless `force` (which drops their changes too). Returns how many
-   * stored objects were removed.
+   * pending changes stay unless `force` (which drops their changes too). Unsent file contents
+   * keep an object too, and a forced removal keeps them as a failure of their own; with
+   * `discardFiles` (the user gave the object up) they go with it. Returns how many stored
+   * objects were removed.
    *
    * @example
    * const removed = await store.removeObjects('Task', missingIds);
    */
-  async removeObjects(entity: string, ids: string[], options: { force?: boolean } = {}): Promise<number> {
+  async removeObjects(entity: string, ids: string[], options: { force?: boolean; discardFiles?: boolean } = {}): Promise<number> {
     entityOf(this.schema, entity);
     if (ids.length === 0) return 0;
     return this.serverWrite([entity, CHANGES, ...FILE_KEEPING], async () => {
@@ -506,10 +508,10 @@ export class LocalStore {
       const pending = await changes.bulkGet(keys);
       const rows = (await this.db.table(entity).bulkGet(ids)) as Array<Row | undefined>;
       const held = options.force ? new Set<string>() : await this.heldIds();
-      const unsent = options.force ? new Set<string>() : await this.unsentFileIds(entity);
+      const unsent = options.force || options.discardFiles ? new Set<string>() : await this.unsentFileIds(entity);
       if (options.force) await changes.bulkDelete(keys.filter((_, i) => pending[i]));
       const remove = ids.filter((id, i) => rows[i] && (options.force || (!pending[i] && !held.has(`${entity}:${id}`) && !unsent.has(id))));
-      await this.removeRows(entity, remove);
+      await this.removeRows(entity, remove, options.discardFiles ? null : undefined);
       return new Set(remove).size;
     });
   }
@@ -1019,10 +1021,11 @@ export class LocalStore {
    * FILE_KEEPING). Contents not uploaded yet never go with their object: each becomes a
    * device-side file failure, with the reason `why` gives (default: the object is not accessible).
    */
-  private async removeRows(entity: string, ids: string[], why?: (id: string) => FileRefusalReason): Promise<SynchronizationFailure[]> {
+  private async removeRows(entity: string, ids: string[], why?: ((id: string) => FileRefusalReason) | null): Promise<SynchronizationFailure[]> {
     if (ids.length === 0) return [];
     await this.db.table(entity).bulkDelete(ids);
-    const unsent = await this.unsentFileIds(entity);
+    // `why === null`: the user gave the objects up, unsent contents included.
+    const unsent = why === null ? new Set<string>() : await this.unsentFileIds(entity);
     const kept = ids.filter((id) => unsent.has(id));
     let made: SynchronizationFailure[] = [];
     if (kept.length) {

@@ -118,9 +118,19 @@ describe('file contents the server refuses for good', () => {
     await d.runtime.store.putFile('Attachment', attachment.id, text('with a bad create'), 'text/plain');
 
     for (let i = 0; i < 2; i++) await d.runtime.synchronize({ mode: 'all' });
-    expect((await d.runtime.listFailures()).map((f) => [f.kind, f.reason])).toEqual([['create', 'invalid']]);
+    const failures = await d.runtime.listFailures();
+    expect(failures.map((f) => [f.kind, f.reason])).toEqual([['create', 'invalid']]);
     expect(uploads(d)).toBe(0);
     expect(await d.runtime.store.pendingFiles()).toEqual([{ entity: 'Attachment', id: attachment.id }]);
+
+    // Given up: the object goes, and its contents with it (not a failure of their own).
+    await d.runtime.dismissFailure(failures[0].id);
+    expect(await d.runtime.store.get('Attachment', attachment.id)).toBeUndefined();
+    expect(await d.runtime.store.pendingFiles()).toEqual([]);
+    expect(await d.runtime.store.getFile('Attachment', attachment.id)).toBeUndefined();
+    expect(await d.runtime.listFailures()).toEqual([]);
+    await d.runtime.synchronize({ mode: 'all' });
+    expect(await d.runtime.listFailures()).toEqual([]);
   });
 
   it('keeps refused contents across a stop in the middle of the upload and restarts', async () => {
