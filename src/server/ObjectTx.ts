@@ -37,6 +37,8 @@ export class ObjectTx {
   readonly cache = new Map<unknown, unknown>();
 
   #writes = 0;
+  /** The key of each write, in order (`writes` long): what a span of the transaction touched (touchedSince). */
+  readonly #log: string[] = [];
   readonly #lastWrite = new Map<string, number>();
   /** Keys of the objects this transaction removed and did not insert again since. */
   readonly #removed = new Set<string>();
@@ -64,13 +66,28 @@ export class ObjectTx {
     return [...this.#removed].map(splitKey);
   }
 
+  /**
+   * The objects written or removed since `writes` was `mark` (each once, in first-write order):
+   * what one change, or one handler call, touched. A savepoint rolled back is not followed.
+   */
+  touchedSince(mark: number): Array<{ entity: string; id: string }> {
+    return [...new Set(this.#log.slice(mark))].map(splitKey);
+  }
+
+  /** Whether this transaction removed the object and did not insert it again. */
+  isRemoved(entity: string, id: string): boolean {
+    return this.#removed.has(`${entity}:${id.toLowerCase()}`);
+  }
+
   /** The value of `writes` at an object's last write in this transaction; 0 when not written. */
   writtenAt(entity: string, id: string): number {
     return this.#lastWrite.get(`${entity}:${id.toLowerCase()}`) ?? 0;
   }
 
   #wrote(entity: string, id: string): void {
-    this.#lastWrite.set(`${entity}:${id.toLowerCase()}`, ++this.#writes);
+    const k = `${entity}:${id.toLowerCase()}`;
+    this.#log.push(k);
+    this.#lastWrite.set(k, ++this.#writes);
   }
 
   /** Locks an object (FOR UPDATE) and says whether the user may read and write it; null when absent. */

@@ -18,6 +18,11 @@ import type { Queryable } from './storage/Storage.ts';
  * business. One statement, only when there is something to check; each list is sorted by entity
  * and id (so that both upload paths answer alike) and absent when empty.
  *
+ * A ref may be in both lists (the refs a replayed claim kept): it is named as it is now, in
+ * `written` when live, in `deleted` when gone. `alongside` is a write to make in the same statement
+ * (a data-modifying WITH, e.g. the upload's claims), saving a round trip; it runs on its own
+ * when there is nothing to check.
+ *
  * @example
  * const { written, deleted } = await otherObjects(ctx, tx, user, changes, otx.written(), otx.removed());
  */
@@ -28,22 +33,31 @@ export async function otherObjects(
   changes: readonly ChangeRequest[],
   written: readonly ObjectRef[],
   removed: readonly ObjectRef[],
+  alongside?: (p: SqlParams) => string,
 ): Promise<Pick<UploadResponse, 'written' | 'deleted'>> {
-  if (!written.length && !removed.length) return {};
+  const nothing = async () => {
+    if (alongside) {
+      const p = new SqlParams();
+      await tx.query(alongside(p), p.values);
+    }
+    return {};
+  };
+  if (!written.length && !removed.length) return nothing();
   const key = (entity: string, id: string) => `${entity}:${id.toLowerCase()}`;
   const own = new Set(changes.map((c) => key(c.entity, c.id)));
   const ownDeletes = new Set(changes.filter((c) => c.kind === 'delete').map((c) => key(c.entity, c.id)));
   const live = written.filter((w) => !own.has(key(w.entity, w.id)));
   const gone = removed.filter((r) => !ownDeletes.has(key(r.entity, r.id)));
-  if (!live.length && !gone.length) return {};
+  if (!live.length && !gone.length) return nothing();
 
   const p = new SqlParams();
+  const also = alongside ? `WITH alongside AS (${alongside(p)}) ` : '';
   const liveRefs = p.json(live.map((w) => [w.entity, w.id]));
   const goneRefs = p.json(gone.map((r) => [r.entity, r.id]));
   const readLive = accessCase(ctx, live.map((w) => w.entity), 'read', user, p);
   const readGone = accessCase(ctx, gone.map((r) => r.entity), 'read', user, p);
   const { rows } = await tx.query<{ entity: string; id: string; deleted: boolean }>(
-    `SELECT o.entity, o.id::text AS id, false AS deleted FROM sf_objects o
+    `${also}SELECT o.entity, o.id::text AS id, false AS deleted FROM sf_objects o
       WHERE (o.entity, o.id) IN (SELECT r->>0, (r->>1)::uuid FROM jsonb_array_elements(${liveRefs}) AS r) AND ${readLive}
      UNION ALL
      SELECT o.entity, o.id::text, true FROM sf_deleted o

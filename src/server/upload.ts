@@ -1,9 +1,11 @@
-import type { ChangeRequest, ChangeResult, UploadResponse } from '../transport/wire.ts';
+import type { ChangeRequest, ChangeResult, ObjectRef, UploadResponse } from '../transport/wire.ts';
 import type { AuthUser } from './AuthUser.ts';
 import { recordFailure } from './failureRecords.ts';
 import { otherObjects } from './otherObjects.ts';
+import { OthersByChange, storedRefs } from './OthersByChange.ts';
 import { readableObjects } from './readableObjects.ts';
 import type { ServerContext } from './ServerContext.ts';
+import type { SqlParams } from './SqlParams.ts';
 import type { Queryable } from './storage/Storage.ts';
 import { applyBatch, batchEligible, NeedsPerChangePath } from './uploadBatch.ts';
 import { applyInOrder } from './uploadInOrder.ts';
@@ -31,8 +33,9 @@ const ATTEMPTS = 3;
  * Besides the results, answers the other objects the upload wrote (`written`: a handler's
  * writes, references cleared by a delete) and removed (`deleted`: a handler's deletes, the objects
  * that required a deleted one), of those the user may read (see otherObjects), so that a device
- * holding them brings them up to date or removes them. A replayed change writes nothing again:
- * its upload names nothing of it.
+ * holding them brings them up to date or removes them. A change that touched other objects keeps
+ * their refs in its claim (sf_applied.others, see OthersByChange), so a replayed change (its
+ * answer lost) names them again, as they are now; it writes nothing again.
  *
  * `changes` must be checked already (known entities, UUID ids): see parseUploadRequest.
  */
@@ -67,14 +70,17 @@ async function uploadIn(
   path: 'auto' | 'inOrder',
 ): Promise<UploadResponse> {
   if (!changes.length) return { results: [] };
-  const { claimed, earlier } = await claimChanges(tx, user.id, changes.map((c) => c.changeId));
+  const { claimed, earlier, replayed } = await claimChanges(ctx, tx, user.id, changes.map((c) => c.changeId));
   const stored = await answerAgain(ctx, tx, user, changes, earlier);
   const todo = changes.filter((c) => claimed.has(c.changeId));
   const unique = new Set(todo.map((c) => c.changeId)).size === todo.length;
+  // The replayed claims' refs are checked both ways: named as they are now (live or gone).
+  const others = (written: readonly ObjectRef[], removed: readonly ObjectRef[], alongside?: (p: SqlParams) => string) =>
+    otherObjects(ctx, tx, user, changes, [...written, ...replayed], [...removed, ...replayed], alongside);
 
-  if (!todo.length) return { results: changes.map((c) => stored.get(c.changeId)!) };
+  if (!todo.length) return { results: changes.map((c) => stored.get(c.changeId)!), ...(await others([], [])) };
   if (path === 'auto' && unique && batchEligible(todo)) {
-    const { outcomes, stamp, written, removed } = await applyBatch(ctx, tx, user, todo);
+    const { outcomes, stamp, written, removed, touched } = await applyBatch(ctx, tx, user, todo);
     const fresh: ChangeResult[] = [];
     const byId = new Map<string, ChangeResult>();
     for (let i = 0; i < todo.length; i++) {
@@ -91,54 +97,75 @@ async function uploadIn(
       fresh.push(result);
       byId.set(change.changeId, result);
     }
-    await storeFailures(tx, user.id, claimed, fresh, stamp);
     const results = changes.map((c) => byId.get(c.changeId) ?? stored.get(c.changeId)!);
-    return { results, ...(await otherObjects(ctx, tx, user, changes, written, removed)) };
+    return { results, ...(await others(written, removed, claimOutcomes(user.id, claimed, fresh, stamp, touched))) };
   }
   const inOrder = await applyInOrder(ctx, tx, user, device, changes, stored);
-  await storeFailures(tx, user.id, claimed, inOrder.fresh, inOrder.stamp);
-  return { results: inOrder.results, ...(await otherObjects(ctx, tx, user, changes, inOrder.written, inOrder.removed)) };
+  const claims = claimOutcomes(user.id, claimed, inOrder.fresh, inOrder.stamp, inOrder.touched);
+  return { results: inOrder.results, ...(await others(inOrder.written, inOrder.removed, claims)) };
 }
 
 /** A change id applied or refused by an earlier upload: its stored failure, or `applied` (no result kept). */
 type Earlier = ChangeResult | 'applied';
 
 /**
+ * A claim as an earlier upload left it: its result, and the other objects its change touched
+ * (its own refs, and those of the claims it names: see OthersByChange).
+ */
+const EARLIER_CLAIM = `a.change_id, a.result, a.others,
+  CASE WHEN a.others IS NOT NULL THEN (
+    SELECT jsonb_agg(s.others) FROM sf_applied s
+     WHERE s.user_id = a.user_id
+       AND s.change_id IN (SELECT e #>> '{}' FROM jsonb_array_elements(a.others) AS e WHERE jsonb_typeof(e) = 'string')) END AS shared`;
+
+/**
  * Claims the upload's change ids for this transaction: a row per id not seen before, its
  * result JSON `null` (`ON CONFLICT DO NOTHING` waits for a concurrent claim of the same id to
  * commit or roll back). A claim that commits with its upload and keeps `null` was applied; only
- * a refused change gets its result stored (storeFailures). Answers the ids claimed here and
- * what is known of the others.
+ * a refused change gets its result stored (claimOutcomes). Answers the ids claimed here, what is
+ * known of the others, and the other objects those earlier changes touched (`replayed`).
  */
-async function claimChanges(tx: Queryable, user: string, changeIds: string[]): Promise<{ claimed: Set<string>; earlier: Map<string, Earlier> }> {
+async function claimChanges(
+  ctx: ServerContext,
+  tx: Queryable,
+  user: string,
+  changeIds: string[],
+): Promise<{ claimed: Set<string>; earlier: Map<string, Earlier>; replayed: ObjectRef[] }> {
+  type Row = { change_id: string; result: ChangeResult | null; others: unknown; shared: unknown };
   const ids = JSON.stringify([...new Set(changeIds)]);
-  const { rows } = await tx.query<{ change_id: string; result: ChangeResult | null; claimed: boolean }>(
+  const { rows } = await tx.query<Row & { claimed: boolean }>(
     `WITH ids AS (SELECT DISTINCT jsonb_array_elements_text($2::text::jsonb) AS id),
      claimed AS (
        INSERT INTO sf_applied (user_id, change_id, result, applied_date)
        SELECT $1, id, 'null'::jsonb, now() FROM ids
        ON CONFLICT (user_id, change_id) DO NOTHING RETURNING change_id)
-     SELECT change_id, NULL::jsonb AS result, true AS claimed FROM claimed
+     SELECT change_id, NULL::jsonb AS result, NULL::jsonb AS others, NULL::jsonb AS shared, true AS claimed FROM claimed
      UNION ALL
-     SELECT a.change_id, a.result, false FROM sf_applied a
+     SELECT ${EARLIER_CLAIM}, false FROM sf_applied a
       WHERE a.user_id = $1 AND a.change_id IN (SELECT id FROM ids) AND a.change_id NOT IN (SELECT change_id FROM claimed)`,
     [user, ids],
   );
   const claimed = new Set(rows.filter((r) => r.claimed).map((r) => r.change_id));
-  const earlier = new Map<string, Earlier>(rows.filter((r) => !r.claimed).map((r) => [r.change_id, r.result ?? 'applied']));
+  const earlier = new Map<string, Earlier>();
+  const replayed: ObjectRef[] = [];
+  const remember = (r: Row) => {
+    earlier.set(r.change_id, r.result ?? 'applied');
+    replayed.push(...storedRefs(ctx.schema, r.others, r.shared));
+  };
+  rows.filter((r) => !r.claimed).forEach(remember);
   // A claim that waited for another transaction's commit is not visible to the statement that
   // waited (its snapshot is older): read those again.
   const missing = [...new Set(changeIds)].filter((id) => !claimed.has(id) && !earlier.has(id));
   if (missing.length) {
-    const again = await tx.query<{ change_id: string; result: ChangeResult | null }>(
-      `SELECT change_id, result FROM sf_applied WHERE user_id = $1 AND change_id IN (SELECT jsonb_array_elements_text($2::text::jsonb))`,
+    const again = await tx.query<Row>(
+      `SELECT ${EARLIER_CLAIM} FROM sf_applied a WHERE a.user_id = $1 AND a.change_id IN (SELECT jsonb_array_elements_text($2::text::jsonb))`,
       [user, JSON.stringify(missing)],
     );
-    for (const r of again.rows) earlier.set(r.change_id, r.result ?? 'applied');
+    again.rows.forEach(remember);
     const lost = missing.filter((id) => !earlier.has(id));
     if (lost.length) throw new Error(`change ids ${lost.join(', ')} are neither claimed nor stored`);
   }
-  return { claimed, earlier };
+  return { claimed, earlier, replayed };
 }
 
 /**
@@ -170,19 +197,31 @@ async function answerAgain(
 }
 
 /**
- * Stores the results of the refused changes in their claims (one statement); an applied
- * change's claim keeps `null`. Every claim must have a result of this upload.
+ * The write that completes this upload's claims, made with the statement that names the other
+ * objects (otherObjects' `alongside`): a refused change's result, and for a change that touched
+ * other objects their refs (`others`). An applied change's claim keeps `null`, and one that touched
+ * nothing else keeps no refs: a plain upload makes no such write. Every claim must have a result
+ * of this upload.
  */
-async function storeFailures(tx: Queryable, user: string, claimed: ReadonlySet<string>, fresh: readonly ChangeResult[], stamp: string): Promise<void> {
+function claimOutcomes(
+  user: string,
+  claimed: ReadonlySet<string>,
+  fresh: readonly ChangeResult[],
+  stamp: string,
+  touched: OthersByChange,
+): ((p: SqlParams) => string) | undefined {
   const filled = new Set(fresh.map((r) => r.changeId));
   if (filled.size !== claimed.size || [...claimed].some((id) => !filled.has(id))) {
     throw new Error(`upload: ${claimed.size} change ids claimed, ${filled.size} results`);
   }
-  const failed = fresh.filter((r) => r.status === 'failed');
-  if (!failed.length) return;
-  await tx.query(
-    `UPDATE sf_applied a SET result = r, applied_date = $3::timestamptz
-       FROM jsonb_array_elements($2::text::jsonb) AS r WHERE a.user_id = $1 AND a.change_id = r->>'changeId'`,
-    [user, JSON.stringify(failed), stamp],
-  );
+  const rows = fresh.flatMap((r) => {
+    const others = touched.stored(r.changeId);
+    const failed = r.status === 'failed';
+    return failed || others ? [{ changeId: r.changeId, ...(failed ? { result: r } : {}), ...(others ? { others } : {}) }] : [];
+  });
+  if (!rows.length) return undefined;
+  return (p) =>
+    `UPDATE sf_applied a SET result = coalesce(r->'result', a.result), others = r->'others',
+            applied_date = CASE WHEN r->'result' IS NULL THEN a.applied_date ELSE ${p.add(stamp)}::timestamptz END
+       FROM jsonb_array_elements(${p.json(rows)}) AS r WHERE a.user_id = ${p.add(user)} AND a.change_id = r->>'changeId'`;
 }

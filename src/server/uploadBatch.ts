@@ -17,6 +17,7 @@ import type { AuthUser } from './AuthUser.ts';
 import { tickClock } from './clock.ts';
 import { afterCommitItem, beforeCommitItem, HandlerRejection, type BatchHandlerContext, type HandlerContext } from './handlers.ts';
 import { ObjectTx } from './ObjectTx.ts';
+import { OthersByChange } from './OthersByChange.ts';
 import { objectJsonSql } from './objectSql.ts';
 import { refusedChange } from './requests.ts';
 import type { ServerContext } from './ServerContext.ts';
@@ -133,8 +134,9 @@ interface Planned {
  * read and write is noted (HandlerOrder): when the change-by-change order could let them see
  * another state, the per-change path takes over.
  *
- * Answers the outcome of each change (same order), the transaction's stamp and the objects it
- * wrote and removed through its ObjectTx (handlers, deletes). Throws
+ * Answers the outcome of each change (same order), the transaction's stamp, the objects it
+ * wrote and removed through its ObjectTx (handlers, deletes), and per change the other objects
+ * it touched (a delete's writes; a handler call's writes count for every item of the call). Throws
  * NeedsPerChangePath when the per-change path must take over (see above).
  */
 export async function applyBatch(
@@ -142,7 +144,7 @@ export async function applyBatch(
   tx: Queryable,
   user: AuthUser,
   changes: readonly ChangeRequest[],
-): Promise<{ outcomes: ChangeOutcome[]; stamp: string; written: ObjectRef[]; removed: ObjectRef[] }> {
+): Promise<{ outcomes: ChangeOutcome[]; stamp: string; written: ObjectRef[]; removed: ObjectRef[]; touched: OthersByChange }> {
   const { schema, access } = ctx;
   const outcomes: ChangeOutcome[] = new Array(changes.length);
   const fail = (i: number, e: unknown) => {
@@ -232,7 +234,8 @@ export async function applyBatch(
   const otx = new ObjectTx(ctx, tx, stamp, user);
   for (const p of planned.values()) p.object = { ...p.object, ...(p.previous ? {} : { createdDate: stamp }), changedDate: stamp };
   const contexts = new CallContexts(otx);
-  await runBeforeCommit(ctx, contexts, order, planned, fail);
+  const touched = new OthersByChange();
+  await runBeforeCommit(ctx, contexts, order, planned, fail, touched);
 
   const creates = [...planned.values()].filter((p) => !p.previous);
   const updates = [...planned.values()].filter((p) => p.previous);
@@ -248,12 +251,16 @@ export async function applyBatch(
     if (!row) throw new Error(`the bulk write did not return ${k}`);
     outcomes[p.index] = { status: 'applied', object: row.readable ? row.object : null };
   }
-  await runAfterCommit(ctx, contexts, order, applied, (p) => written.get(key(p.change.entity, p.change.id))!.object);
+  await runAfterCommit(ctx, contexts, order, applied, (p) => written.get(key(p.change.entity, p.change.id))!.object, touched);
   const clash = order.clash();
   if (clash) throw new NeedsPerChangePath(`handlers and changes of the batch use ${clash} in another order than change by change`);
 
   // Deletes one by one, as the per-change path does (each in its savepoint).
-  for (const i of deletes) outcomes[i] = await applyChange(otx, changes[i]);
+  for (const i of deletes) {
+    const mark = otx.writes;
+    outcomes[i] = await applyChange(otx, changes[i]);
+    touched.note(changes[i], otx.touchedSince(mark), otx);
+  }
 
   // The device stores each answer as the server's version (and refreshes nothing it was answered):
   // read again the objects written after the bulk writes, by a handler or by a delete clearing a
@@ -263,7 +270,7 @@ export async function applyBatch(
     const now = await readableObjects(ctx, tx, user, reread.map((p) => [p.change.entity, p.change.id] as const));
     for (const p of reread) outcomes[p.index] = { status: 'applied', object: now.get(key(p.change.entity, p.change.id)) ?? null };
   }
-  return { outcomes, stamp, written: otx.written(), removed: otx.removed() };
+  return { outcomes, stamp, written: otx.written(), removed: otx.removed(), touched };
 }
 
 function isBatchCreate(planned: Map<string, Planned>, entity: string, id: string): boolean {
@@ -285,6 +292,7 @@ async function runAfterCommit(
   order: HandlerOrder,
   applied: Planned[],
   writtenObject: (p: Planned) => SyncObject,
+  touched: OthersByChange,
 ): Promise<void> {
   const calls: Planned[][] = [];
   const batchCalls = new Map<string, Planned[]>();
@@ -305,6 +313,7 @@ async function runAfterCommit(
     const made = handlers.afterCommitBatch
       ? [...items].sort((a, b) => a.index - b.index).map((p) => afterCommitItem({ ...writtenObject(p) }, kindOf(p), p.previous))
       : [];
+    const mark = contexts.otx.writes;
     try {
       if (handlers.afterCommitBatch) await handlers.afterCommitBatch(made.map((m) => m.item), contexts.forBatch(call));
       else await handlers.afterCommit!({ ...writtenObject(items[0]) }, contexts.forObject(call, kindOf(items[0]), items[0].previous));
@@ -312,6 +321,7 @@ async function runAfterCommit(
       if (toFailure(e)) throw new NeedsPerChangePath(`${entity} after-commit handler refused a written change: ${(e as Error)?.message}`);
       throw e;
     }
+    touched.share(items.map((p) => p.change), contexts.otx.touchedSince(mark), contexts.otx);
     if (made.map((m) => m.decision().rejected).some((r) => r !== null)) throw new NeedsPerChangePath(`${entity} afterCommitBatch refused a written change`);
     if (call.deleted && (items.length > 1 || items[0] !== applied.at(-1))) {
       throw new NeedsPerChangePath(`a ${entity} after-commit handler deleted an object before the batch's last write`);
@@ -342,6 +352,7 @@ async function runBeforeCommit(
   order: HandlerOrder,
   planned: Map<string, Planned>,
   fail: (i: number, e: unknown) => void,
+  touched: OthersByChange,
 ): Promise<void> {
   const calls: Planned[][] = [];
   const batchCalls = new Map<string, Planned[]>();
@@ -372,6 +383,7 @@ async function runBeforeCommit(
     const kindOf = (p: Planned) => (p.previous ? 'update' : 'create');
     let answers: Array<{ rejected: string | null; values: unknown }> = [];
     let thrown: { error: unknown } | null = null;
+    const mark = contexts.otx.writes;
     if (handlers.beforeCommitBatch) {
       const made = items.map((p) => beforeCommitItem({ ...p.object }, kindOf(p), p.previous));
       try {
@@ -389,6 +401,7 @@ async function runBeforeCommit(
       }
     }
     if (call.deleted) throw new NeedsPerChangePath(`a ${entity} before-commit handler deleted an object, which may cascade to the batch's objects`);
+    touched.share(items.map((p) => p.change), contexts.otx.touchedSince(mark), contexts.otx);
     if (thrown) {
       if (!toFailure(thrown.error)) throw thrown.error;
       if (items.length > 1) throw new NeedsPerChangePath(`${entity} beforeCommitBatch threw: ${(thrown.error as Error)?.message}`);
@@ -555,11 +568,14 @@ class CallContexts {
   #noted: Recorder | null = null;
   /** The transaction the handlers run in. */
   readonly tx: Queryable;
+  /** Its object writes (what each call touched: ObjectTx.touchedSince). */
+  readonly otx: ObjectTx;
   readonly #batch: BatchHandlerContext;
   readonly #object: HandlerContext;
 
   constructor(otx: ObjectTx) {
     this.tx = otx.tx;
+    this.otx = otx;
     const ctx = batchHandlerContext(otx);
     const noted = () => this.#noted!;
     const lower = (id: string) => String(id).toLowerCase();

@@ -6,6 +6,7 @@ import type { AuthUser } from './AuthUser.ts';
 import { tickClock } from './clock.ts';
 import { recordFailure } from './failureRecords.ts';
 import { ObjectTx } from './ObjectTx.ts';
+import { OthersByChange } from './OthersByChange.ts';
 import { readableObjects } from './readableObjects.ts';
 import { refusedChange } from './requests.ts';
 import type { ServerContext } from './ServerContext.ts';
@@ -29,8 +30,9 @@ const CYCLE_ATTEMPTS = 3;
  * together at the end, and kept only when every create of the cycle they relied on applied.
  *
  * `stored` holds the results of change ids applied by earlier uploads (answered again, not
- * applied); answers every change's result (in order), the results new to this upload, and the
- * objects the transaction wrote and removed.
+ * applied); answers every change's result (in order), the results new to this upload, the
+ * objects the transaction wrote and removed, and per change the other objects it touched (the
+ * writes between its start and its end, handlers' and cascades' included).
  */
 export async function applyInOrder(
   ctx: ServerContext,
@@ -39,9 +41,11 @@ export async function applyInOrder(
   device: string,
   changes: readonly ChangeRequest[],
   stored: ReadonlyMap<string, ChangeResult>,
-): Promise<{ results: ChangeResult[]; fresh: ChangeResult[]; stamp: string; written: ObjectRef[]; removed: ObjectRef[] }> {
+): Promise<{ results: ChangeResult[]; fresh: ChangeResult[]; stamp: string; written: ObjectRef[]; removed: ObjectRef[]; touched: OthersByChange }> {
     const stamp = await tickClock(tx);
     const otx = new ObjectTx(ctx, tx, stamp, user);
+    // Noted anew each time a change is tried (a cycle's savepoint rolled back tries it again).
+    const touched = new OthersByChange();
     let known = new Map(stored);
     const results: ChangeResult[] = new Array(changes.length);
     // otx.writes when each applied change was answered: a later write of its object (a later
@@ -69,9 +73,11 @@ export async function applyInOrder(
           exempt.used.add(k);
           return true;
         });
+        const mark = otx.writes;
         const outcome: ChangeOutcome = refusal
           ? { status: 'failed', reason: 'invalid', message: refusal }
           : await applyChange(otx, change, pending);
+        touched.note(change, otx.touchedSince(mark), otx);
         result =
           outcome.status === 'applied'
             ? { changeId: change.changeId, status: 'applied', object: outcome.object }
@@ -166,7 +172,7 @@ export async function applyInOrder(
     }
 
     await reanswerStale(ctx, otx, user, changes, results, answeredAt);
-    return { results, fresh, stamp, written: otx.written(), removed: otx.removed() };
+    return { results, fresh, stamp, written: otx.written(), removed: otx.removed(), touched };
 }
 
 /**

@@ -111,6 +111,11 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
        data bytea NOT NULL,
        PRIMARY KEY (upload_id, start))`,
   ],
+  [
+    // The other objects a change's handlers (or its delete's cascades) touched, so that a replay
+    // (its answer lost) names them again: null when there were none (see OthersByChange).
+    `ALTER TABLE {s}.sf_applied ADD COLUMN IF NOT EXISTS others jsonb`,
+  ],
 ];
 
 /**
