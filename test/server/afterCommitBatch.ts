@@ -1,15 +1,12 @@
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SchemaError } from '../../src/errors.ts';
 import { demoHandlers } from '../../src/demo/server.ts';
 import { demoSchema } from '../../src/demo/schema.ts';
 import { defineSchema } from '../../src/model/schema.ts';
-import type { SyncObject } from '../../src/model/values.ts';
 import { checkHandlers, type AfterCommitItem, type Handlers } from '../../src/server/handlers.ts';
-import { countingStorage } from '../../src/server/storage/countingStorage.ts';
-import { fuzzParameters } from '../support/fuzz.ts';
-import { changeTemplate, newWorld, objectRef, seedWorld, shaped, storedRows, type Pick, type World } from './generatedBatches.ts';
-import { change, startTestServer, uuid, type StorageTarget } from './support.ts';
+import { handlerBatches, statuses, type World } from './generatedBatches.ts';
+import { againstChangeByChange, countedServer as countedDemoServer, expectOneCallPerDelete, tasksOf, type CallLog, type UploadPath } from './handlerHarness.ts';
+import { change, startTestServer, uuid, type Reply, type StorageTarget } from './support.ts';
 
 /** The demo schema, with what an after-commit handler keeps on a project: its task count and its latest task's title. */
 const schema = defineSchema({
@@ -21,24 +18,8 @@ const schema = defineSchema({
   },
 });
 
-/** What the batch handler was called with: the kinds of each call's items, in call order. */
-type CallLog = Array<{ entity: string; kinds: string[] }>;
-
 /** A server (the demo's, with `schema`) whose storage counts statements and transactions. */
-async function countedServer(target: StorageTarget, handlers: Handlers, uploadPath: 'auto' | 'inOrder' = 'auto') {
-  const counted = countingStorage(await target.open());
-  const server = await startTestServer(counted.storage, { schema, handlers, uploadPath });
-  const cost = async <T>(run: () => Promise<T>): Promise<{ result: T; statements: number; transactions: number }> => {
-    const before = { ...counted.count };
-    const result = await run();
-    return { result, statements: counted.count.statements - before.statements, transactions: counted.count.transactions - before.transactions };
-  };
-  return { server, cost };
-}
-
-const statuses = (r: any) => r.body.results.map((x: any) => (x.status === 'applied' ? 'applied' : `${x.failure.reason}: ${x.failure.message}`));
-const tasksOf = (n: number, project: string | null, title = (i: number) => `task ${i} of the batch`) =>
-  Array.from({ length: n }, (_, i) => change('create', 'Task', uuid(), { title: title(i), project }));
+const countedServer = (target: StorageTarget, handlers: Handlers, uploadPath?: UploadPath) => countedDemoServer(target, handlers, uploadPath, { schema });
 
 /**
  * Each new task counts on its project (`taskCount`) and leaves its title there (`lastTaskTitle`):
@@ -328,17 +309,7 @@ export function afterCommitBatchTests(target: StorageTarget): void {
         },
       });
       try {
-        const [keep, drop] = [uuid(), uuid()];
-        await t.server.alice.upload([change('create', 'Project', keep, { name: 'Keep' }), change('create', 'Project', drop, { name: 'Drop' })]);
-        expect(log).toEqual([{ entity: 'Project', kinds: ['create', 'create'] }]);
-        log.length = 0;
-        const r = await t.server.alice.upload([change('delete', 'Project', keep), change('delete', 'Project', drop)]);
-        expect(statuses(r)).toEqual(['rejected: Keep stays', 'applied']);
-        expect(log).toEqual([
-          { entity: 'Project', kinds: ['delete'] },
-          { entity: 'Project', kinds: ['delete'] },
-        ]);
-        expect((await t.server.alice.fetch('Project', [keep, drop])).body.objects.map((o: SyncObject) => o.id)).toEqual([keep]);
+        await expectOneCallPerDelete(t, log, () => expect(log).toEqual([{ entity: 'Project', kinds: ['create', 'create'] }]));
       } finally {
         await t.server.close();
       }
@@ -377,47 +348,15 @@ export function afterCommitBatchTests(target: StorageTarget): void {
     // Generated batches with an afterCommitBatch handler that reads and writes other objects (and
     // refuses, throws about data, deletes), next to per-object handlers; applied by both paths from
     // the same state: the same outcome per change and the same stored rows.
-    describe('against the change-by-change path', () => {
-      let fast: Awaited<ReturnType<typeof countedServer>>;
-      let inOrder: Awaited<ReturnType<typeof countedServer>>;
-      const world: { current: World | null } = { current: null };
-      const fastLog: CallLog = [];
-      beforeAll(async () => {
-        fast = await countedServer(target, differentialHandlers(world, fastLog));
-        inOrder = await countedServer(target, differentialHandlers(world, []), 'inOrder');
-      });
-      afterAll(async () => {
-        await fast?.server.close();
-        await inOrder?.server.close();
-      });
-
-      it('gives exactly its results for generated batches', async () => {
-        const seen = { setBased: 0, fallback: 0 };
-        await fc.assert(
-          fc.asyncProperty(batchArbitrary, async (plan) => {
-            const ids = newWorld(8);
-            world.current = ids;
-            await seedWorld(fast.server, ids);
-            await seedWorld(inOrder.server, ids);
-            const changes = shaped(plan.changes.map((c) => c(ids)), plan.deviceShaped);
-            fastLog.length = 0;
-            const a = await fast.cost(() => fast.server[plan.user].upload(changes));
-            const b = await inOrder.server[plan.user].upload(changes);
-            expect(a.result.status).toBe(200);
-            expect(b.status).toBe(200);
-            expect(statuses(a.result)).toEqual(statuses(b));
-            // The answers hold the objects as committed, the same both ways (but for the servers' own dates).
-            expect(a.result.body.results.map(answered)).toEqual(b.body.results.map(answered));
-            expect(writtenKeys(a.result)).toEqual(writtenKeys(b));
-            expect(await storedRows(fast.server, ids)).toEqual(await storedRows(inOrder.server, ids));
-            if (fastLog.some((c) => c.kinds.length > 1)) seen[a.transactions === 1 ? 'setBased' : 'fallback']++;
-          }),
-          fuzzParameters({ runs: 40, soakRuns: 1000 }),
-        );
-        // Both ways were exercised with calls of several items: kept set-based, and handed over.
-        expect(seen.setBased).toBeGreaterThan(0);
-        expect(seen.fallback).toBeGreaterThan(0);
-      });
+    againstChangeByChange(target, {
+      handlers: differentialHandlers,
+      batches,
+      options: { schema },
+      // The answers hold the objects as committed, the same both ways (but for the servers' own dates).
+      alsoAlike: (a, b) => {
+        expect(a.body.results.map(answered)).toEqual(b.body.results.map(answered));
+        expect(writtenKeys(a)).toEqual(writtenKeys(b));
+      },
     });
   });
 }
@@ -429,7 +368,7 @@ function answered(result: any): Record<string, unknown> | null {
   return rest;
 }
 
-const writtenKeys = (r: any): string[] => (r.body.written ?? []).map((w: any) => `${w.entity}:${w.id}`).sort();
+const writtenKeys = (r: Reply): string[] => (r.body.written ?? []).map((w: any) => `${w.entity}:${w.id}`).sort();
 
 /**
  * Handlers of the generated batches. Task afterCommitBatch: for every applied task of a project,
@@ -477,29 +416,10 @@ function differentialHandlers(world: { current: World | null }, log: CallLog): H
   };
 }
 
-const projectRef: fc.Arbitrary<Pick> = fc.constantFrom<Pick>(
-  (w) => w.aliceProject,
-  (w) => w.bobProject,
-  (w) => w.fresh[0],
-  (w) => w.fresh[1],
-);
-/** New tasks (most of a device's batch). */
-const freshTask: fc.Arbitrary<Pick> = fc.constantFrom<Pick>(...[2, 3, 4, 5, 6, 7].map((n) => (w: World) => w.fresh[n]));
 // Mostly titles the set-based path keeps (a refusal or a data error hands any batch over).
-const newTitle = fc.constantFrom('x', 'x', 'y', 'y', 'plan the week', 'plan the week', 'drop a project', 'a refused title', 'missing');
-const taskData = fc.record({ title: fc.constantFrom('plan the week', 'a refused title', 'x', 'x'.repeat(501), 'missing'), done: fc.boolean(), project: fc.option(projectRef, { nil: undefined }) }, { requiredKeys: [] });
-const newTaskData = fc.record({ title: newTitle, done: fc.boolean(), project: fc.option(projectRef, { nil: undefined }) }, { requiredKeys: ['title'] });
-const projectData = fc.record({ name: fc.constantFrom('P', 'Renamed'), archived: fc.boolean() }, { requiredKeys: [] });
-const newProjectData = fc.record({ name: fc.constantFrom('P', 'Fresh'), archived: fc.boolean() }, { requiredKeys: ['name'] });
-const oneChange = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('create'), entity: fc.constant('Task'), id: freshTask, data: newTaskData }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Task'), id: objectRef, data: taskData }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Project'), id: objectRef, data: projectData }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('create'), entity: fc.constant('Project'), id: fc.constantFrom<Pick>((w) => w.fresh[0], (w) => w.fresh[1]), data: newProjectData }) },
-).map(changeTemplate);
-/** Most batches shaped as a device sends them (the set-based path takes those); the others go change by change. */
-const batchArbitrary = fc.record({
-  user: fc.constantFrom('alice' as const, 'alice' as const, 'bob' as const, 'carol' as const),
-  changes: fc.array(oneChange, { minLength: 2, maxLength: 10 }),
-  deviceShaped: fc.nat(4).map((n) => n > 0),
+const batches = handlerBatches({
+  titles: ['plan the week', 'a refused title', 'x', 'x'.repeat(501), 'missing'],
+  newTitles: ['x', 'x', 'y', 'y', 'plan the week', 'plan the week', 'drop a project', 'a refused title', 'missing'],
+  projectNames: ['P', 'Renamed'],
+  newTaskWeight: 4,
 });

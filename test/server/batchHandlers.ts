@@ -1,33 +1,12 @@
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SchemaError } from '../../src/errors.ts';
 import { demoSchema } from '../../src/demo/schema.ts';
 import { wordCount } from '../../src/demo/server.ts';
 import type { SyncObject } from '../../src/model/values.ts';
 import { checkHandlers, type BeforeCommitItem, type Handlers } from '../../src/server/handlers.ts';
-import { countingStorage, type StatementCount } from '../../src/server/storage/countingStorage.ts';
-import { fuzzParameters } from '../support/fuzz.ts';
-import { changeTemplate, newWorld, objectRef, seedWorld, shaped, storedRows, type Pick, type World } from './generatedBatches.ts';
-import { change, startTestServer, uuid, type StorageTarget, type TestServer } from './support.ts';
-
-/** What a handler was called with: the kinds of each call's items, in call order. */
-type CallLog = Array<{ entity: string; kinds: string[] }>;
-
-/** A server whose storage counts statements and transactions. */
-async function countedServer(target: StorageTarget, handlers: Handlers, uploadPath: 'auto' | 'inOrder' = 'auto') {
-  const counted = countingStorage(await target.open());
-  const server = await startTestServer(counted.storage, { handlers, uploadPath });
-  const cost = async <T>(run: () => Promise<T>): Promise<{ result: T; statements: number; transactions: number }> => {
-    const before = { ...counted.count };
-    const result = await run();
-    return { result, statements: counted.count.statements - before.statements, transactions: counted.count.transactions - before.transactions };
-  };
-  return { server, count: counted.count as StatementCount, cost };
-}
-
-const statuses = (r: any) => r.body.results.map((x: any) => (x.status === 'applied' ? 'applied' : `${x.failure.reason}: ${x.failure.message}`));
-const tasksOf = (n: number, project: string | null, title = (i: number) => `task ${i} of the batch`) =>
-  Array.from({ length: n }, (_, i) => change('create', 'Task', uuid(), { title: title(i), project }));
+import { handlerBatches, statuses, type World } from './generatedBatches.ts';
+import { againstChangeByChange, countedServer, expectOneCallPerDelete, tasksOf, type CallLog } from './handlerHarness.ts';
+import { change, startTestServer, uuid, type StorageTarget } from './support.ts';
 
 /**
  * Task's calculated attributes from a lookup: `estimate` is its project's name length, `words`
@@ -296,16 +275,7 @@ export function batchHandlerTests(target: StorageTarget): void {
         },
       });
       try {
-        const [keep, drop] = [uuid(), uuid()];
-        await t.server.alice.upload([change('create', 'Project', keep, { name: 'Keep' }), change('create', 'Project', drop, { name: 'Drop' })]);
-        log.length = 0;
-        const r = await t.server.alice.upload([change('delete', 'Project', keep), change('delete', 'Project', drop)]);
-        expect(statuses(r)).toEqual(['rejected: Keep stays', 'applied']);
-        expect(log).toEqual([
-          { entity: 'Project', kinds: ['delete'] },
-          { entity: 'Project', kinds: ['delete'] },
-        ]);
-        expect((await t.server.alice.fetch('Project', [keep, drop])).body.objects.map((o: SyncObject) => o.id)).toEqual([keep]);
+        await expectOneCallPerDelete(t, log);
       } finally {
         await t.server.close();
       }
@@ -344,45 +314,7 @@ export function batchHandlerTests(target: StorageTarget): void {
     // Generated batches with batch handlers that look objects up, refuse, set values and
     // references, and write; applied by both paths from the same state: the same outcome per
     // change and the same stored rows.
-    describe('against the change-by-change path', () => {
-      let fast: Awaited<ReturnType<typeof countedServer>>;
-      let inOrder: Awaited<ReturnType<typeof countedServer>>;
-      const world: { current: World | null } = { current: null };
-      const fastLog: CallLog = [];
-      beforeAll(async () => {
-        fast = await countedServer(target, differentialHandlers(world, fastLog));
-        inOrder = await countedServer(target, differentialHandlers(world, []), 'inOrder');
-      });
-      afterAll(async () => {
-        await fast?.server.close();
-        await inOrder?.server.close();
-      });
-
-      it('gives exactly its results for generated batches', async () => {
-        const seen = { setBased: 0, fallback: 0 };
-        await fc.assert(
-          fc.asyncProperty(batchArbitrary, async (plan) => {
-            const ids = newWorld(8);
-            world.current = ids;
-            await seedWorld(fast.server, ids);
-            await seedWorld(inOrder.server, ids);
-            const changes = shaped(plan.changes.map((c) => c(ids)), plan.deviceShaped);
-            fastLog.length = 0;
-            const a = await fast.cost(() => fast.server[plan.user].upload(changes));
-            const b = await inOrder.server[plan.user].upload(changes);
-            expect(a.result.status).toBe(200);
-            expect(b.status).toBe(200);
-            expect(statuses(a.result)).toEqual(statuses(b));
-            expect(await storedRows(fast.server, ids)).toEqual(await storedRows(inOrder.server, ids));
-            if (fastLog.some((c) => c.kinds.length > 1)) seen[a.transactions === 1 ? 'setBased' : 'fallback']++;
-          }),
-          fuzzParameters({ runs: 40, soakRuns: 1000 }),
-        );
-        // Both ways were exercised with calls of several items: kept set-based, and handed over.
-        expect(seen.setBased).toBeGreaterThan(0);
-        expect(seen.fallback).toBeGreaterThan(0);
-      });
-    });
+    againstChangeByChange(target, { handlers: differentialHandlers, batches });
   });
 }
 
@@ -430,30 +362,10 @@ function differentialHandlers(world: { current: World | null }, log: CallLog): H
   };
 }
 
-const projectRef: fc.Arbitrary<Pick> = fc.constantFrom<Pick>(
-  (w) => w.aliceProject,
-  (w) => w.bobProject,
-  (w) => w.fresh[0],
-  (w) => w.fresh[1],
-);
-/** New tasks (most of a device's batch). */
-const freshTask: fc.Arbitrary<Pick> = fc.constantFrom<Pick>(...[2, 3, 4, 5, 6, 7].map((n) => (w: World) => w.fresh[n]));
-const title = fc.constantFrom('plan the week', 'a forbidden title', 'one two three', 'x', 'x'.repeat(501));
-const taskData = fc.record({ title, done: fc.boolean(), project: fc.option(projectRef, { nil: undefined }) }, { requiredKeys: [] });
-const newTitle = fc.constantFrom('plan the week', 'a forbidden title', 'one two three', 'x');
-const newTaskData = fc.record({ title: newTitle, done: fc.boolean(), project: fc.option(projectRef, { nil: undefined }) }, { requiredKeys: ['title'] });
-const projectData = fc.record({ name: fc.constantFrom('P', 'Renamed', ''), archived: fc.boolean() }, { requiredKeys: [] });
-const newProjectData = fc.record({ name: fc.constantFrom('P', 'Fresh'), archived: fc.boolean() }, { requiredKeys: ['name'] });
-const oneChange = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('create'), entity: fc.constant('Task'), id: freshTask, data: newTaskData }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Task'), id: objectRef, data: taskData }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Project'), id: objectRef, data: projectData }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('create'), entity: fc.constant('Project'), id: fc.constantFrom<Pick>((w) => w.fresh[0], (w) => w.fresh[1]), data: newProjectData }) },
-).map(changeTemplate);
-/** Most batches shaped as a device sends them (the set-based path takes those); the others go change by change. */
-const batchArbitrary = fc.record({
-  user: fc.constantFrom('alice' as const, 'alice' as const, 'bob' as const, 'carol' as const),
-  changes: fc.array(oneChange, { minLength: 2, maxLength: 10 }),
-  deviceShaped: fc.nat(4).map((n) => n > 0),
+/** Titles and names the handlers react to; most batches shaped as a device sends them. */
+const batches = handlerBatches({
+  titles: ['plan the week', 'a forbidden title', 'one two three', 'x', 'x'.repeat(501)],
+  newTitles: ['plan the week', 'a forbidden title', 'one two three', 'x'],
+  projectNames: ['P', 'Renamed', ''],
+  newTaskWeight: 3,
 });
-

@@ -10,7 +10,7 @@ import { otherObjects } from '../../src/server/otherObjects.ts';
 import { referrersOf, type ServerContext } from '../../src/server/ServerContext.ts';
 import type { ChangeRequest, ObjectRef } from '../../src/transport/wire.ts';
 import { fuzzParameters } from '../support/fuzz.ts';
-import { changeTemplate, newWorld, objectRef, seedWorld, shaped, storedRows, type Pick, type World } from './generatedBatches.ts';
+import { newWorld, objectRef, seedWorld, shaped, statuses, storedRows, worldBatches, type Pick, type World } from './generatedBatches.ts';
 import { change, startTestServer, uuid, type StorageTarget, type TestServer } from './support.ts';
 
 /**
@@ -56,7 +56,6 @@ async function obey(text: unknown, ctx: BatchHandlerContext, verb: 'remove' | 'e
 }
 
 const ref = (entity: string, id: string): ObjectRef => ({ entity, id });
-const statuses = (r: any) => r.body.results.map((x: any) => (x.status === 'applied' ? 'applied' : `${x.failure.reason}: ${x.failure.message}`));
 const byKey = (a: ObjectRef, b: ObjectRef) => `${a.entity}:${a.id}`.localeCompare(`${b.entity}:${b.id}`);
 
 /**
@@ -286,7 +285,7 @@ export function uploadDeletedTests(target: StorageTarget): void {
     it('names exactly the readable objects the upload removed besides its own deletes, alike on both paths, for generated batches', async () => {
       const seen = { named: 0, hidden: 0 };
       await fc.assert(
-        fc.asyncProperty(batchArbitrary, async (plan) => {
+        fc.asyncProperty(batches, async (plan) => {
           const ids = newWorld();
           await seedWorld(fast, ids);
           await seedWorld(inOrder, ids);
@@ -365,13 +364,4 @@ const command = fc.constantFrom<Pick>(
 );
 const taskData = fc.record({ title: command, done: fc.boolean(), project: fc.option(objectRef, { nil: undefined }) }, { requiredKeys: [] });
 const projectData = fc.record({ name: command, archived: fc.boolean() }, { requiredKeys: [] });
-const oneChange = fc.oneof(
-  fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Task'), id: objectRef, data: taskData }),
-  fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Project'), id: objectRef, data: projectData }),
-).map(changeTemplate);
-/** Three in four batches shaped as a device sends them (the set-based path's), the others as generated. */
-const batchArbitrary = fc.record({
-  user: fc.constantFrom('alice' as const, 'bob' as const, 'carol' as const),
-  changes: fc.array(oneChange, { minLength: 1, maxLength: 8 }),
-  deviceShaped: fc.nat(3).map((n) => n > 0),
-});
+const batches = worldBatches(taskData, projectData);

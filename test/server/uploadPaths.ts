@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingStorage, type StatementCount } from '../../src/server/storage/countingStorage.ts';
 import { fuzzParameters } from '../support/fuzz.ts';
-import { changeTemplate, newWorld, objectRef, seedWorld, shaped, storedRows } from './generatedBatches.ts';
+import { newWorld, objectRef, seedWorld, shaped, statuses, storedRows, worldBatches } from './generatedBatches.ts';
 import { change, startTestServer, uuid, type StorageTarget, type TestServer } from './support.ts';
 
 /**
@@ -178,7 +178,7 @@ export function uploadPathTests(target: StorageTarget): void {
     // outcome per change, the same stored rows, the same failures.
     it('gives exactly the results of the change-by-change path for generated batches', async () => {
       await fc.assert(
-        fc.asyncProperty(batchArbitrary, async (plan) => {
+        fc.asyncProperty(batches, async (plan) => {
           const ids = newWorld();
           await seedWorld(fast, ids);
           await seedWorld(inOrder, ids);
@@ -186,8 +186,7 @@ export function uploadPathTests(target: StorageTarget): void {
           const [a, b] = [await fast[plan.user].upload(changes), await inOrder[plan.user].upload(changes)];
           expect(a.status).toBe(200);
           expect(b.status).toBe(200);
-          const outcome = (r: any) => r.body.results.map((x: any) => (x.status === 'applied' ? 'applied' : `${x.failure.reason}: ${x.failure.message}`));
-          expect(outcome(a)).toEqual(outcome(b));
+          expect(statuses(a)).toEqual(statuses(b));
           expect(await storedRows(fast, ids)).toEqual(await storedRows(inOrder, ids));
         }),
         fuzzParameters({ runs: 30, soakRuns: 1000 }),
@@ -202,16 +201,4 @@ const taskData = fc.record(
   { requiredKeys: [] },
 );
 const projectData = fc.record({ name: fc.constantFrom('P', '', 'Renamed'), archived: fc.boolean() }, { requiredKeys: [] });
-const oneChange = fc.oneof(
-  fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Task'), id: objectRef, data: taskData }),
-  fc.record({ kind: fc.constantFrom('create', 'update', 'delete'), entity: fc.constant('Project'), id: objectRef, data: projectData }),
-).map(changeTemplate);
-/**
- * Three in four batches are shaped as a device sends them (one change per object, deletes
- * last), which the set-based path takes; the others (any order, repeats) go change by change.
- */
-const batchArbitrary = fc.record({
-  user: fc.constantFrom('alice' as const, 'bob' as const, 'carol' as const),
-  changes: fc.array(oneChange, { minLength: 1, maxLength: 8 }),
-  deviceShaped: fc.nat(3).map((n) => n > 0),
-});
+const batches = worldBatches(taskData, projectData);
