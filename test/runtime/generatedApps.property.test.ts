@@ -11,76 +11,26 @@ import { IDBKeyRange, indexedDB } from 'fake-indexeddb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Constraint } from '../../src/model/constraint.ts';
 import { SchemaError } from '../../src/errors.ts';
-import { defineSchema, type Schema, type SchemaInput } from '../../src/model/schema.ts';
+import { defineSchema, type Schema } from '../../src/model/schema.ts';
 import type { Values } from '../../src/model/values.ts';
 import { createRuntime, type Runtime } from '../../src/runtime/Runtime.ts';
 import { createSyncServer, type Storage } from '../../src/server/index.ts';
 import type { LocalObject } from '../../src/store/types.ts';
 import { fuzzParameters } from '../support/fuzz.ts';
+import {
+  appPlanOf,
+  AWKWARD_MEMBER_NAMES,
+  OBJECT_PROPERTY_NAMES,
+  objectCounts,
+  objectsOf,
+  schemaInputOf,
+  valueOf,
+  type AppPlan,
+  type MemberPlan,
+} from '../support/generatedApps.ts';
 import { closeSharedStorage, sharedStorage } from '../support/world.ts';
 
-/** Names of properties every JavaScript object has: refused by defineSchema, with a clear problem. */
-const OBJECT_PROPERTY_NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString'];
-/** Names that are SQL words, the server's or store's own columns, or awkward in JavaScript, and some plain ones. */
-const MEMBER_NAMES = [
-  ...OBJECT_PROPERTY_NAMES, 'then', 'length', 'name', 'prototype', 'data', 'entity', 'changed_date', 'created_date', 'owner_',
-  'select', 'order', 'user', 'Id', 'ID', 'Owner', 'createddate', 'x', 'A_b9',
-];
-const ENTITY_NAMES = ['Object', 'Function', 'Array', 'Promise', 'Map', 'Order', 'Select', 'User', 'A', 'Z_9', 'Sf_objects', 'Constructor'];
-
-type AttributeType = 'string' | 'integer' | 'decimal' | 'boolean' | 'datetime' | 'enum';
-interface MemberPlan {
-  name: string;
-  kind: AttributeType | 'association';
-  required: boolean;
-  /** An association's target: an index into the app's entities. */
-  target: number;
-  maxLength?: number;
-  values?: string[];
-}
-interface AppPlan {
-  /** `added`: a member the app's next version adds to the entity. */
-  entities: Array<{ name: string; members: MemberPlan[]; added: MemberPlan }>;
-}
-
-/** Text PostgreSQL stores as written: no NUL, no lone surrogate (those are refused, tested elsewhere). */
-const storableString = (maxLength = 40) =>
-  fc.oneof(
-    fc.string({ unit: 'grapheme', maxLength }),
-    fc.string({ unit: fc.constantFrom('"', "'", '\\', '%', '_', '$1', '{', '}', ':', '\u00e9', '\u{1F600}', ' ', '\n'), maxLength }),
-  ).filter((s) => s.length <= maxLength && !/\u0000/.test(s));
-
-const memberPlan = (name: string, entities: number) =>
-  fc.record({
-    name: fc.constant(name),
-    kind: fc.constantFrom<MemberPlan['kind']>('string', 'integer', 'decimal', 'boolean', 'datetime', 'enum', 'association'),
-    required: fc.boolean(),
-    target: fc.nat({ max: entities - 1 }),
-    maxLength: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
-    values: fc.uniqueArray(storableString(12).filter((s) => s.length > 0), { minLength: 1, maxLength: 4 }),
-  }).map((m): MemberPlan => ({
-    name: m.name,
-    kind: m.kind,
-    // A required association would need its target first; the device's order handles that, but a
-    // required self reference cannot be created at all.
-    required: m.kind === 'association' ? false : m.required,
-    target: m.target,
-    ...(m.kind === 'string' && m.maxLength ? { maxLength: m.maxLength } : {}),
-    ...(m.kind === 'enum' ? { values: m.values } : {}),
-  }));
-
-const appPlan: fc.Arbitrary<AppPlan> = fc
-  .uniqueArray(fc.constantFrom(...ENTITY_NAMES), { minLength: 1, maxLength: 3 })
-  .chain((names) =>
-    fc.tuple(
-      ...names.map((name) =>
-        fc.uniqueArray(fc.constantFrom(...MEMBER_NAMES), { minLength: 2, maxLength: 6 })
-          .chain((members) => fc.tuple(...members.map((m) => memberPlan(m, names.length))))
-          .map((members) => ({ name, members: members.slice(1), added: { ...members[0], required: false } })),
-      ),
-    ),
-  )
-  .map((entities) => ({ entities }));
+const appPlan = appPlanOf([...OBJECT_PROPERTY_NAMES, ...AWKWARD_MEMBER_NAMES], 6);
 
 const isObjectProperty = (m: MemberPlan) => OBJECT_PROPERTY_NAMES.includes(m.name);
 
@@ -107,53 +57,13 @@ function renamed(plan: AppPlan): AppPlan {
 }
 
 /** The app's schema; with `next`, its next version (every entity has its added member). */
-function schemaOf(plan: AppPlan, next: boolean): Schema {
-  const input: SchemaInput = { entities: {} };
-  for (const e of plan.entities) {
-    const attributes: NonNullable<SchemaInput['entities'][string]['attributes']> = {};
-    const associations: NonNullable<SchemaInput['entities'][string]['associations']> = {};
-    for (const m of next ? [...e.members, e.added] : e.members) {
-      if (m.kind === 'association') associations[m.name] = { target: plan.entities[m.target].name };
-      else attributes[m.name] = { type: m.kind, ...(m.required ? { required: true } : {}), ...(m.maxLength ? { maxLength: m.maxLength } : {}), ...(m.values ? { values: m.values } : {}) };
-    }
-    input.entities[e.name] = { attributes, associations };
-  }
-  return defineSchema(input);
-}
-
-/** A value of a member, at the edges of its type: null where allowed, extremes, awkward text. */
-function valueOf(m: MemberPlan, ids: string[][]): fc.Arbitrary<unknown> {
-  const orNull = <T>(a: fc.Arbitrary<T>) => (m.required ? a : fc.oneof({ weight: 4, arbitrary: a }, { weight: 1, arbitrary: fc.constant(null) }));
-  switch (m.kind) {
-    case 'string':
-      return orNull(storableString(m.maxLength ?? 60).filter((s) => !m.required || s !== ''));
-    case 'integer':
-      return orNull(fc.oneof(fc.maxSafeInteger(), fc.constantFrom(0, -1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER)));
-    case 'decimal':
-      // -0 is not kept apart from 0 by JSON in PostgreSQL; every other finite double is.
-      return orNull(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0.1, 1e-7, 5e-324, Number.MAX_VALUE, -Number.MAX_VALUE)).filter((d) => !Object.is(d, -0)));
-    case 'boolean':
-      return orNull(fc.boolean());
-    case 'datetime':
-      return orNull(fc.date({ min: new Date('0001-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }).map((d) => d.toISOString()));
-    case 'enum':
-      return orNull(fc.constantFrom(...m.values!));
-    case 'association': {
-      const targets = ids[m.target];
-      return targets.length ? fc.oneof(fc.constantFrom(...targets), fc.constant(null)) : fc.constant(null);
-    }
-  }
-}
+const schemaOf = (plan: AppPlan, next: boolean): Schema => defineSchema(schemaInputOf(plan, next));
 
 /** Objects to create (ids made up front, so associations can point at any of them, cycles too). */
-function objectsOf(plan: AppPlan): fc.Arbitrary<Array<{ entity: number; id: string; values: Values }>> {
-  return fc.tuple(...plan.entities.map(() => fc.nat({ max: 4 }))).chain((counts) => {
-    const ids = counts.map((n) => Array.from({ length: n }, () => crypto.randomUUID()));
-    const objects = plan.entities.flatMap((e, entity) =>
-      ids[entity].map((id) => fc.record(Object.fromEntries(e.members.map((m) => [m.name, valueOf(m, ids)]))).map((values) => ({ entity, id, values: values as Values }))),
-    );
-    return objects.length ? fc.tuple(...objects) : fc.constant([]);
-  });
+function objectsWithIds(plan: AppPlan): fc.Arbitrary<Array<{ entity: number; id: string; values: Values }>> {
+  return objectCounts(plan)
+    .chain((counts) => objectsOf(plan, counts.map((n) => Array.from({ length: n }, () => crypto.randomUUID()))))
+    .map((objects) => objects.map(({ entity, ref, values }) => ({ entity, id: ref, values: values as Values })));
 }
 
 /** A constraint on one member of an entity, with an operator and value fit for its type. */
@@ -242,8 +152,8 @@ describe('generated apps: odd names, every type, edge values', () => {
       return fc.record({
         drawn: fc.constant(drawn),
         plan: fc.constant(plan),
-        objects: objectsOf(plan),
-        edits: objectsOf(plan),
+        objects: objectsWithIds(plan),
+        edits: objectsWithIds(plan),
         deletes: fc.array(fc.nat(), { maxLength: 3 }),
         constraints: fc.array(fc.nat({ max: plan.entities.length - 1 }).chain((e) => constraintOf(plan, e).map((c) => ({ entity: e, c }))), { minLength: 1, maxLength: 3 }),
         addedValues: fc.tuple(...plan.entities.map((e) => valueOf(e.added, plan.entities.map(() => [])))),
