@@ -3,12 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoSyncServer, demoUsers } from '../../src/server/demo.ts';
 import { fuzzParameters } from '../support/fuzz.ts';
 import { closeSharedStorage, sharedStorage } from '../support/world.ts';
-import { apiClient } from './support.ts';
+import { apiClient, newAttachment } from './support.ts';
 
 let url: string;
 let close: () => Promise<void>;
 const token = (u: string) => demoUsers.find((x) => x.id === u)!.token;
-const uuid = () => crypto.randomUUID();
 const SIZE = 1000;
 const body = Uint8Array.from({ length: SIZE }, (_, i) => i % 251);
 
@@ -25,12 +24,7 @@ afterAll(async () => {
 
 async function attachmentWithFile(data: Uint8Array = body) {
   const alice = apiClient(url, token('alice'));
-  const task = uuid();
-  const id = uuid();
-  await alice.upload([
-    { changeId: uuid(), entity: 'Task', id: task, kind: 'create', data: { title: 't' } },
-    { changeId: uuid(), entity: 'Attachment', id, kind: 'create', data: { name: 'a', task } },
-  ]);
+  const id = await newAttachment(alice);
   const put = await alice.putFile('Attachment', id, data as Uint8Array<ArrayBuffer>, 'application/octet-stream');
   return { id, version: put.body.object.changedDate as string };
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoSyncServer, demoUsers } from '../../src/server/demo.ts';
 import { closeSharedStorage, sharedStorage } from '../support/world.ts';
-import { apiClient } from './support.ts';
+import { apiClient, newAttachment } from './support.ts';
 
 let url: string;
 let close: () => Promise<void>;
@@ -21,13 +21,7 @@ afterAll(async () => {
 
 async function attachment() {
   const alice = apiClient(url, token('alice'));
-  const task = uuid();
-  const id = uuid();
-  await alice.upload([
-    { changeId: uuid(), entity: 'Task', id: task, kind: 'create', data: { title: 't' } },
-    { changeId: uuid(), entity: 'Attachment', id, kind: 'create', data: { name: 'a', task } },
-  ]);
-  return { alice, id };
+  return { alice, id: await newAttachment(alice) };
 }
 
 describe('user files', () => {

@@ -206,4 +206,12 @@ export function change(kind: ChangeKind, entity: string, id: string, data: Recor
   return { changeId, entity, id, kind, data };
 }
 
+/** A new task of the client's user with an attachment (no file yet): the attachment's id. */
+export async function newAttachment(client: ApiClient): Promise<string> {
+  const task = uuid();
+  const id = uuid();
+  await client.upload([change('create', 'Task', task, { title: 't' }), change('create', 'Attachment', id, { name: 'a', task })]);
+  return id;
+}
+
 export const WIRE_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
