@@ -54,6 +54,12 @@ export async function seedWorld(server: TestServer, ids: World): Promise<void> {
   await server.alice.upload([change('delete', 'Task', ids.goneTask)]);
 }
 
+/** Seeds the world `ids` on each server (in turn); answers the batch's changes on it, shaped as planned. */
+export async function seededChanges(ids: World, servers: TestServer[], plan: GeneratedBatch): Promise<ChangeRequest[]> {
+  for (const server of servers) await seedWorld(server, ids);
+  return shaped(plan.changes.map((c) => c(ids)), plan.deviceShaped);
+}
+
 /** A generated change as a template: its id and any data value that is a Pick name objects of the world. */
 export function changeTemplate({ kind, entity, id, data }: { kind: string; entity: string; id: Pick; data: Record<string, unknown> }): (w: World) => ChangeRequest {
   return (w) => {

@@ -10,7 +10,7 @@ import type { SyncObject } from '../../src/model/values.ts';
 import type { Handlers } from '../../src/server/handlers.ts';
 import { countingStorage, type StatementCount } from '../../src/server/storage/countingStorage.ts';
 import { fuzzParameters } from '../support/fuzz.ts';
-import { newWorld, seedWorld, shaped, statuses, storedRows, type GeneratedBatch, type World } from './generatedBatches.ts';
+import { newWorld, seededChanges, statuses, storedRows, type GeneratedBatch, type World } from './generatedBatches.ts';
 import { change, startTestServer, uuid, type Reply, type StorageTarget, type TestServer } from './support.ts';
 
 /** What a batch handler was called with: the kinds of each call's items, in call order. */
@@ -96,9 +96,7 @@ export function againstChangeByChange(
         fc.asyncProperty(o.batches, async (plan) => {
           const ids = newWorld(8);
           world.current = ids;
-          await seedWorld(fast.server, ids);
-          await seedWorld(inOrder.server, ids);
-          const changes = shaped(plan.changes.map((c) => c(ids)), plan.deviceShaped);
+          const changes = await seededChanges(ids, [fast.server, inOrder.server], plan);
           fastLog.length = 0;
           const a = await fast.cost(() => fast.server[plan.user].upload(changes));
           const b = await inOrder.server[plan.user].upload(changes);

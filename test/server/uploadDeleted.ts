@@ -10,7 +10,7 @@ import { otherObjects } from '../../src/server/otherObjects.ts';
 import { referrersOf, type ServerContext } from '../../src/server/ServerContext.ts';
 import type { ChangeRequest, ObjectRef } from '../../src/transport/wire.ts';
 import { fuzzParameters } from '../support/fuzz.ts';
-import { newWorld, objectRef, seedWorld, shaped, statuses, storedRows, worldBatches, type Pick, type World } from './generatedBatches.ts';
+import { newWorld, objectRef, seededChanges, statuses, storedRows, worldBatches, type Pick, type World } from './generatedBatches.ts';
 import { change, startTestServer, uuid, type StorageTarget, type TestServer } from './support.ts';
 
 /**
@@ -287,9 +287,7 @@ export function uploadDeletedTests(target: StorageTarget): void {
       await fc.assert(
         fc.asyncProperty(batches, async (plan) => {
           const ids = newWorld();
-          await seedWorld(fast, ids);
-          await seedWorld(inOrder, ids);
-          const changes = shaped(plan.changes.map((c) => c(ids)), plan.deviceShaped);
+          const changes = await seededChanges(ids, [fast, inOrder], plan);
           const tombstonesBefore = await tombstones(fast, ids);
           const [a, b] = [await fast[plan.user].upload(changes), await inOrder[plan.user].upload(changes)];
           if (a.status !== 200 || b.status !== 200) console.log(JSON.stringify({ ids, changes, a: a.body, b: b.body }, null, 1));

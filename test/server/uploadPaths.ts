@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingStorage, type StatementCount } from '../../src/server/storage/countingStorage.ts';
 import { fuzzParameters } from '../support/fuzz.ts';
-import { newWorld, objectRef, seedWorld, shaped, statuses, storedRows, worldBatches } from './generatedBatches.ts';
+import { newWorld, objectRef, seededChanges, statuses, storedRows, worldBatches } from './generatedBatches.ts';
 import { change, startTestServer, uuid, type StorageTarget, type TestServer } from './support.ts';
 
 /**
@@ -180,9 +180,7 @@ export function uploadPathTests(target: StorageTarget): void {
       await fc.assert(
         fc.asyncProperty(batches, async (plan) => {
           const ids = newWorld();
-          await seedWorld(fast, ids);
-          await seedWorld(inOrder, ids);
-          const changes = shaped(plan.changes.map((c) => c(ids)), plan.deviceShaped);
+          const changes = await seededChanges(ids, [fast, inOrder], plan);
           const [a, b] = [await fast[plan.user].upload(changes), await inOrder[plan.user].upload(changes)];
           expect(a.status).toBe(200);
           expect(b.status).toBe(200);
