@@ -1,0 +1,4 @@
+import { pgliteTarget } from './support.ts';
+import { replayOthersTests } from './replayOthers.ts';
+
+replayOthersTests(pgliteTarget());

@@ -1,0 +1,4 @@
+import { postgresTarget } from './support.ts';
+import { replayOthersTests } from './replayOthers.ts';
+
+replayOthersTests(postgresTarget());
