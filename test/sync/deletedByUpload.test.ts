@@ -6,9 +6,10 @@ import { createRuntime, type Runtime } from '../../src/runtime/Runtime.ts';
 import { createDemoSyncServer, demoUsers } from '../../src/server/demo.ts';
 import type { SyncContext } from '../../src/sync/SyncContext.ts';
 import { removeDeleted } from '../../src/sync/steps/removeDeleted.ts';
-import type { SyncServer } from '../../src/server/index.ts';
+import type { Handlers, SyncServer } from '../../src/server/index.ts';
 import { SyncClient } from '../../src/transport/SyncClient.ts';
 import type { ChangeRequest } from '../../src/transport/wire.ts';
+import { replayHandlers } from '../server/replayOthers.ts';
 import { deletingHandlers } from '../server/uploadDeleted.ts';
 import { TestNetwork } from '../support/TestNetwork.ts';
 import { sharedStorage, useSharedStorage } from '../support/world.ts';
@@ -31,9 +32,9 @@ afterEach(async () => {
  * task's title says (`remove:<Entity>:<id>`, see deletingHandlers); alice's device after a full
  * sync of her project, a task of it with an attachment, and two more tasks.
  */
-async function aliceWithData() {
+async function aliceWithData(handlers: Handlers = deletingHandlers) {
   const storage = await (await sharedStorage()).withSchema(`deleted_${run}_${++worlds}`);
-  const server = await createDemoSyncServer(storage, { handlers: deletingHandlers });
+  const server = await createDemoSyncServer(storage, { handlers });
   const url = await server.listen({ port: 0 });
   const entry: { runtime?: Runtime; server: SyncServer } = { server };
   open.push(entry);
@@ -171,5 +172,36 @@ describe('objects an upload deleted on the server besides the device’s own del
     expect(await removeDeleted(ctx, answer)).toEqual({ removed: [{ entity: 'Task', id: d.ids.third }], kept: [] });
     expect(await d.store.get('Task', d.ids.child)).toBeDefined();
     expect(await d.store.get('Task', d.ids.third)).toBeUndefined();
+  });
+});
+
+describe('an upload replayed after its answer was lost', () => {
+  it('removes the objects its handler deleted and refreshes the one it wrote, with no download', async () => {
+    // Handlers that also update what a title says (`bump:<Entity>:<id>`).
+    const d = await aliceWithData(replayHandlers);
+    await d.edit('Task', d.ids.other, { title: `remove:Task:${d.ids.child} bump:Project:${d.ids.project}` });
+    d.network.inject(/^\/api\/upload$/, 'responseLost');
+    await expect(d.runtime.synchronize({ mode: 'unsynchronized' })).rejects.toBeInstanceOf(NetworkError);
+    // The server applied it; the device heard nothing.
+    expect(await d.elsewhere.get('Task', d.ids.child)).toBeNull();
+    expect(await d.elsewhere.get('Project', d.ids.project)).toMatchObject({ name: 'bumped' });
+    expect(await d.store.get('Task', d.ids.child)).toBeDefined();
+    expect(await d.store.get('Project', d.ids.project)).toMatchObject({ name: 'Apollo' });
+    expect(await d.store.pendingCount()).toBe(1);
+
+    const requests = d.network.requests.length;
+    const replay = await d.runtime.synchronize({ mode: 'unsynchronized' });
+    expect(d.network.requests.slice(requests)).not.toContain('POST /api/download');
+    expect(replay).toMatchObject({ uploaded: 1, removed: 2, failed: 0 });
+    expect(replay.removedIds.sort()).toEqual([d.ids.child, d.ids.attachment].sort());
+    expect(await d.store.get('Task', d.ids.child)).toBeUndefined();
+    expect(await d.store.get('Attachment', d.ids.attachment)).toBeUndefined();
+    const { $entity: _, ...project } = (await d.store.get('Project', d.ids.project))!;
+    expect(project).toEqual(await d.elsewhere.get('Project', d.ids.project));
+    expect(await d.store.pendingCount()).toBe(0);
+
+    // Nothing was applied twice: one bump, the other task as the first upload left it.
+    const { $entity: __, ...other } = (await d.store.get('Task', d.ids.other))!;
+    expect(other).toEqual(await d.elsewhere.get('Task', d.ids.other));
   });
 });
