@@ -294,16 +294,7 @@ async function runAfterCommit(
   writtenObject: (p: Planned) => SyncObject,
   touched: OthersByChange,
 ): Promise<void> {
-  const calls: Planned[][] = [];
-  const batchCalls = new Map<string, Planned[]>();
-  for (const p of applied) {
-    const h = ctx.handlers[p.change.entity];
-    if (h?.afterCommitBatch) {
-      const items = batchCalls.get(p.change.entity);
-      if (items) items.push(p);
-      else calls.push(batchCalls.set(p.change.entity, [p]).get(p.change.entity)!);
-    } else if (h?.afterCommit) calls.push([p]);
-  }
+  const calls = handlerCalls(ctx, applied, 'afterCommitBatch', 'afterCommit');
   const kindOf = (p: Planned) => (p.previous ? 'update' : 'create');
   for (const items of calls) {
     const entity = items[0].change.entity;
@@ -327,6 +318,29 @@ async function runAfterCommit(
       throw new NeedsPerChangePath(`a ${entity} after-commit handler deleted an object before the batch's last write`);
     }
   }
+}
+
+/**
+ * The handler calls of one stage for `changes` (in the per-change order): the batch form once per
+ * entity with all its changes (placed at its first change), the per-object form once per change.
+ */
+function handlerCalls(
+  ctx: ServerContext,
+  changes: readonly Planned[],
+  batch: 'beforeCommitBatch' | 'afterCommitBatch',
+  single: 'beforeCommit' | 'afterCommit',
+): Planned[][] {
+  const calls: Planned[][] = [];
+  const batchCalls = new Map<string, Planned[]>();
+  for (const p of changes) {
+    const h = ctx.handlers[p.change.entity];
+    if (h?.[batch]) {
+      const items = batchCalls.get(p.change.entity);
+      if (items) items.push(p);
+      else calls.push(batchCalls.set(p.change.entity, [p]).get(p.change.entity)!);
+    } else if (h?.[single]) calls.push([p]);
+  }
+  return calls;
 }
 
 /** A create or update's before-commit answer, before it is merged into the object. */
@@ -354,16 +368,7 @@ async function runBeforeCommit(
   fail: (i: number, e: unknown) => void,
   touched: OthersByChange,
 ): Promise<void> {
-  const calls: Planned[][] = [];
-  const batchCalls = new Map<string, Planned[]>();
-  for (const p of [...planned.values()].sort((a, b) => a.at - b.at)) {
-    const h = ctx.handlers[p.change.entity];
-    if (h?.beforeCommitBatch) {
-      const items = batchCalls.get(p.change.entity);
-      if (items) items.push(p);
-      else calls.push(batchCalls.set(p.change.entity, [p]).get(p.change.entity)!);
-    } else if (h?.beforeCommit) calls.push([p]);
-  }
+  const calls = handlerCalls(ctx, [...planned.values()].sort((a, b) => a.at - b.at), 'beforeCommitBatch', 'beforeCommit');
 
   // A refusal after the call wrote something, or of an object others refer to, cannot be
   // undone here without a savepoint per change.
