@@ -76,6 +76,11 @@ export function instantText(value: unknown): string | null {
   return `${instant.date.toISOString().slice(0, 23)}${instant.fraction.padEnd(6, '0').slice(3, 6)}Z`;
 }
 
+/** Now in the server's form (`instantText`): failures made on the device sort with the server's by createdDate. */
+export function wireNow(): string {
+  return instantText(new Date().toISOString())!;
+}
+
 /** Whether `value` is an ISO 8601 date and time with a zone that names a real instant (see parseIsoDateTime). */
 export function isIsoDateTime(value: unknown): value is string {
   return typeof value === 'string' && parseIsoDateTime(value) !== null;

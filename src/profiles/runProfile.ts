@@ -9,7 +9,7 @@ import { downloadEntity } from '../sync/steps/downloadEntity.ts';
 import { downloadRefreshedFiles } from '../sync/steps/downloadFiles.ts';
 import { uploadChanges } from '../sync/steps/uploadChanges.ts';
 import { uploadFiles } from '../sync/steps/uploadFiles.ts';
-import { DEFAULT_BATCH } from '../transport/wire.ts';
+import { DEFAULT_BATCH, isDeviceSideFailure } from '../transport/wire.ts';
 import { AUTO_EXCLUSION, autoExclusions, GLOBAL_EXCLUSION, globalExclusions } from './exclusions.ts';
 import type { Profile } from './Profile.ts';
 import { profileEntities } from './profileEntities.ts';
@@ -240,7 +240,7 @@ async function reconcileFailures(ctx: SyncContext, signal: AbortSignal): Promise
   const local = await ctx.store.listFailures();
   const openIds = new Set(mine.map((f) => f.id));
   // Device-side failures (refused file contents, changes too large to send) are not the server's to close.
-  for (const f of local) if (!f.file && !f.tooLarge && !openIds.has(f.id)) await ctx.store.deleteFailure(f.id);
+  for (const f of local) if (!isDeviceSideFailure(f) && !openIds.has(f.id)) await ctx.store.deleteFailure(f.id);
   const localIds = new Set(local.map((f) => f.id));
   await ctx.store.putFailures(mine.filter((f) => !localIds.has(f.id)));
 }

@@ -16,7 +16,7 @@ import { retryTooLargeFailure } from '../sync/steps/retryTooLargeFailure.ts';
 import { Synchronizer, type SyncActor, type SynchronizeOptions } from '../sync/Synchronizer.ts';
 import type { SyncConfig, SyncRequest, SyncResult } from '../sync/types.ts';
 import { SyncClient } from '../transport/SyncClient.ts';
-import type { ChangeResult, SynchronizationFailure } from '../transport/wire.ts';
+import { isDeviceSideFailure, type ChangeResult, type SynchronizationFailure } from '../transport/wire.ts';
 import { createFlowHost } from './flowHost.ts';
 import { ByteMeter } from '../journal/ByteMeter.ts';
 import { countUploads } from '../journal/countUploads.ts';
@@ -202,7 +202,7 @@ export class Runtime {
     const failure = (await this.store.listFailures()).find((f) => f.id === id);
     // Refused file contents kept on the device: the server never had this failure; they go with it.
     if (failure?.file) return this.store.deleteFailure(id);
-    if (!failure?.tooLarge) await this.client.dismissFailure(id);
+    if (!failure || !isDeviceSideFailure(failure)) await this.client.dismissFailure(id);
     await this.store.deleteFailure(id);
     // A refused create kept on the device until now: given up, so it goes (the server never had
     // it). An object with a newer local change stays: that change is the user's latest word.

@@ -460,7 +460,7 @@ export class LocalStore {
       const fileFailures: SynchronizationFailure[] = [];
       await this.db.table(FAILURES).bulkPut(refusals.map((r) => r.failure));
       const pending = (await changes.bulkGet(refusals.map((r) => objectKey(r.entity, r.id)))) as Array<LocalChange | undefined>;
-      const held = await this.heldIds();
+      const held = await this.refusedCreates();
       const sent = await this.sentCreates();
       let answered = 0;
       for (const [i, r] of refusals.entries()) {
@@ -507,7 +507,7 @@ export class LocalStore {
       const changes = this.db.table(CHANGES);
       const pending = await changes.bulkGet(keys);
       const rows = (await this.db.table(entity).bulkGet(ids)) as Array<Row | undefined>;
-      const held = options.force ? new Set<string>() : await this.heldIds();
+      const held = options.force ? new Set<string>() : await this.refusedCreates();
       const unsent = options.force || options.discardFiles ? new Set<string>() : await this.unsentFileIds(entity);
       if (options.force) await changes.bulkDelete(keys.filter((_, i) => pending[i]));
       const remove = ids.filter((id, i) => rows[i] && (options.force || (!pending[i] && !held.has(`${entity}:${id}`) && !unsent.has(id))));
@@ -535,7 +535,7 @@ export class LocalStore {
       if (ids.length === 0) return 0;
       const pending = (await this.db.table(CHANGES).where('entity').equals(entity).primaryKeys()) as Array<[string, string]>;
       const keep = new Set([...pending.map(([, id]) => id), ...(await this.unsentFileIds(entity))]);
-      const held = await this.heldIds();
+      const held = await this.refusedCreates();
       const remove = ids.filter((id) => !keep.has(id) && !held.has(`${entity}:${id}`));
       await this.removeRows(entity, remove);
       return remove.length;
@@ -968,10 +968,14 @@ export class LocalStore {
 
   /**
    * `entity:id` of objects created on this device whose create the server refused (an open
-   * create failure): the server never had them, so no sync removes them for being absent there.
-   * Read inside a transaction that includes FAILURES.
+   * create failure): the server never had them, so no sync removes them for being absent there,
+   * and no file of theirs is uploaded until the create is retried. Inside a transaction, one
+   * that includes FAILURES.
+   *
+   * @example
+   * const waiting = await store.refusedCreates(); // Set of 'Attachment:<id>'
    */
-  private async heldIds(): Promise<Set<string>> {
+  async refusedCreates(): Promise<Set<string>> {
     const failures = (await this.db.table(FAILURES).toArray()) as SynchronizationFailure[];
     return new Set(failures.filter((f) => f.kind === 'create' && f.status === 'open').map((f) => `${f.entity}:${f.objectId}`));
   }
@@ -1038,12 +1042,22 @@ export class LocalStore {
   }
 
   /**
+   * Who a SynchronizationFailure made on the device is of: this device's user (when known) and id.
+   *
+   * @example
+   * const { user, device } = await store.failureAuthor();
+   */
+  async failureAuthor(): Promise<{ user: string; device: string }> {
+    const entries = (await this.db.table(META).bulkGet(['user', 'deviceId'])) as Array<{ value?: string } | undefined>;
+    return { user: entries[0]?.value ?? '', device: entries[1]?.value ?? '' };
+  }
+
+  /**
    * Moves pending contents out of `$files` into device-side failures that keep them (inside a
    * transaction over FILE_KEEPING); answers the failures.
    */
   private async keepRefusedFiles(rows: FileRow[], why: (id: string) => FileRefusalReason): Promise<SynchronizationFailure[]> {
-    const entries = (await this.db.table(META).bulkGet(['user', 'deviceId'])) as Array<{ value?: string } | undefined>;
-    const who = { user: entries[0]?.value ?? '', device: entries[1]?.value ?? '' };
+    const who = await this.failureAuthor();
     const made = rows.map((row) => fileFailure(row, why(row.id), who));
     await this.db.table(FAILURES).bulkPut(made.map((m) => m.failure));
     await this.db.table(FAILED_FILES).bulkPut(made.map((m) => m.bytes));

@@ -1,5 +1,5 @@
 import Dexie from 'dexie';
-import { newId } from '../model/values.ts';
+import { newId, wireNow } from '../model/values.ts';
 import type { FailureReason, SynchronizationFailure } from '../transport/wire.ts';
 import { FILES, objectKey } from './tables.ts';
 
@@ -99,11 +99,6 @@ export function fileFailure(
     file: { size: row.data.byteLength, contentType: row.contentType },
   };
   return { failure, bytes: { id, entity: row.entity, objectId: row.id, data: row.data, contentType: row.contentType } };
-}
-
-/** Now in the protocol's date format (microseconds), so device and server failures sort together. */
-function wireNow(): string {
-  return new Date().toISOString().replace('Z', '000Z');
 }
 
 /** A row of the `$partialFiles` table: the first bytes of an interrupted download. */

@@ -68,6 +68,11 @@ export interface SynchronizationFailure {
   tooLarge?: { bytes: number };
 }
 
+/** Whether a failure was made on the device (refused file contents, a change too large to send): the server never had it. */
+export function isDeviceSideFailure(failure: SynchronizationFailure): boolean {
+  return Boolean(failure.file || failure.tooLarge);
+}
+
 export type ChangeResult =
   | { changeId: string; status: 'applied'; object: SyncObject | null }
   | { changeId: string; status: 'failed'; failure: SynchronizationFailure };

@@ -1,5 +1,5 @@
 import { ServerError } from '../../errors.ts';
-import { newId } from '../../model/values.ts';
+import { newId, wireNow } from '../../model/values.ts';
 import type { ChangeRequest, ChangeResult, ObjectRef, UploadResponse } from '../../transport/wire.ts';
 import type { SyncContext } from '../SyncContext.ts';
 import { throwIfCancelled } from './throwIfCancelled.ts';
@@ -80,8 +80,7 @@ async function tooLarge(ctx: SyncContext, request: ChangeRequest, bytes: number)
     status: 'failed',
     failure: {
       id: newId(),
-      user: (await ctx.store.getMeta<string>('user')) ?? '',
-      device: (await ctx.store.getMeta<string>('deviceId')) ?? '',
+      ...(await ctx.store.failureAuthor()),
       entity: request.entity,
       objectId: request.id,
       changeId: request.changeId,
@@ -90,7 +89,7 @@ async function tooLarge(ctx: SyncContext, request: ChangeRequest, bytes: number)
       reason: 'invalid',
       message: `The change is too large for the server to receive (about ${Math.ceil(bytes / 1024)} KiB in one request)`,
       status: 'open',
-      createdDate: new Date().toISOString(),
+      createdDate: wireNow(),
       tooLarge: { bytes },
     },
   };

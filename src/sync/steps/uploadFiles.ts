@@ -50,9 +50,7 @@ export async function uploadFiles(
     files = files.filter((f) => wanted.has(`${f.entity}:${f.id}`));
   }
   if (files.length === 0) return outcome;
-  const refusedCreates = new Set(
-    (await ctx.store.listFailures()).filter((f) => f.kind === 'create' && f.status === 'open').map((f) => `${f.entity}:${f.objectId}`),
-  );
+  const refusedCreates = await ctx.store.refusedCreates();
   ctx.onProgress?.({ phase: 'files', entity: files[0].entity, done: 0, total: files.length });
   for (const [i, { entity, id }] of files.entries()) {
     throwIfCancelled(signal);
