@@ -1,56 +1,13 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchHandlerContext, Handlers } from '../../src/server/handlers.ts';
 import { countingStorage, type StatementCount } from '../../src/server/storage/countingStorage.ts';
-import type { ObjectRef } from '../../src/transport/wire.ts';
 import { fuzzParameters } from '../support/fuzz.ts';
-import { changeTemplate, newWorld, objectRef, seedWorld, shaped, type Pick } from './generatedBatches.ts';
+import { changeTemplate, newWorld, objectRef, seedWorld, shaped, statuses, type Pick } from './generatedBatches.ts';
 import { change, startTestServer, uuid, type StorageTarget, type TestServer } from './support.ts';
+import { byKey, commandHandlers, ref } from './uploadDeleted.ts';
 
-/**
- * Test handlers on the demo schema that do what a task's title (or a project's name) tells them,
- * as whitespace-separated words:
- * - `remove:<Entity>:<id>` deletes that object after the change is written (Task afterCommit,
- *   Project afterCommitBatch), `early:<Entity>:<id>` before it (Task beforeCommit);
- * - `bump:<Entity>:<id>` updates that object after the change is written (a project's name
- *   becomes "bumped", a task is marked done);
- * - `refuse` then refuses the change (its writes are undone).
- */
-export const replayHandlers: Handlers = {
-  Task: {
-    async beforeCommit(task, ctx) {
-      if (ctx.kind !== 'delete') await obey(task.title, ctx, 'early');
-    },
-    async afterCommit(task, ctx) {
-      if (ctx.kind === 'delete') return;
-      if ((await obey(task.title, ctx, 'after')) === 'refuse') ctx.reject('refused after writing');
-    },
-  },
-  Project: {
-    async afterCommitBatch(items, ctx) {
-      for (const item of items) {
-        if (item.kind === 'delete') continue;
-        if ((await obey(item.object.name, ctx, 'after')) === 'refuse') item.reject('refused after writing');
-      }
-    },
-  },
-};
-
-async function obey(text: unknown, ctx: BatchHandlerContext, stage: 'early' | 'after'): Promise<'refuse' | null> {
-  let refuse = false;
-  for (const word of String(text ?? '').split(/\s+/)) {
-    const [command, entity, id] = word.split(':');
-    if (stage === 'early' && command === 'early' && entity && id) await ctx.delete(entity, id);
-    else if (stage === 'after' && command === 'remove' && entity && id) await ctx.delete(entity, id);
-    else if (stage === 'after' && command === 'bump' && entity && id) await ctx.update(entity, id, entity === 'Project' ? { name: 'bumped' } : { done: true });
-    else if (stage === 'after' && word === 'refuse') refuse = true;
-  }
-  return refuse ? 'refuse' : null;
-}
-
-const ref = (entity: string, id: string): ObjectRef => ({ entity, id });
-const byKey = (a: ObjectRef, b: ObjectRef) => `${a.entity}:${a.id}`.localeCompare(`${b.entity}:${b.id}`);
-const statuses = (r: any): string[] => r.body.results.map((x: any) => (x.status === 'applied' ? 'applied' : `${x.failure.reason}: ${x.failure.message}`));
+/** The command handlers of uploadDeleted.ts (remove, early, bump, replace, refuse), refusing 'refused after writing'. */
+export const replayHandlers = commandHandlers('refused after writing');
 
 /**
  * A replayed upload (its answer lost, the same change ids sent again) names the other objects its

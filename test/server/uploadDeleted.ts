@@ -14,49 +14,58 @@ import { newWorld, objectRef, seededChanges, statuses, storedRows, worldBatches,
 import { change, startTestServer, uuid, type StorageTarget, type TestServer } from './support.ts';
 
 /**
- * Test handlers on the demo schema that delete what a task's title (or a project's name) tells
- * them, as whitespace-separated words:
+ * Test handlers on the demo schema that do what a task's title (or a project's name) tells them,
+ * as whitespace-separated words:
  * - `remove:<Entity>:<id>` deletes that object after the change is written (afterCommit; for
  *   projects afterCommitBatch), `early:<Entity>:<id>` before it (beforeCommit, tasks);
+ * - `bump:<Entity>:<id>` updates that object after the change is written (a project's name
+ *   becomes "bumped", a task is marked done);
  * - `replace` then creates a task titled "replacement";
- * - `refuse` then refuses the change (its writes, the deletes included, are undone).
+ * - `refuse` then refuses the change with `refusal` (its writes, the deletes included, are undone).
  * Deletes run no handler of their own; a device's delete of a task or project runs none of these.
  */
-export const deletingHandlers: Handlers = {
-  Task: {
-    async beforeCommit(task, ctx) {
-      if (ctx.kind === 'delete') return;
-      await obey(task.title, ctx, 'early');
+export function commandHandlers(refusal: string): Handlers {
+  return {
+    Task: {
+      async beforeCommit(task, ctx) {
+        if (ctx.kind === 'delete') return;
+        await obey(task.title, ctx, 'early');
+      },
+      async afterCommit(task, ctx) {
+        if (ctx.kind === 'delete') return;
+        if ((await obey(task.title, ctx, 'after')) === 'refuse') ctx.reject(refusal);
+      },
     },
-    async afterCommit(task, ctx) {
-      if (ctx.kind === 'delete') return;
-      if ((await obey(task.title, ctx, 'remove')) === 'refuse') ctx.reject('refused after deleting');
+    Project: {
+      async afterCommitBatch(items, ctx) {
+        for (const item of items) {
+          if (item.kind === 'delete') continue;
+          if ((await obey(item.object.name, ctx, 'after')) === 'refuse') item.reject(refusal);
+        }
+      },
     },
-  },
-  Project: {
-    async afterCommitBatch(items, ctx) {
-      for (const item of items) {
-        if (item.kind === 'delete') continue;
-        if ((await obey(item.object.name, ctx, 'remove')) === 'refuse') item.reject('refused after deleting');
-      }
-    },
-  },
-};
+  };
+}
 
-/** Runs the commands of `text` with the verb `verb`; answers 'refuse' when the text says so. */
-async function obey(text: unknown, ctx: BatchHandlerContext, verb: 'remove' | 'early'): Promise<'refuse' | null> {
+export const deletingHandlers = commandHandlers('refused after deleting');
+
+/** Runs the commands of `text` of one stage (`early`: before commit); answers 'refuse' when the text says so. */
+async function obey(text: unknown, ctx: BatchHandlerContext, stage: 'early' | 'after'): Promise<'refuse' | null> {
   let refuse = false;
   for (const word of String(text ?? '').split(/\s+/)) {
     const [command, entity, id] = word.split(':');
-    if (command === verb && entity && id) await ctx.delete(entity, id);
-    else if (verb === 'remove' && word === 'replace') await ctx.create('Task', { title: 'replacement' });
-    else if (verb === 'remove' && word === 'refuse') refuse = true;
+    if (stage === 'early') {
+      if (command === 'early' && entity && id) await ctx.delete(entity, id);
+    } else if (command === 'remove' && entity && id) await ctx.delete(entity, id);
+    else if (command === 'bump' && entity && id) await ctx.update(entity, id, entity === 'Project' ? { name: 'bumped' } : { done: true });
+    else if (word === 'replace') await ctx.create('Task', { title: 'replacement' });
+    else if (word === 'refuse') refuse = true;
   }
   return refuse ? 'refuse' : null;
 }
 
-const ref = (entity: string, id: string): ObjectRef => ({ entity, id });
-const byKey = (a: ObjectRef, b: ObjectRef) => `${a.entity}:${a.id}`.localeCompare(`${b.entity}:${b.id}`);
+export const ref = (entity: string, id: string): ObjectRef => ({ entity, id });
+export const byKey = (a: ObjectRef, b: ObjectRef) => `${a.entity}:${a.id}`.localeCompare(`${b.entity}:${b.id}`);
 
 /**
  * The upload answer's `deleted` (objects the upload removed besides the device's own deletes,
